@@ -1,0 +1,85 @@
+"""Shared defaults for every tfgad experiment; other configs import and override this.
+
+Run: python -m tfgad.main --config=configs/default.py
+"""
+import ml_collections
+
+
+def get_config():
+    config = ml_collections.ConfigDict()
+    config.seed = 0
+
+    config.data = ml_collections.ConfigDict()
+    config.data.name = "synthetic_ecg"  # synthetic_ecg | mitbih | digits | arrays
+    config.data.dir = ""  # mitbih: WFDB directory
+    config.data.path = ""  # arrays: .npz with x, y and optional groups
+    config.data.protocol = "intra"  # intra (per-sample split) | inter (held-out groups)
+    config.data.val_fraction = 0.15  # of the normal samples
+    config.data.test_fraction = 0.25  # of the normal samples
+    config.data.anomaly_val_fraction = 0.3  # of the anomalies (the rest go to test)
+    config.data.contamination = 0.0  # fraction of anomalies injected into train
+    config.data.normalization = "zscore"  # zscore (fit on train) | per_sample_minmax | none
+    config.data.max_samples = 0  # 0: all; else a stratified random subset (quick runs)
+    # synthetic_ecg
+    config.data.num_subjects = 30
+    config.data.beats_per_subject = 200
+    config.data.anomaly_rate = 0.1
+    config.data.length = 256
+    # mitbih
+    config.data.lead = "MLII"
+    config.data.window_before = 140  # samples before the R peak (360 Hz)
+    config.data.window_after = 180  # samples after; 140 + 180 = BeatGAN's 320
+    config.data.remove_baseline = True
+    config.data.exclude_paced = True
+    config.data.records = ""  # comma separated; empty: all records in dir
+    # digits
+    config.data.normal_class = 0
+
+    config.model = ml_collections.ConfigDict()
+    config.model.name = "gan"  # gan | wgan_gp
+    config.model.latent_dim = 32
+    config.model.base_filters = 32
+    config.model.num_blocks = 3  # up/down-sampling stages of the DCGAN networks
+    config.model.kernel_size = 5
+    config.model.spectral_norm = False
+    config.model.output_activation = "linear"  # linear | tanh
+    config.model.n_critic = 5  # wgan_gp
+    config.model.gp_weight = 10.0  # wgan_gp
+
+    config.prior = ml_collections.ConfigDict()
+    config.prior.name = "normal"  # normal | uniform | truncated_normal
+    config.prior.truncation = 2.0  # truncated_normal: |z_i| <= truncation
+
+    config.train = ml_collections.ConfigDict()
+    config.train.epochs = 20
+    config.train.batch_size = 64
+    config.train.g_learning_rate = 2e-4
+    config.train.d_learning_rate = 2e-4
+    config.train.beta_1 = 0.5
+    config.train.beta_2 = 0.999
+    config.train.strategy = "default"  # default | mirrored
+    config.train.sample_plot_every = 5  # epochs between generated-sample plots; 0: never
+    config.train.verbose = 2  # Keras fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch
+
+    config.detection = ml_collections.ConfigDict()
+    config.detection.scorer = "latent_search"
+    config.detection.batch_size = 256
+    config.detection.max_samples = 0  # 0: score all of val/test; else a stratified subset
+    config.detection.threshold = "max_f1"  # max_f1 | max_mcc | percentile | fixed
+    config.detection.percentile = 95.0  # percentile: of the normal validation scores
+    config.detection.fixed_threshold = 0.0  # fixed
+    # Weights of the score components in the combined score.
+    config.detection.weights = ml_collections.ConfigDict(
+        {"residual": 1.0, "discrimination": 0.0, "feature": 0.0, "latent": 0.0})
+
+    config.search = ml_collections.ConfigDict()
+    config.search.n_max = 300
+    config.search.eps = 0.0  # stop a sample once its loss is below eps
+    config.search.learning_rate = 0.05
+    config.search.distance = "l1"  # l1 | l2
+    config.search.restarts = 1
+    config.search.chi_weight = 0.0  # weight of the chi-norm penalty -log p(||z||)
+    config.search.feature_weight = 0.0  # AnoGAN's lambda on discriminator features
+    config.search.jit_compile = False
+
+    return config

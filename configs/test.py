@@ -1,0 +1,25 @@
+"""Tiny CPU config for the tests: a few hundred synthetic beats, two epochs, a short search.
+
+Run: python -m tfgad.main --config=configs/test.py   (about half a minute on 2 cores)
+"""
+from configs import default
+
+
+def get_config():
+    config = default.get_config()
+    config.data.num_subjects = 6
+    config.data.beats_per_subject = 40
+    config.data.anomaly_rate = 0.2
+    config.data.length = 64
+    config.data.window_before = 24
+    config.data.window_after = 40
+    config.model.latent_dim = 8
+    config.model.base_filters = 8
+    config.model.num_blocks = 2
+    config.train.epochs = 2
+    config.train.batch_size = 32
+    config.train.sample_plot_every = 1
+    config.train.verbose = 0
+    config.detection.batch_size = 64
+    config.search.n_max = 20
+    return config

@@ -1,0 +1,18 @@
+"""WGAN-GP (critic with gradient penalty) on normal beats, scored by AnoGAN latent search.
+
+Run: python -m tfgad.main --config=configs/wgan_gp.py
+"""
+from configs import default
+
+
+def get_config():
+    config = default.get_config()
+    config.model.name = "wgan_gp"
+    config.model.n_critic = 5
+    config.model.gp_weight = 10.0
+    config.train.g_learning_rate = 1e-4
+    config.train.d_learning_rate = 1e-4
+    config.train.beta_1 = 0.0
+    config.train.beta_2 = 0.9
+    config.search.chi_weight = 0.001
+    return config

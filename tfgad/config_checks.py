@@ -1,0 +1,48 @@
+"""Checks a config before any work starts, so a typo costs seconds, not a training run."""
+from tfgad import data, models, priors
+from tfgad.data import normalization
+from tfgad.detection import latent_search, scorer, scores, thresholds
+from tfgad.errors import UserError
+
+STRATEGIES = ("default", "mirrored")
+
+
+def _one_of(value, known, field):
+    if value not in known:
+        raise UserError(f"unknown {field} {value!r}; known: {', '.join(sorted(known))}")
+
+
+def _positive(config, *fields):
+    for field in fields:
+        section, name = field.split(".")
+        value = getattr(getattr(config, section), name)
+        if not value > 0:
+            raise UserError(f"{field}={value!r}; must be positive")
+
+
+def validate(config):
+    """Raises UserError naming the first invalid field and the accepted values."""
+    _one_of(config.data.name, data.SOURCES, "data.name")
+    _one_of(config.data.protocol, data.PROTOCOLS, "data.protocol")
+    _one_of(config.data.normalization, normalization.KINDS, "data.normalization")
+    _one_of(config.model.name, models.MODELS, "model.name")
+    _one_of(config.model.output_activation, models.OUTPUT_ACTIVATIONS, "model.output_activation")
+    _one_of(config.prior.name, priors.PRIORS, "prior.name")
+    _one_of(config.train.strategy, STRATEGIES, "train.strategy")
+    _one_of(config.detection.scorer, scorer.SCORERS, "detection.scorer")
+    _one_of(config.detection.threshold, thresholds.METHODS, "detection.threshold")
+    _one_of(config.search.distance, latent_search.DISTANCES, "search.distance")
+    for name in config.detection.weights:
+        _one_of(name, scores.COMPONENTS, "detection.weights entry")
+    _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",
+              "model.kernel_size", "train.epochs", "train.batch_size", "train.g_learning_rate",
+              "train.d_learning_rate", "detection.batch_size", "search.learning_rate",
+              "search.restarts")
+    for field in ("val_fraction", "test_fraction", "anomaly_val_fraction"):
+        value = getattr(config.data, field)
+        if not 0 < value < 1:
+            raise UserError(f"data.{field}={value}; must be a fraction between 0 and 1")
+    if config.search.n_max < 0:
+        raise UserError(f"search.n_max={config.search.n_max}; must be >= 0")
+    if not 0 <= config.detection.percentile <= 100:
+        raise UserError(f"detection.percentile={config.detection.percentile}; must be in [0, 100]")

@@ -1,0 +1,46 @@
+"""Data sources and splits: numpy arrays in, normalized train/val/test Samples out."""
+import numpy as np
+
+from tfgad.data import arrays, digits, mitbih, normalization, splits, synthetic_ecg
+from tfgad.data.types import Samples
+from tfgad.errors import UserError, choose
+
+SOURCES = {
+    "synthetic_ecg": synthetic_ecg.load,
+    "mitbih": mitbih.load,
+    "digits": digits.load,
+    "arrays": arrays.load,
+}
+PROTOCOLS = ("intra", "inter")
+
+
+def check_finite(samples, where):
+    bad = ~np.isfinite(samples.x).reshape(len(samples), -1).all(axis=1)
+    if bad.any():
+        raise UserError(f"{where}: {bad.sum()} samples hold NaN or inf (first at index "
+                        f"{np.flatnonzero(bad)[0]}); clean or drop them")
+
+
+def load_splits(config):
+    """Loads config.data's source, splits it and normalizes with train statistics.
+
+    Returns:
+      ({"train", "val", "test"}: Samples, normalization params).
+    """
+    cfg = config.data
+    samples = choose(SOURCES, cfg.name, "data.name")(config)
+    check_finite(samples, f"data source {cfg.name!r}")
+    samples = splits.stratified_subset(samples, cfg.max_samples, config.seed)
+    protocol = choose({p: p for p in PROTOCOLS}, cfg.protocol, "data.protocol")
+    if protocol == "intra":
+        parts = splits.intra(samples, cfg, config.seed)
+    else:
+        test_groups = [int(r) for r in mitbih.DS2] if cfg.name == "mitbih" else None
+        parts = splits.inter(samples, cfg, config.seed, test_groups)
+    params = normalization.fit(cfg.normalization, parts["train"].x)
+    for split in parts.values():
+        split.x = normalization.apply(params, split.x)
+    return parts, params
+
+
+__all__ = ["Samples", "SOURCES", "load_splits", "check_finite", "UserError"]

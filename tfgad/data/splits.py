@@ -1,0 +1,85 @@
+"""Train / validation / test splits: train holds normal samples only, unless contamination is asked for."""
+import numpy as np
+
+from tfgad.data.types import Samples
+from tfgad.errors import UserError
+
+
+def stratified_subset(samples, max_samples, seed):
+    """At most max_samples samples, keeping the anomaly rate (for quick runs)."""
+    if not max_samples or len(samples) <= max_samples:
+        return samples
+    rng = np.random.default_rng(seed)
+    keep = []
+    for label in (0, 1):
+        index = np.flatnonzero(samples.y == label)
+        take = int(round(max_samples * len(index) / len(samples)))
+        keep.append(rng.choice(index, size=min(take, len(index)), replace=False))
+    return samples.subset(np.sort(np.concatenate(keep)))
+
+
+def _cut(index, fractions):
+    """Splits an already shuffled index array into consecutive parts of the given fractions."""
+    bounds = np.cumsum([int(round(f * len(index))) for f in fractions])
+    return np.split(index, np.minimum(bounds, len(index)))
+
+
+def _with_contamination(train, pool, contamination, rng):
+    """Moves anomalies from pool into train so that they make up `contamination` of it."""
+    if contamination <= 0:
+        return train, pool
+    if not 0 < contamination < 1:
+        raise UserError(f"data.contamination={contamination}; use a fraction in [0, 1)")
+    wanted = int(round(contamination * len(train) / (1 - contamination)))
+    if wanted > len(pool):
+        raise UserError(f"data.contamination={contamination} needs {wanted} anomalies in train "
+                        f"but only {len(pool)} are available; lower it")
+    pool = rng.permutation(pool)
+    return np.concatenate([train, pool[:wanted]]), pool[wanted:]
+
+
+def intra(samples, cfg, seed):
+    """Per-sample split: normals to train/val/test, anomalies to val/test only."""
+    rng = np.random.default_rng(seed)
+    normal = rng.permutation(np.flatnonzero(samples.y == 0))
+    anomalies = rng.permutation(np.flatnonzero(samples.y == 1))
+    train_fraction = 1.0 - cfg.val_fraction - cfg.test_fraction
+    if train_fraction <= 0:
+        raise UserError(f"data.val_fraction + data.test_fraction = "
+                        f"{cfg.val_fraction + cfg.test_fraction}; must be below 1")
+    train, val, test = _cut(normal, [train_fraction, cfg.val_fraction])
+    train, anomalies = _with_contamination(train, anomalies, cfg.contamination, rng)
+    val_anomalies, test_anomalies = _cut(anomalies, [cfg.anomaly_val_fraction])
+    return _assemble(samples, train, np.concatenate([val, val_anomalies]),
+                     np.concatenate([test, test_anomalies]))
+
+
+def inter(samples, cfg, seed, test_groups=None):
+    """Group split: whole groups (patients, records) go to test; the rest give train and val.
+
+    Args:
+      test_groups: the groups held out for test; None draws `test_fraction` of the groups.
+    """
+    rng = np.random.default_rng(seed)
+    groups = np.unique(samples.groups)
+    if test_groups is None:
+        count = max(1, int(round(cfg.test_fraction * len(groups))))
+        test_groups = rng.choice(groups, size=count, replace=False)
+    in_test = np.isin(samples.groups, np.asarray(test_groups, dtype=np.int64))
+    if in_test.all() or not in_test.any():
+        raise UserError("the inter-patient split left train or test empty; check data.records")
+    normal = rng.permutation(np.flatnonzero(~in_test & (samples.y == 0)))
+    anomalies = np.flatnonzero(~in_test & (samples.y == 1))
+    val_share = cfg.val_fraction / (1.0 - cfg.test_fraction)
+    val, train = _cut(normal, [val_share])
+    train, anomalies = _with_contamination(train, anomalies, cfg.contamination, rng)
+    return _assemble(samples, train, np.concatenate([val, anomalies]), np.flatnonzero(in_test))
+
+
+def _assemble(samples, train, val, test):
+    splits = {name: samples.subset(np.sort(index))
+              for name, index in (("train", train), ("val", val), ("test", test))}
+    for name, split in splits.items():
+        if len(split) == 0:
+            raise UserError(f"the {name} split is empty; use more data or other fractions")
+    return splits

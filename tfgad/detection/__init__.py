@@ -1,0 +1,1 @@
+"""Scoring (latent search, score components) and calibration of the combined score."""

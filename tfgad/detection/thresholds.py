@@ -1,0 +1,65 @@
+"""Decision thresholds on a combined score, chosen on validation data only."""
+import numpy as np
+
+from tfgad.errors import UserError, choose
+
+
+def _candidates(scores):
+    return np.unique(scores)
+
+
+def _best(scores, labels, metric):
+    """The candidate threshold (predict anomaly when score >= t) that maximizes metric(tp, fp, fn, tn)."""
+    labels = np.asarray(labels).astype(bool)
+    if labels.all() or not labels.any():
+        raise UserError("the validation split holds only one class, so a threshold cannot be "
+                        "fit to labels; use detection.threshold=percentile (one-class)")
+    order = np.argsort(-scores, kind="stable")
+    s, l = scores[order], labels[order]
+    tp = np.cumsum(l)
+    fp = np.cumsum(~l)
+    # Only the last position of each run of equal scores is a valid cut.
+    last = np.r_[s[1:] != s[:-1], True]
+    tp, fp, cut = tp[last], fp[last], s[last]
+    fn, tn = l.sum() - tp, (~l).sum() - fp
+    values = metric(tp, fp, fn, tn)
+    return float(cut[int(np.nanargmax(values))])
+
+
+def f1_counts(tp, fp, fn, tn):
+    return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
+
+
+def mcc_counts(tp, fp, fn, tn):
+    tp, fp, fn, tn = (np.asarray(a, np.float64) for a in (tp, fp, fn, tn))
+    denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+    return np.where(denom > 0, (tp * tn - fp * fn) / np.where(denom > 0, denom, 1), 0.0)
+
+
+def max_f1(scores, labels, config):
+    return _best(scores, labels, f1_counts)
+
+
+def max_mcc(scores, labels, config):
+    return _best(scores, labels, mcc_counts)
+
+
+def percentile(scores, labels, config):
+    """The q-th percentile of the normal validation samples' scores: needs no labelled anomaly."""
+    normal = np.asarray(scores)[np.asarray(labels) == 0]
+    if not len(normal):
+        raise UserError("the validation split holds no normal sample for the percentile threshold")
+    return float(np.percentile(normal, config.detection.percentile))
+
+
+def fixed(scores, labels, config):
+    return float(config.detection.fixed_threshold)
+
+
+METHODS = {"max_f1": max_f1, "max_mcc": max_mcc, "percentile": percentile, "fixed": fixed}
+
+
+def fit(scores, labels, config):
+    """Threshold by config.detection.threshold; predictions are score >= threshold."""
+    method = choose(METHODS, config.detection.threshold, "detection.threshold")
+    return method(np.asarray(scores, np.float64), labels, config)

@@ -1,0 +1,98 @@
+"""Figures for a run; each function writes one PNG and returns its path."""
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on servers
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+
+
+
+def _save(fig, path):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(path), ".tmp-" + os.path.basename(path))
+    fig.savefig(tmp, dpi=80, bbox_inches="tight", format="png")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def _draw(ax, sample, **kwargs):
+    """A series (L, C) as lines, an image (H, W, C) as a grey picture."""
+    if sample.ndim == 2:
+        ax.plot(sample[:, 0], **kwargs)
+    else:
+        ax.imshow(sample[..., 0], cmap="gray")
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+
+def training_losses(history, path):
+    """history: {metric: [value per epoch]}."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, values in history.items():
+        if name != "epoch":
+            ax.plot(np.arange(1, len(values) + 1), values, label=name)
+    ax.set_xlabel("epoch")
+    ax.legend()
+    ax.set_title("training")
+    return _save(fig, path)
+
+
+def real_vs_generated(real, generated, path, title="real (top) vs generated (bottom)"):
+    count = min(len(real), len(generated), 6)
+    fig, axes = plt.subplots(2, count, figsize=(2.5 * count, 4.5), squeeze=False)
+    for i in range(count):
+        _draw(axes[0, i], real[i])
+        _draw(axes[1, i], generated[i], color="tab:orange")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def reconstructions(x, x_hat, labels, path, per_class=4):
+    """Samples and their reconstructions, normal ones in the top row and anomalies below."""
+    rows = [np.flatnonzero(labels == c)[:per_class] for c in (0, 1)]
+    fig, axes = plt.subplots(2, per_class, figsize=(2.8 * per_class, 5), squeeze=False)
+    for r, (index, name) in enumerate(zip(rows, ("normal", "anomaly"))):
+        for c in range(per_class):
+            ax = axes[r, c]
+            if c >= len(index):
+                ax.axis("off")
+                continue
+            if x.ndim == 3:
+                _draw(ax, x[index[c]], label="x")
+                _draw(ax, x_hat[index[c]], label="G(z*)", color="tab:orange")
+            else:
+                _draw(ax, np.concatenate([x[index[c]], x_hat[index[c]]], axis=1))
+            ax.set_title(name)
+    axes[0, 0].legend(fontsize=7) if x.ndim == 3 else None
+    return _save(fig, path)
+
+
+def score_histograms(scores, labels, path, title="combined score", threshold=None):
+    fig, ax = plt.subplots(figsize=(6, 4))
+    bins = np.histogram_bin_edges(scores, bins=40)
+    for label, name in ((0, "normal"), (1, "anomaly")):
+        ax.hist(scores[labels == label], bins=bins, alpha=0.6, density=True, label=name)
+    if threshold is not None:
+        ax.axvline(threshold, color="k", linestyle="--", label="threshold")
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
+
+
+def roc_pr(labels, scores, path):
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    fpr, tpr, _ = roc_curve(labels, scores)
+    a.plot(fpr, tpr)
+    a.plot([0, 1], [0, 1], "k:")
+    a.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    b.plot(recall, precision)
+    b.axhline(np.mean(labels), color="k", linestyle=":")
+    b.set(xlabel="recall", ylabel="precision", title="precision-recall")
+    return _save(fig, path)
+
+

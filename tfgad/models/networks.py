@@ -1,0 +1,77 @@
+"""DCGAN-style convolutional networks, 1-D for series (N, L, C) and 2-D for images (N, H, W, C)."""
+import math
+
+import keras
+from keras import layers
+
+from tfgad.errors import UserError
+
+
+def _ops(rank):
+    """Layer classes for series (rank 3 data) or images (rank 4)."""
+    if rank == 3:
+        return layers.Conv1D, layers.Conv1DTranspose, layers.Cropping1D
+    if rank == 4:
+        return layers.Conv2D, layers.Conv2DTranspose, layers.Cropping2D
+    raise UserError(f"samples of shape {rank - 1}-D are not supported; "
+                    "use (L, C) series or (H, W, C) images")
+
+
+def _spatial(input_shape):
+    return tuple(input_shape[:-1])
+
+
+def build_generator(input_shape, latent_dim, base_filters=32, num_blocks=3, kernel_size=5,
+                    output_activation="linear", name="generator"):
+    """z [B, latent_dim] -> x [B, *input_shape].
+
+    A dense layer makes a small feature map, num_blocks stride-2 transposed convolutions double
+    it, and a final crop trims the result to the data's size, so that any length works.
+    """
+    conv, conv_t, crop = _ops(len(input_shape) + 1)
+    spatial, channels = _spatial(input_shape), input_shape[-1]
+    factor = 2 ** num_blocks
+    start = tuple(math.ceil(s / factor) for s in spatial)
+    filters = base_filters * 2 ** (num_blocks - 1)
+    z = keras.Input((latent_dim,), name="z")
+    h = layers.Dense(math.prod(start) * filters, use_bias=False)(z)
+    h = layers.BatchNormalization()(h)
+    h = layers.ReLU()(h)
+    h = layers.Reshape(start + (filters,))(h)
+    for block in range(num_blocks):
+        filters = max(base_filters * 2 ** (num_blocks - 2 - block) if block < num_blocks - 1
+                      else base_filters // 2, 1)
+        h = conv_t(filters, kernel_size, strides=2, padding="same", use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.ReLU()(h)
+    h = conv(channels, kernel_size, padding="same", activation=output_activation)(h)
+    excess = tuple(s * factor - d for s, d in zip(start, spatial))
+    if any(excess):
+        h = crop(tuple((0, e) for e in excess) if len(excess) > 1 else (0, excess[0]))(h)
+    return keras.Model(z, h, name=name)
+
+
+def build_discriminator(input_shape, base_filters=32, num_blocks=3, kernel_size=5,
+                        spectral_norm=False, extra_input_dim=0, name="discriminator"):
+    """x [B, *input_shape] (and optionally z [B, extra_input_dim]) -> (logits [B, 1], features [B, F]).
+
+    The features are the flattened last convolutional block, used for feature matching.
+    Spectral normalization wraps every convolution and the output layer when asked for.
+    """
+    conv, _, _ = _ops(len(input_shape) + 1)
+    wrap = layers.SpectralNormalization if spectral_norm else (lambda layer: layer)
+    x = keras.Input(input_shape, name="x")
+    inputs = [x]
+    h = x
+    for block in range(num_blocks):
+        h = wrap(conv(base_filters * 2 ** block, kernel_size, strides=2, padding="same"))(h)
+        h = layers.LeakyReLU(0.2)(h)
+    features = layers.Flatten(name="features")(h)
+    h = features
+    if extra_input_dim:
+        z = keras.Input((extra_input_dim,), name="z")
+        inputs.append(z)
+        h = layers.Concatenate()([h, wrap(layers.Dense(base_filters * 4))(z)])
+        h = layers.LeakyReLU(0.2)(h)
+    logits = wrap(layers.Dense(1, name="logits"))(h)
+    return keras.Model(inputs if extra_input_dim else x, [logits, features], name=name)

@@ -1,0 +1,44 @@
+"""WGAN-GP: Wasserstein critic with a gradient penalty (Gulrajani et al. 2017)."""
+import keras
+import tensorflow as tf
+
+from tfgad.models import losses
+from tfgad.models.base import AdversarialModel
+
+
+class WGANGP(AdversarialModel):
+    """n_critic critic steps on the same real batch, then one generator step."""
+
+    def __init__(self, generator, discriminator, prior, n_critic=5, gp_weight=10.0, seed=0,
+                 **kwargs):
+        super().__init__(generator, discriminator, prior, seed, **kwargs)
+        self.n_critic, self.gp_weight = int(n_critic), float(gp_weight)
+        self.add_trackers("d_loss", "g_loss", "gp", "wasserstein")
+
+    def _critic(self, x):
+        return self.discriminator(x, training=True)[0]
+
+    def train_step(self, data):
+        real = self.real_batch(data)
+        batch = tf.shape(real)[0]
+        for _ in range(self.n_critic):  # unrolled at trace time: n_critic is a small constant
+            with tf.GradientTape() as tape:
+                fake = self.generator(self.sample_latent(batch), training=True)
+                real_scores, fake_scores = self._critic(real), self._critic(fake)
+                wasserstein = losses.critic_wasserstein(real_scores, fake_scores)
+                alpha = keras.random.uniform([batch], seed=self.seed_generator)
+                gp = losses.gradient_penalty(self._critic, real, fake, alpha)
+                d_loss = wasserstein + self.gp_weight * gp
+            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+
+        with tf.GradientTape() as tape:
+            fake = self.generator(self.sample_latent(batch), training=True)
+            g_loss = losses.generator_wasserstein(self._critic(fake))
+        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        return self.update_trackers(d_loss=d_loss, g_loss=g_loss, gp=gp, wasserstein=-wasserstein)
+
+    def discrimination_score(self, logits):
+        """Negative critic value: the less real the critic finds x, the higher the score."""
+        return -tf.reshape(logits, [-1])

@@ -1,0 +1,185 @@
+"""train_and_evaluate: data -> fit -> scores -> calibration -> metrics, plots and report."""
+import csv
+import io
+import json
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfgad import callbacks, config_checks, data, io_utils, models, priors
+from tfgad.data import pipeline, splits as split_lib
+from tfgad.detection import calibration, scorer as scorer_lib
+from tfgad.errors import UserError
+from tfgad.evaluation import metrics as metric_lib
+from tfgad.evaluation import plots, report
+
+MODES = ("train", "detect", "all")
+WEIGHTS_FILE = "model.weights.h5"
+
+
+def _strategy(name):
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def _write_json(path, obj):
+    io_utils.write_text(path, json.dumps(obj, indent=2, default=float))
+
+
+def build_model(config, input_shape):
+    """The model of config.model in the configured strategy's scope."""
+    with _strategy(config.train.strategy).scope():
+        return models.build(config, input_shape, priors.from_config(config))
+
+
+def train(config, workdir, train_split):
+    """Fits the model on the training split; resumes from workdir/backup after a crash."""
+    model = build_model(config, train_split.x.shape[1:])
+    dataset = pipeline.training_dataset(train_split.x, config.train.batch_size, config.seed)
+    real = train_split.x[:6]
+    logging.info("training %s for %d epochs on %d samples", config.model.name,
+                 config.train.epochs, len(train_split))
+    model.fit(dataset, epochs=config.train.epochs, verbose=config.train.verbose, shuffle=False,
+              callbacks=callbacks.standard(config, workdir, real))
+    # Keras wants the .weights.h5 suffix, so the temporary name keeps it.
+    tmp = os.path.join(workdir, ".tmp-" + WEIGHTS_FILE)
+    model.save_weights(tmp)
+    os.replace(tmp, os.path.join(workdir, WEIGHTS_FILE))
+    return model
+
+
+def load_trained(config, workdir, input_shape):
+    path = os.path.join(workdir, WEIGHTS_FILE)
+    if not os.path.exists(path):
+        raise UserError(f"no trained model at {path}; run --mode=train (or all) with "
+                        f"--workdir={workdir} first")
+    model = build_model(config, input_shape)
+    model.load_weights(path)
+    return model
+
+
+def _score(scorer, samples, config, name):
+    started = time.perf_counter()
+
+    def progress(done, total):
+        logging.info("scoring %s: %d/%d samples", name, done, total)
+
+    out = scorer_lib.score_samples(scorer, samples.x, config.detection.batch_size,
+                                   config.seed, progress)
+    seconds = time.perf_counter() - started
+    return out, 1000.0 * seconds / max(len(samples), 1)
+
+
+def _scores_csv(samples, outputs, combined, predictions, names):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "group", "label", "class", *names, "search_loss", "iterations",
+                     "score", "prediction"])
+    for i in range(len(samples)):
+        writer.writerow([i, samples.groups[i], samples.y[i], samples.classes[i],
+                         *[f"{outputs[k][i]:.6g}" for k in names],
+                         f"{outputs['search_loss'][i]:.6g}", outputs["iterations"][i],
+                         f"{combined[i]:.6g}", predictions[i]])
+    return buffer.getvalue()
+
+
+def _history(workdir):
+    path = os.path.join(workdir, "training_log.csv")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    # CSVLogger writes NA columns for validation metrics, which GAN training does not compute.
+    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {})
+            if k != "epoch" and all(r[k] not in ("", "NA") for r in rows)}
+
+
+def _plots(workdir, model, test, outputs, combined, calib):
+    d = os.path.join(workdir, "plots")
+    files = {}
+    history = _history(workdir)
+    if history:
+        files["training losses"] = plots.training_losses(history, os.path.join(d, "training_losses.png"))
+    z = model.prior.sample(6, seed=[0, 1])
+    files["real vs generated"] = plots.real_vs_generated(
+        test.x[test.y == 0][:6], model.generator(z, training=False).numpy(),
+        os.path.join(d, "real_vs_generated.png"))
+    files["reconstructions"] = plots.reconstructions(test.x, outputs["x_hat"], test.y,
+                                                     os.path.join(d, "reconstructions.png"))
+    files["score histograms"] = plots.score_histograms(
+        combined, test.y, os.path.join(d, "score_histograms.png"), threshold=calib["threshold"])
+    if len(np.unique(test.y)) == 2:
+        files["ROC and PR"] = plots.roc_pr(test.y, combined, os.path.join(d, "roc_pr.png"))
+    return {k: os.path.relpath(v, workdir) for k, v in files.items()}
+
+
+def detect(config, workdir, model, splits):
+    """Scores val and test, fits the calibration on val only, evaluates on test, writes outputs.
+
+    Returns:
+      the metrics dict written to metrics.json.
+    """
+    scorer = scorer_lib.from_config(config, model)
+    limit = config.detection.max_samples
+    val = split_lib.stratified_subset(splits["val"], limit, config.seed)
+    test = split_lib.stratified_subset(splits["test"], limit, config.seed + 1)
+    val_out, _ = _score(scorer, val, config, "validation")
+    test_out, ms_per_sample = _score(scorer, test, config, "test")
+
+    calib = calibration.fit(val_out, val.y, config)  # validation only: never the test split
+    calibration.save(calib, os.path.join(workdir, "calibration.json"))
+    val_scores, val_pred = calibration.apply(calib, val_out)
+    test_scores, test_pred = calibration.apply(calib, test_out)
+    names = [k for k in ("residual", "discrimination", "feature", "latent") if k in test_out]
+    result = {
+        "test": metric_lib.evaluate(test.y, test_scores, test_pred),
+        "val": metric_lib.evaluate(val.y, val_scores, val_pred),
+        "components_test": {k: metric_lib.ranking(test.y, test_out[k]) for k in names},
+        "calibration": calib,
+        "splits": {k: {"samples": len(s), "anomalies": int(s.y.sum())}
+                   for k, s in (("train", splits["train"]), ("val", val), ("test", test))},
+        "scoring": {"scorer": config.detection.scorer, "ms_per_sample": ms_per_sample,
+                    "batch_size": config.detection.batch_size,
+                    "mean_iterations": float(np.mean(test_out["iterations"])),
+                    **({"search": scorer.search.settings()} if hasattr(scorer, "search") else {})},
+    }
+    _write_json(os.path.join(workdir, "metrics.json"), result)
+    io_utils.write_text(os.path.join(workdir, "scores.csv"),
+                        _scores_csv(test, test_out, test_scores, test_pred, names))
+    plot_files = _plots(workdir, model, test, test_out, test_scores, calib)
+    io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
+    return result
+
+
+def train_and_evaluate(config, workdir, mode="all"):
+    """Runs the whole flow in workdir.
+
+    Args:
+      config: a ConfigDict as from configs/default.py.
+      workdir: output folder; reused (and resumed) if it exists.
+      mode: "train", "detect" (needs a trained workdir) or "all".
+
+    Returns:
+      the metrics dict, or None in train mode.
+    """
+    if mode not in MODES:
+        raise UserError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
+    config_checks.validate(config)
+    keras.utils.set_random_seed(config.seed)
+    os.makedirs(workdir, exist_ok=True)
+    _write_json(os.path.join(workdir, "config.json"), config.to_dict())
+    splits, norm = data.load_splits(config)
+    _write_json(os.path.join(workdir, "normalization.json"), norm)
+    logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
+    if mode in ("train", "all"):
+        model = train(config, workdir, splits["train"])
+    else:
+        model = load_trained(config, workdir, splits["train"].x.shape[1:])
+    if mode == "train":
+        return None
+    return detect(config, workdir, model, splits)
