@@ -27,6 +27,28 @@ def _config_from_workdir(workdir):
         return config_dict.ConfigDict(json.load(f))
 
 
+def _one_line(error):
+    """ml_collections puts a repr with newlines in its messages; make them one readable line."""
+    text = str(error)
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    text = text.replace("\\n", " ").replace("\n", " ").replace("\\'", "'")
+    return " ".join(text.split())
+
+
+def parse_flags(argv):
+    """absl's parsing, with config override errors (misspelt field, bad type) as one line."""
+    try:
+        return FLAGS(argv)
+    except flags.Error as e:
+        print(f"error: {_one_line(e)}", file=sys.stderr)
+    except (AttributeError, KeyError, TypeError, ValueError) as e:
+        overrides = [a for a in argv[1:] if a.startswith("--config.")]
+        print(f"error: invalid config override {' '.join(overrides)}: {_one_line(e)}",
+              file=sys.stderr)
+    sys.exit(2)
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
@@ -52,4 +74,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)

@@ -20,7 +20,9 @@ class AdversarialModel(keras.Model):
             self.trackers[name] = keras.metrics.Mean(name=name)
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
-        super().compile(**kwargs)
+        # No optimizer of Keras' own: the two below are the model's, and an unused default
+        # would be saved in the weights and mismatch on restore.
+        super().compile(optimizer=None, **kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         # Built now so that BackupAndRestore can load their state before the first step.
         self.d_optimizer.build(self.discriminator.trainable_variables)

@@ -1,0 +1,23 @@
+"""Shared test setup: quiet TensorFlow, the repository root, the MIT-BIH copy in ../shared."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import pytest  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MITDB = os.environ.get("TFGAD_MITDB", os.path.join(ROOT, "..", "shared", "data", "mitdb"))
+
+
+@pytest.fixture
+def mitdb():
+    if not os.path.isdir(MITDB):
+        pytest.skip(f"MIT-BIH not found at {MITDB}; set TFGAD_MITDB")
+    return MITDB
+
+
+@pytest.fixture
+def test_config():
+    from configs import test
+    return test.get_config()

@@ -1,0 +1,105 @@
+"""End to end through the command line with configs/test.py, the bad-input errors, and resume."""
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+
+from tests.conftest import ROOT
+from tfgad import callbacks, train_lib
+
+OUTPUTS = ["config.json", "normalization.json", "model.weights.h5", "training_log.csv",
+           "metrics.json", "scores.csv", "calibration.json", "report.md",
+           "plots/training_losses.png", "plots/real_vs_generated.png", "plots/reconstructions.png",
+           "plots/score_histograms.png", "plots/roc_pr.png", "plots/samples_epoch0001.png"]
+
+
+def run_main(*args, timeout=300):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, "-m", "tfgad.main", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    workdir = str(tmp_path_factory.mktemp("run"))
+    result = run_main("--config=configs/test.py", f"--workdir={workdir}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir, result
+
+
+def test_main_writes_every_output(trained):
+    workdir, result = trained
+    for name in OUTPUTS:
+        assert os.path.exists(os.path.join(workdir, name)), name
+    assert "test AUROC" in result.stdout and "MCC" in result.stdout
+    metrics = json.load(open(os.path.join(workdir, "metrics.json")))
+    assert 0.0 <= metrics["test"]["auroc"] <= 1.0
+    with open(os.path.join(workdir, "scores.csv")) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == metrics["splits"]["test"]["samples"]
+    assert {"id", "label", "residual", "discrimination", "feature", "latent", "score",
+            "prediction"} <= set(rows[0])
+    assert sum(int(r["label"]) for r in rows) == metrics["splits"]["test"]["anomalies"]
+    report = open(os.path.join(workdir, "report.md")).read()
+    assert "| auroc |" in report and "plots/roc_pr.png" in report
+
+
+def test_detect_mode_reuses_the_trained_workdir(trained):
+    workdir, _ = trained
+    before = open(os.path.join(workdir, "scores.csv")).read()
+    result = run_main("--mode=detect", f"--workdir={workdir}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    # Same weights, same seeds: the same scores.
+    assert open(os.path.join(workdir, "scores.csv")).read() == before
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--config.model.nmae=gan"], "nmae"),
+    (["--config.model.name=stylegan"], "unknown model.name 'stylegan'; known: gan, wgan_gp"),
+    (["--config.data.name=ptbxl"], "known: arrays, digits, mitbih, synthetic_ecg"),
+    (["--config.prior.name=cauchy"], "known: normal, truncated_normal, uniform"),
+    (["--config.train.epochs=0"], "train.epochs=0; must be positive"),
+    (["--config.data.val_fraction=1.5"], "data.val_fraction=1.5"),
+    (["--config.data.name=mitbih", "--config.data.dir=/nonexistent"], "download_mitbih.py"),
+])
+def test_bad_input_ends_with_a_one_line_error(tmp_path, args, message):
+    result = run_main("--config=configs/test.py", f"--workdir={tmp_path}", *args, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_detect_without_a_trained_workdir_is_explained(tmp_path):
+    result = run_main("--mode=detect", f"--workdir={tmp_path}", timeout=120)
+    assert result.returncode == 2 and "config.json" in result.stderr
+
+
+class CrashAfter(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("simulated crash")
+
+
+def test_a_killed_training_resumes_where_it_stopped(tmp_path, test_config, monkeypatch):
+    from tfgad import data
+    test_config.train.epochs = 3
+    splits, _ = data.load_splits(test_config)
+    workdir = str(tmp_path)
+    standard = callbacks.standard
+    # The crash comes after BackupAndRestore has saved epoch index 1 (two epochs done).
+    monkeypatch.setattr(callbacks, "standard", lambda *a: standard(*a) + [CrashAfter(1)])
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train_lib.train(test_config, workdir, splits["train"])
+    monkeypatch.setattr(callbacks, "standard", standard)
+    train_lib.train(test_config, workdir, splits["train"])
+    with open(os.path.join(workdir, "training_log.csv")) as f:
+        epochs = [int(r["epoch"]) for r in csv.DictReader(f)]
+    assert epochs == [0, 1, 2]
