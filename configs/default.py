@@ -65,6 +65,22 @@ def get_config():
     config.detection.scorer = "latent_search"
     config.detection.batch_size = 256
     config.detection.max_samples = 0  # 0: score all of val/test; else a stratified subset
+    # How score components become one score (fit on validation only; see tfgad/detection).
+    config.detection.components = "residual,discrimination,feature,latent"
+    config.detection.normalization = "zscore"  # none | minmax | zscore (on normal validation)
+    config.detection.center_discrimination = False  # f-AnoGAN: minus its mean on normal train
+    config.detection.reference_samples = 256  # train samples scored for that mean
+    config.detection.combiner = "weighted"  # weighted | single | grid | svm
+    config.detection.single_component = "residual"  # single
+    config.detection.grid_step = 0.1  # grid: weights are multiples of this on the simplex
+    config.detection.grid_metric = "f1"  # grid: f1 | fbeta | mcc
+    config.detection.beta = 1.0  # grid: beta of fbeta
+    config.detection.svm_c = 1.0
+    config.detection.svm_gamma = 0.0  # 0: scikit-learn's "scale"
+    config.detection.svm_cross_validate = False  # small CV grid over C and gamma instead
+    config.detection.svm_max_samples = 5000
+    config.detection.monitor_every = 0  # epochs between calibration refits in training; 0: off
+    config.detection.monitor_samples = 256  # validation samples the monitor scores
     config.detection.threshold = "max_f1"  # max_f1 | max_mcc | percentile | fixed
     config.detection.percentile = 95.0  # percentile: of the normal validation scores
     config.detection.fixed_threshold = 0.0  # fixed

@@ -4,7 +4,7 @@ import pytest
 from ml_collections import ConfigDict
 from sklearn import metrics as skm
 
-from tfgad.detection import calibration, thresholds
+from tfgad.detection import thresholds
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics
 
@@ -64,16 +64,3 @@ def test_percentile_uses_normal_samples_only():
 def test_labelled_threshold_without_anomalies_says_what_to_use():
     with pytest.raises(UserError, match="threshold=percentile"):
         thresholds.fit(SCORES, np.zeros_like(LABELS), config())
-
-
-def test_weighted_calibration_round_trip():
-    comps = {"residual": SCORES, "feature": 2 * SCORES}
-    calib = calibration.fit(comps, LABELS, config(weights={"residual": 0.5, "feature": 0.25}))
-    combined, decided = calibration.apply(calib, comps)
-    np.testing.assert_allclose(combined, SCORES)
-    np.testing.assert_array_equal(decided, SCORES >= calib["threshold"])
-
-
-def test_weights_naming_a_missing_component_fail_clearly():
-    with pytest.raises(UserError, match="does not return"):
-        calibration.combine_weighted({"residual": SCORES}, {"latent": 1.0})

@@ -3,7 +3,10 @@ import os
 
 import keras
 
-from tfgad.evaluation import plots
+from tfgad.detection import calibration
+from tfgad.detection import scorer as scorer_lib
+from tfgad.errors import UserError
+from tfgad.evaluation import metrics, plots
 
 
 class GeneratedSamplesPlot(keras.callbacks.Callback):
@@ -24,9 +27,45 @@ class GeneratedSamplesPlot(keras.callbacks.Callback):
                                     title=f"epoch {epoch + 1}: real (top) vs generated (bottom)")
 
 
-def standard(config, workdir, real_examples):
-    """Progress is printed by fit's verbose; these write logs, checkpoints and the backup."""
-    return [
+class CalibrationMonitor(keras.callbacks.Callback):
+    """Every `every` epochs, scores validation samples, refits the calibration on them and logs
+    per-component and combined AUROC (val_auroc_<name>), so that the drift of the best
+    weighting during training shows in the CSV log and TensorBoard.
+
+    It runs at the first epoch too, because CSVLogger fixes its columns then.
+    """
+
+    def __init__(self, config, samples, every):
+        super().__init__()
+        self.config, self.samples, self.every = config, samples, every
+        self.scorer = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None or (epoch % self.every and epoch):
+            return
+        if self.scorer is None:
+            self.scorer = scorer_lib.from_config(self.config, self.model)
+        out = scorer_lib.score_samples(self.scorer, self.samples.x,
+                                       self.config.detection.batch_size, self.config.seed)
+        y = self.samples.y
+        for name in calibration.component_names(self.config):
+            logs[f"val_auroc_{name}"] = metrics.ranking(y, out[name])["auroc"]
+        try:
+            fitted = calibration.fit(out, y, self.config)
+            logs["val_auroc_combined"] = metrics.ranking(y, calibration.apply(fitted, out)[0])["auroc"]
+        except UserError:
+            pass  # e.g. a one-class sample: the components' AUROCs are still logged
+
+
+def standard(config, workdir, real_examples, monitor_samples=None):
+    """Progress is printed by fit's verbose; these write logs, checkpoints and the backup.
+
+    The calibration monitor comes first: later callbacks log what it adds to the epoch's logs.
+    """
+    first = []
+    if config.detection.monitor_every and monitor_samples is not None:
+        first.append(CalibrationMonitor(config, monitor_samples, config.detection.monitor_every))
+    return first + [
         keras.callbacks.CSVLogger(os.path.join(workdir, "training_log.csv"), append=True),
         keras.callbacks.TensorBoard(os.path.join(workdir, "tensorboard"), write_graph=False),
         keras.callbacks.ModelCheckpoint(os.path.join(workdir, "checkpoints", "epoch{epoch:04d}.weights.h5"),

@@ -1,7 +1,7 @@
 """Checks a config before any work starts, so a typo costs seconds, not a training run."""
 from tfgad import data, models, priors
 from tfgad.data import normalization
-from tfgad.detection import latent_search, scorer, scores, thresholds
+from tfgad.detection import combiners, latent_search, normalize, scorer, scores, thresholds
 from tfgad.errors import UserError
 
 STRATEGIES = ("default", "mirrored")
@@ -32,16 +32,26 @@ def validate(config):
     _one_of(config.detection.scorer, scorer.SCORERS, "detection.scorer")
     _one_of(config.detection.threshold, thresholds.METHODS, "detection.threshold")
     _one_of(config.search.distance, latent_search.DISTANCES, "search.distance")
+    _one_of(config.detection.combiner, combiners.KINDS, "detection.combiner")
+    _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
+    _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
+    _one_of(config.detection.single_component, scores.COMPONENTS, "detection.single_component")
     for name in config.detection.weights:
         _one_of(name, scores.COMPONENTS, "detection.weights entry")
+    for name in config.detection.components.split(","):
+        _one_of(name.strip(), scores.COMPONENTS, "detection.components entry")
     _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",
               "model.kernel_size", "train.epochs", "train.batch_size", "train.g_learning_rate",
               "train.d_learning_rate", "detection.batch_size", "search.learning_rate",
               "search.restarts")
-    for field in ("val_fraction", "test_fraction", "anomaly_val_fraction"):
+    for field in ("val_fraction", "test_fraction"):
         value = getattr(config.data, field)
         if not 0 < value < 1:
             raise UserError(f"data.{field}={value}; must be a fraction between 0 and 1")
+    # 0 leaves every anomaly to test: the pure one-class case (percentile threshold).
+    if not 0 <= config.data.anomaly_val_fraction < 1:
+        raise UserError(f"data.anomaly_val_fraction={config.data.anomaly_val_fraction}; "
+                        "must be in [0, 1)")
     if config.search.n_max < 0:
         raise UserError(f"search.n_max={config.search.n_max}; must be >= 0")
     if not 0 <= config.detection.percentile <= 100:

@@ -13,6 +13,7 @@ from absl import logging
 from tfgad import callbacks, config_checks, data, io_utils, models, priors
 from tfgad.data import pipeline, splits as split_lib
 from tfgad.detection import calibration, scorer as scorer_lib
+from tfgad.detection.scores import COMPONENTS
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import plots, report
@@ -37,15 +38,22 @@ def build_model(config, input_shape):
         return models.build(config, input_shape, priors.from_config(config))
 
 
-def train(config, workdir, train_split):
-    """Fits the model on the training split; resumes from workdir/backup after a crash."""
+def train(config, workdir, train_split, val_split=None):
+    """Fits the model on the training split; resumes from workdir/backup after a crash.
+
+    val_split feeds the calibration monitor (detection.monitor_every), if that is on.
+    """
     model = build_model(config, train_split.x.shape[1:])
     dataset = pipeline.training_dataset(train_split.x, config.train.batch_size, config.seed)
     real = train_split.x[:6]
+    monitor = None
+    if val_split is not None and config.detection.monitor_every:
+        monitor = split_lib.stratified_subset(val_split, config.detection.monitor_samples,
+                                              config.seed)
     logging.info("training %s for %d epochs on %d samples", config.model.name,
                  config.train.epochs, len(train_split))
     model.fit(dataset, epochs=config.train.epochs, verbose=config.train.verbose, shuffle=False,
-              callbacks=callbacks.standard(config, workdir, real))
+              callbacks=callbacks.standard(config, workdir, real, monitor))
     # Keras wants the .weights.h5 suffix, so the temporary name keeps it.
     tmp = os.path.join(workdir, ".tmp-" + WEIGHTS_FILE)
     model.save_weights(tmp)
@@ -99,7 +107,13 @@ def _history(workdir):
             if k != "epoch" and all(r[k] not in ("", "NA") for r in rows)}
 
 
-def _plots(workdir, model, test, outputs, combined, calib):
+def _strongest_pair(calib, components_val):
+    """The two calibrated components with the highest validation AUROC, or None."""
+    ranked = sorted(calib["components"], key=lambda n: -np.nan_to_num(components_val[n]["auroc"]))
+    return ranked[:2] if len(ranked) >= 2 else None
+
+
+def _plots(workdir, model, test, outputs, combined, calib, components_val):
     d = os.path.join(workdir, "plots")
     files = {}
     history = _history(workdir)
@@ -115,6 +129,11 @@ def _plots(workdir, model, test, outputs, combined, calib):
         combined, test.y, os.path.join(d, "score_histograms.png"), threshold=calib["threshold"])
     if len(np.unique(test.y)) == 2:
         files["ROC and PR"] = plots.roc_pr(test.y, combined, os.path.join(d, "roc_pr.png"))
+    pair = _strongest_pair(calib, components_val)
+    if pair:
+        files["decision boundary"] = plots.decision_boundary(
+            calib, outputs, test.y, pair, os.path.join(d, "decision_boundary.png"),
+            calibration.apply)
     return {k: os.path.relpath(v, workdir) for k, v in files.items()}
 
 
@@ -130,16 +149,23 @@ def detect(config, workdir, model, splits):
     test = split_lib.stratified_subset(splits["test"], limit, config.seed + 1)
     val_out, _ = _score(scorer, val, config, "validation")
     test_out, ms_per_sample = _score(scorer, test, config, "test")
+    train_out = None
+    if config.detection.center_discrimination:
+        reference = split_lib.stratified_subset(splits["train"], config.detection.reference_samples,
+                                                config.seed)
+        train_out, _ = _score(scorer, reference, config, "train reference")
 
-    calib = calibration.fit(val_out, val.y, config)  # validation only: never the test split
+    # Validation only: the test split never reaches the calibration.
+    calib = calibration.fit(val_out, val.y, config, train_out)
     calibration.save(calib, os.path.join(workdir, "calibration.json"))
     val_scores, val_pred = calibration.apply(calib, val_out)
     test_scores, test_pred = calibration.apply(calib, test_out)
-    names = [k for k in ("residual", "discrimination", "feature", "latent") if k in test_out]
+    names = [k for k in COMPONENTS if k in test_out]
     result = {
         "test": metric_lib.evaluate(test.y, test_scores, test_pred),
         "val": metric_lib.evaluate(val.y, val_scores, val_pred),
         "components_test": {k: metric_lib.ranking(test.y, test_out[k]) for k in names},
+        "components_val": {k: metric_lib.ranking(val.y, val_out[k]) for k in names},
         "calibration": calib,
         "splits": {k: {"samples": len(s), "anomalies": int(s.y.sum())}
                    for k, s in (("train", splits["train"]), ("val", val), ("test", test))},
@@ -151,7 +177,8 @@ def detect(config, workdir, model, splits):
     _write_json(os.path.join(workdir, "metrics.json"), result)
     io_utils.write_text(os.path.join(workdir, "scores.csv"),
                         _scores_csv(test, test_out, test_scores, test_pred, names))
-    plot_files = _plots(workdir, model, test, test_out, test_scores, calib)
+    plot_files = _plots(workdir, model, test, test_out, test_scores, calib,
+                        result["components_val"])
     io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
     return result
 
@@ -177,7 +204,7 @@ def train_and_evaluate(config, workdir, mode="all"):
     _write_json(os.path.join(workdir, "normalization.json"), norm)
     logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
     if mode in ("train", "all"):
-        model = train(config, workdir, splits["train"])
+        model = train(config, workdir, splits["train"], splits["val"])
     else:
         model = load_trained(config, workdir, splits["train"].x.shape[1:])
     if mode == "train":

@@ -73,6 +73,8 @@ def inter(samples, cfg, seed, test_groups=None):
     val_share = cfg.val_fraction / (1.0 - cfg.test_fraction)
     val, train = _cut(normal, [val_share])
     train, anomalies = _with_contamination(train, anomalies, cfg.contamination, rng)
+    if cfg.anomaly_val_fraction == 0:
+        anomalies = anomalies[:0]  # one-class: no labelled anomaly in validation
     return _assemble(samples, train, np.concatenate([val, anomalies]), np.flatnonzero(in_test))
 
 

@@ -4,12 +4,12 @@ import numpy as np
 from tfgad.errors import UserError, choose
 
 
-def _candidates(scores):
-    return np.unique(scores)
+def _sweep(scores, labels, metric):
+    """metric(tp, fp, fn, tn) at every distinct cut of the scores (anomaly when score >= cut).
 
-
-def _best(scores, labels, metric):
-    """The candidate threshold (predict anomaly when score >= t) that maximizes metric(tp, fp, fn, tn)."""
+    Returns:
+      (cuts, values), both [number of distinct scores].
+    """
     labels = np.asarray(labels).astype(bool)
     if labels.all() or not labels.any():
         raise UserError("the validation split holds only one class, so a threshold cannot be "
@@ -22,8 +22,18 @@ def _best(scores, labels, metric):
     last = np.r_[s[1:] != s[:-1], True]
     tp, fp, cut = tp[last], fp[last], s[last]
     fn, tn = l.sum() - tp, (~l).sum() - fp
-    values = metric(tp, fp, fn, tn)
-    return float(cut[int(np.nanargmax(values))])
+    return cut, metric(tp, fp, fn, tn)
+
+
+def _best(scores, labels, metric):
+    """The threshold that maximizes metric(tp, fp, fn, tn)."""
+    cuts, values = _sweep(scores, labels, metric)
+    return float(cuts[int(np.nanargmax(values))])
+
+
+def best_value(scores, labels, metric):
+    """The metric's best value over all thresholds."""
+    return float(np.nanmax(_sweep(scores, labels, metric)[1]))
 
 
 def f1_counts(tp, fp, fn, tn):

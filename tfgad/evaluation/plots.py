@@ -96,3 +96,33 @@ def roc_pr(labels, scores, path):
     return _save(fig, path)
 
 
+
+
+def decision_boundary(calibration, components, labels, pair, path, apply_fn):
+    """The calibrated score over the plane of two components, the others at their normal median.
+
+    Args:
+      calibration: a calibration dict; apply_fn(calibration, components) -> (scores, decisions).
+      components: {name: [N]} of the samples to show; labels [N].
+      pair: the two component names on the axes.
+    """
+    a, b = pair
+    normal = labels == 0
+    grid = {}
+    ax_values = [np.linspace(*np.percentile(components[n], [0.5, 99.5]), 150) for n in pair]
+    ga, gb = np.meshgrid(*ax_values)
+    for name in calibration["components"]:
+        grid[name] = np.full(ga.size, np.median(components[name][normal]))
+    grid[a], grid[b] = ga.ravel(), gb.ravel()
+    scores, _ = apply_fn(calibration, grid)
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    mesh = ax.contourf(ga, gb, scores.reshape(ga.shape), levels=30, cmap="coolwarm", alpha=0.5)
+    ax.contour(ga, gb, scores.reshape(ga.shape), levels=[calibration["threshold"]], colors="k")
+    for label, name, color in ((0, "normal", "tab:blue"), (1, "anomaly", "tab:red")):
+        ax.scatter(components[a][labels == label], components[b][labels == label], s=6,
+                   alpha=0.6, color=color, label=name)
+    ax.set(xlabel=a, ylabel=b, xlim=ax_values[0][[0, -1]], ylim=ax_values[1][[0, -1]],
+           title=f"{calibration['combiner']['kind']} score and threshold (black)")
+    fig.colorbar(mesh, ax=ax, label="combined score")
+    ax.legend(loc="upper left")
+    return _save(fig, path)

@@ -6,14 +6,37 @@ def _fmt(value):
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+def _weights(calibration):
+    """{component: weight}; an SVM has no per-component weight."""
+    combiner = calibration["combiner"]
+    if "weights" not in combiner:
+        return {}
+    return dict(zip(calibration["components"], combiner["weights"]))
+
+
+def _combiner_line(calibration):
+    combiner = calibration["combiner"]
+    norm = calibration["normalization"]["kind"]
+    text = f"Combiner `{combiner['kind']}` on `{norm}`-normalized components"
+    if combiner["kind"] == "grid":
+        text += f" (weights chosen for best validation {combiner['metric']} = {combiner['metric_value']:.4f})"
+    if combiner["kind"] == "svm":
+        text += (f" (RBF-SVM, C = {combiner['C']:g}, gamma = {combiner['gamma']:.4g}, "
+                 f"{len(combiner['dual_coef'])} support vectors)")
+    return text + "."
+
+
 def render(config, metrics, plot_files):
     """Markdown text from the config, the metrics dict and the plot paths (relative to the workdir)."""
     test = metrics["test"]
+    weights = _weights(metrics["calibration"])
+    used = set(metrics["calibration"]["components"])
     lines = [
         f"# tfgad run: {config.model.name} on {config.data.name}",
         "",
         f"Scorer: `{config.detection.scorer}`; threshold `{metrics['calibration']['threshold_method']}` "
         f"= {metrics['calibration']['threshold']:.6g}, fit on the validation split only.",
+        _combiner_line(metrics["calibration"]),
         "",
         "## Test metrics",
         "",
@@ -21,12 +44,15 @@ def render(config, metrics, plot_files):
         "|---|---|",
         *[f"| {k} | {_fmt(v)} |" for k, v in test.items()],
         "",
-        "## Score components on test (each alone)",
+        "## Score components, each alone, and combined",
         "",
-        "| component | weight | AUROC | AUPRC |",
-        "|---|---|---|---|",
-        *[f"| {k} | {metrics['calibration']['weights'].get(k, 0.0):g} | {_fmt(v['auroc'])} | "
+        "| component | weight | val AUROC | test AUROC | test AUPRC |",
+        "|---|---|---|---|---|",
+        *[f"| {k} | {weights.get(k, 'used' if k in used else '-')} | "
+          f"{_fmt(metrics['components_val'][k]['auroc'])} | {_fmt(v['auroc'])} | "
           f"{_fmt(v['auprc'])} |" for k, v in metrics["components_test"].items()],
+        f"| **combined** | | {_fmt(metrics['val']['auroc'])} | {_fmt(test['auroc'])} | "
+        f"{_fmt(test['auprc'])} |",
         "",
         "## Splits",
         "",
