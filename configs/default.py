@@ -36,7 +36,7 @@ def get_config():
     config.data.normal_class = 0
 
     config.model = ml_collections.ConfigDict()
-    config.model.name = "gan"  # gan | wgan_gp
+    config.model.name = "gan"  # gan | wgan_gp | bigan | alad | fanogan | ganomaly | aegan | vaegan
     config.model.latent_dim = 32
     config.model.base_filters = 32
     config.model.num_blocks = 3  # up/down-sampling stages of the DCGAN networks
@@ -44,7 +44,16 @@ def get_config():
     config.model.spectral_norm = False
     config.model.output_activation = "linear"  # linear | tanh
     config.model.n_critic = 5  # wgan_gp
-    config.model.gp_weight = 10.0  # wgan_gp
+    config.model.gp_weight = 10.0  # wgan_gp, fanogan
+    config.model.kappa = 1.0  # fanogan: weight of the feature residual in the encoder loss
+    config.model.encoder_epochs = 10  # fanogan: encoder stage after train.epochs of WGAN-GP
+    config.model.w_adv = 1.0  # ganomaly, aegan: adversarial (feature matching) weight
+    config.model.w_con = 50.0  # ganomaly: contextual |x - x_hat| weight
+    config.model.w_enc = 1.0  # ganomaly: encoder ||z - z'||^2 weight
+    config.model.beta = 1.0  # vaegan: KL weight (beta-VAEGAN: other than 1)
+    config.model.beta_warmup_steps = 1000  # vaegan: linear warm-up of beta
+    config.model.gamma = 1.0  # vaegan: weight of the feature error in the decoder loss
+    config.model.recon_weight = 1.0  # vaegan: weight of the pixel L1 reconstruction
 
     config.prior = ml_collections.ConfigDict()
     config.prior.name = "normal"  # normal | uniform | truncated_normal
@@ -62,7 +71,7 @@ def get_config():
     config.train.verbose = 2  # Keras fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch
 
     config.detection = ml_collections.ConfigDict()
-    config.detection.scorer = "latent_search"
+    config.detection.scorer = "auto"  # auto (encoder if the model has one) | latent_search | encoder
     config.detection.batch_size = 256
     config.detection.max_samples = 0  # 0: score all of val/test; else a stratified subset
     # How score components become one score (fit on validation only; see tfgad/detection).
@@ -84,9 +93,11 @@ def get_config():
     config.detection.threshold = "max_f1"  # max_f1 | max_mcc | percentile | fixed
     config.detection.percentile = 95.0  # percentile: of the normal validation scores
     config.detection.fixed_threshold = 0.0  # fixed
-    # Weights of the score components in the combined score.
+    # Weights of the components in the weighted combination; the last four exist only for
+    # the models that return them (alad, ganomaly, vaegan).
     config.detection.weights = ml_collections.ConfigDict(
-        {"residual": 1.0, "discrimination": 0.0, "feature": 0.0, "latent": 0.0})
+        {"residual": 1.0, "discrimination": 0.0, "feature": 0.0, "latent": 0.0,
+         "dxx_feature": 0.0, "latent_distance": 0.0, "kl": 0.0, "mean_norm": 0.0})
 
     config.search = ml_collections.ConfigDict()
     config.search.n_max = 300
@@ -97,5 +108,6 @@ def get_config():
     config.search.chi_weight = 0.0  # weight of the chi-norm penalty -log p(||z||)
     config.search.feature_weight = 0.0  # AnoGAN's lambda on discriminator features
     config.search.jit_compile = False
+    config.search.init_from_encoder = False  # start at E(x) instead of a random z
 
     return config

@@ -35,11 +35,11 @@ def validate(config):
     _one_of(config.detection.combiner, combiners.KINDS, "detection.combiner")
     _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
     _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
-    _one_of(config.detection.single_component, scores.COMPONENTS, "detection.single_component")
+    _one_of(config.detection.single_component, scores.ALL_COMPONENTS, "detection.single_component")
     for name in config.detection.weights:
-        _one_of(name, scores.COMPONENTS, "detection.weights entry")
+        _one_of(name, scores.ALL_COMPONENTS, "detection.weights entry")
     for name in config.detection.components.split(","):
-        _one_of(name.strip(), scores.COMPONENTS, "detection.components entry")
+        _one_of(name.strip(), scores.ALL_COMPONENTS, "detection.components entry")
     _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",
               "model.kernel_size", "train.epochs", "train.batch_size", "train.g_learning_rate",
               "train.d_learning_rate", "detection.batch_size", "search.learning_rate",

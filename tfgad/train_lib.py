@@ -13,7 +13,6 @@ from absl import logging
 from tfgad import callbacks, config_checks, data, io_utils, models, priors
 from tfgad.data import pipeline, splits as split_lib
 from tfgad.detection import calibration, scorer as scorer_lib
-from tfgad.detection.scores import COMPONENTS
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import plots, report
@@ -52,8 +51,10 @@ def train(config, workdir, train_split, val_split=None):
                                               config.seed)
     logging.info("training %s for %d epochs on %d samples", config.model.name,
                  config.train.epochs, len(train_split))
-    model.fit(dataset, epochs=config.train.epochs, verbose=config.train.verbose, shuffle=False,
-              callbacks=callbacks.standard(config, workdir, real, monitor))
+    model.fit(dataset, epochs=config.train.epochs + model.extra_epochs(),
+              verbose=config.train.verbose, shuffle=False,
+              callbacks=callbacks.standard(config, workdir, real, monitor)
+              + model.training_callbacks(config))
     # Keras wants the .weights.h5 suffix, so the temporary name keeps it.
     tmp = os.path.join(workdir, ".tmp-" + WEIGHTS_FILE)
     model.save_weights(tmp)
@@ -86,12 +87,11 @@ def _score(scorer, samples, config, name):
 def _scores_csv(samples, outputs, combined, predictions, names):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["id", "group", "label", "class", *names, "search_loss", "iterations",
-                     "score", "prediction"])
+    search = [k for k in ("search_loss", "iterations") if k in outputs]
+    writer.writerow(["id", "group", "label", "class", *names, *search, "score", "prediction"])
     for i in range(len(samples)):
         writer.writerow([i, samples.groups[i], samples.y[i], samples.classes[i],
-                         *[f"{outputs[k][i]:.6g}" for k in names],
-                         f"{outputs['search_loss'][i]:.6g}", outputs["iterations"][i],
+                         *[f"{outputs[k][i]:.6g}" for k in names + search],
                          f"{combined[i]:.6g}", predictions[i]])
     return buffer.getvalue()
 
@@ -160,7 +160,8 @@ def detect(config, workdir, model, splits):
     calibration.save(calib, os.path.join(workdir, "calibration.json"))
     val_scores, val_pred = calibration.apply(calib, val_out)
     test_scores, test_pred = calibration.apply(calib, test_out)
-    names = [k for k in COMPONENTS if k in test_out]
+    # The common components, then the model's own (dxx_feature, latent_distance, kl, ...).
+    names = [k for k in test_out if k not in ("z", "x_hat", "search_loss", "iterations")]
     result = {
         "test": metric_lib.evaluate(test.y, test_scores, test_pred),
         "val": metric_lib.evaluate(val.y, val_scores, val_pred),
@@ -171,7 +172,7 @@ def detect(config, workdir, model, splits):
                    for k, s in (("train", splits["train"]), ("val", val), ("test", test))},
         "scoring": {"scorer": config.detection.scorer, "ms_per_sample": ms_per_sample,
                     "batch_size": config.detection.batch_size,
-                    "mean_iterations": float(np.mean(test_out["iterations"])),
+                    "mean_iterations": float(np.mean(test_out.get("iterations", np.nan))),
                     **({"search": scorer.search.settings()} if hasattr(scorer, "search") else {})},
     }
     _write_json(os.path.join(workdir, "metrics.json"), result)

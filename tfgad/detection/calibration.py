@@ -9,7 +9,7 @@ import numpy as np
 
 from tfgad import io_utils
 from tfgad.detection import combiners, normalize, thresholds
-from tfgad.detection.scores import COMPONENTS
+from tfgad.detection.scores import ALL_COMPONENTS
 from tfgad.errors import UserError, choose
 
 
@@ -19,10 +19,10 @@ def component_names(config):
         names = [config.detection.single_component]
     else:
         names = [n.strip() for n in config.detection.components.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(COMPONENTS))
+    unknown = sorted(set(names) - set(ALL_COMPONENTS))
     if unknown or not names:
         raise UserError(f"detection.components names {unknown or 'nothing'}; known: "
-                        f"{', '.join(COMPONENTS)}")
+                        f"{', '.join(ALL_COMPONENTS)}")
     return names
 
 

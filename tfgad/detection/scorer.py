@@ -3,48 +3,91 @@ import numpy as np
 import tensorflow as tf
 
 from tfgad.detection import latent_search, scores
-from tfgad.errors import choose
+from tfgad.errors import UserError, choose
 
 
 def components(model, x, z, x_hat):
-    """The common score components of a batch given its latent codes and reconstructions.
+    """The common score components of a batch, plus the model's own.
 
     Returns:
-      dict residual, discrimination, feature, latent, each [B].
+      dict residual, discrimination, feature, latent (and e.g. dxx_feature, latent_distance,
+      kl, mean_norm for the models that define them), each [B].
     """
-    logits_hat, features_hat = model.discriminator(x_hat, training=False)
-    _, features = model.discriminator(x, training=False)
+    logits_hat, features_hat = model.discriminate(x_hat, z)
+    _, features = model.discriminate(x, z)
     return {
         "residual": scores.residual(x, x_hat),
         "discrimination": model.discrimination_score(logits_hat),
         "feature": scores.feature_matching(features, features_hat),
         "latent": scores.latent(z, model.prior),
+        **model.extra_scores(x, z, x_hat),
     }
 
 
 class AnoGANScorer:
-    """Scores by latent search: z* = argmin d(x, G(z)), then the components at x_hat = G(z*)."""
+    """Scores by latent search: z* = argmin d(x, G(z)), then the components at x_hat = G(z*).
 
-    def __init__(self, model, search):
-        self.model, self.search = model, search
+    With init_from_encoder, the search starts at E(x) (refinement) instead of a random z.
+    """
+
+    def __init__(self, model, search, init_from_encoder=False):
+        self.model, self.search, self.init_from_encoder = model, search, init_from_encoder
         self._components = tf.function(lambda x, z, x_hat: components(model, x, z, x_hat),
                                        reduce_retracing=True)
+        self._encode = tf.function(lambda x: model.encode(x), reduce_retracing=True)
 
     def __call__(self, x, seed=(0, 0)):
-        found = self.search(x, seed=seed)
-        out = self._components(tf.convert_to_tensor(x, tf.float32), found["z"], found["x_hat"])
+        x = tf.convert_to_tensor(x, tf.float32)
+        z_init = self._encode(x) if self.init_from_encoder else None
+        found = self.search(x, seed=seed, z_init=z_init)
+        out = self._components(x, found["z"], found["x_hat"])
         out.update(z=found["z"], x_hat=found["x_hat"], search_loss=found["loss"],
                    iterations=found["iterations"])
         return out
 
 
+class EncoderScorer:
+    """Scores in one forward pass: z = E(x), x_hat = G(z), then the components."""
+
+    def __init__(self, model):
+        self.model = model
+        self._score = tf.function(self._batch, reduce_retracing=True)
+
+    def _batch(self, x):
+        z = self.model.encode(x)
+        x_hat = self.model.generator(z, training=False)
+        out = components(self.model, x, z, x_hat)
+        out.update(z=z, x_hat=x_hat)
+        return out
+
+    def __call__(self, x, seed=(0, 0)):
+        return self._score(tf.convert_to_tensor(x, tf.float32))
+
+
 def _anogan(config, model):
+    if config.search.init_from_encoder and model.encoder is None:
+        raise UserError(f"search.init_from_encoder needs a model with an encoder; "
+                        f"{config.model.name} has none")
     feature_fn = lambda x: model.discriminator(x, training=False)[1]
-    return AnoGANScorer(model, latent_search.from_config(config, model.generator, model.prior,
-                                                         feature_fn))
+    if config.search.feature_weight and config.model.name in ("bigan", "alad"):
+        raise UserError("search.feature_weight needs an x-only discriminator; the joint "
+                        "discriminators of bigan and alad need z too; set it to 0")
+    search = latent_search.from_config(config, model.generator, model.prior, feature_fn)
+    return AnoGANScorer(model, search, config.search.init_from_encoder)
 
 
-SCORERS = {"latent_search": _anogan}
+def _encoder(config, model):
+    if model.encoder is None:
+        raise UserError(f"detection.scorer=encoder needs a model with an encoder; "
+                        f"{config.model.name} has none; use latent_search")
+    return EncoderScorer(model)
+
+
+def _auto(config, model):
+    return (_encoder if model.encoder is not None else _anogan)(config, model)
+
+
+SCORERS = {"auto": _auto, "latent_search": _anogan, "encoder": _encoder}
 
 
 def from_config(config, model):

@@ -2,6 +2,9 @@
 import tensorflow as tf
 
 COMPONENTS = ("residual", "discrimination", "feature", "latent")
+# Components that only some models return (ALAD, GANomaly, VAEGAN).
+MODEL_COMPONENTS = ("dxx_feature", "latent_distance", "kl", "mean_norm")
+ALL_COMPONENTS = COMPONENTS + MODEL_COMPONENTS
 
 
 def residual(x, x_hat):

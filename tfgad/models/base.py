@@ -2,22 +2,71 @@
 import keras
 import tensorflow as tf
 
+from tfgad.models import networks
+
+
+def adam(config, which):
+    t = config.train
+    rate = t.g_learning_rate if which == "g" else t.d_learning_rate
+    return keras.optimizers.Adam(rate, beta_1=t.beta_1, beta_2=t.beta_2)
+
+
+def dcgan_pair(config, input_shape, **discriminator_kwargs):
+    """The DCGAN generator and discriminator of config.model for samples of input_shape."""
+    m = config.model
+    generator = networks.build_generator(input_shape, m.latent_dim, m.base_filters, m.num_blocks,
+                                         m.kernel_size, m.output_activation)
+    discriminator = networks.build_discriminator(input_shape, m.base_filters, m.num_blocks,
+                                                 m.kernel_size, m.spectral_norm,
+                                                 **discriminator_kwargs)
+    return generator, discriminator
+
+
+def encoder_for(config, input_shape, outputs=1, name="encoder"):
+    m = config.model
+    return networks.build_encoder(input_shape, m.latent_dim, m.base_filters, m.num_blocks,
+                                  m.kernel_size, outputs, name=name)
+
 
 class AdversarialModel(keras.Model):
     """Base class; subclasses define train_step and discrimination_score.
 
-    Holds a generator z -> x, a discriminator x -> (logits, features) and a latent prior.
+    Holds a generator z -> x, a discriminator x -> (logits, features), a latent prior and,
+    for the inverse-mapping families, an encoder x -> z.
     """
 
-    def __init__(self, generator, discriminator, prior, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, prior, encoder=None, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.generator, self.discriminator, self.prior = generator, discriminator, prior
+        self.encoder = encoder
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {}
+
+    @classmethod
+    def from_config(cls, config, input_shape, prior):
+        """Builds the networks of config.model for samples of input_shape."""
+        generator, discriminator = dcgan_pair(config, input_shape)
+        return cls(generator, discriminator, prior, seed=config.seed)
+
+    def extra_epochs(self):
+        """Epochs beyond train.epochs that the model trains for (f-AnoGAN's encoder stage)."""
+        return 0
+
+    def training_callbacks(self, config):
+        """Callbacks the model's training needs (f-AnoGAN's stage switch)."""
+        return []
 
     def add_trackers(self, *names):
         for name in names:
             self.trackers[name] = keras.metrics.Mean(name=name)
+
+    def generator_variables(self):
+        """Variables that g_optimizer updates."""
+        return self.generator.trainable_variables
+
+    def discriminator_variables(self):
+        """Variables that d_optimizer updates."""
+        return self.discriminator.trainable_variables
 
     def compile(self, d_optimizer, g_optimizer, **kwargs):
         # No optimizer of Keras' own: the two below are the model's, and an unused default
@@ -25,8 +74,8 @@ class AdversarialModel(keras.Model):
         super().compile(optimizer=None, **kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         # Built now so that BackupAndRestore can load their state before the first step.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator_variables())
+        self.g_optimizer.build(self.generator_variables())
 
     @property
     def metrics(self):
@@ -43,7 +92,10 @@ class AdversarialModel(keras.Model):
     def build_networks(self):
         """Calls every network once so that weights exist (needed before loading them)."""
         z = tf.zeros([1, self.prior.latent_dim])
-        self.discriminator(self(z))
+        x = self(z)
+        self.discriminate(x, z)
+        if self.encoder is not None:
+            self.encode(x)
 
     def sample_latent(self, n):
         return self.prior.sample(n, seed=self.next_seed())
@@ -55,6 +107,24 @@ class AdversarialModel(keras.Model):
     def real_batch(data):
         """The x of a batch given as x, (x,) or (x, y)."""
         return data[0] if isinstance(data, (tuple, list)) else data
+
+    @staticmethod
+    def apply(optimizer, tape, loss, variables):
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+
+    def discriminate(self, x, z, training=False):
+        """(logits [B, 1], features [B, F]) for samples x whose latent code is z."""
+        return self.discriminator(x, training=training)
+
+    def encode(self, x, training=False):
+        """z = E(x) [B, d] for models with an encoder."""
+        if self.encoder is None:
+            raise ValueError(f"{type(self).__name__} has no encoder; use latent search")
+        return self.encoder(x, training=training)
+
+    def extra_scores(self, x, z, x_hat):
+        """Model-specific score components {name: [B]} (none by default)."""
+        return {}
 
     def discrimination_score(self, logits):
         """Per-example anomaly score [B] from discriminator outputs [B, 1]: high = looks fake."""

@@ -9,7 +9,7 @@ class GAN(AdversarialModel):
     """One discriminator step and one generator step per batch."""
 
     def __init__(self, generator, discriminator, prior, seed=0, **kwargs):
-        super().__init__(generator, discriminator, prior, seed, **kwargs)
+        super().__init__(generator, discriminator, prior, seed=seed, **kwargs)
         self.add_trackers("d_loss", "g_loss", "d_real", "d_fake")
 
     def train_step(self, data):

@@ -75,3 +75,30 @@ def build_discriminator(input_shape, base_filters=32, num_blocks=3, kernel_size=
         h = layers.LeakyReLU(0.2)(h)
     logits = wrap(layers.Dense(1, name="logits"))(h)
     return keras.Model(inputs if extra_input_dim else x, [logits, features], name=name)
+
+
+def build_encoder(input_shape, latent_dim, base_filters=32, num_blocks=3, kernel_size=5,
+                  outputs=1, name="encoder"):
+    """x [B, *input_shape] -> [B, outputs * latent_dim] (a VAE asks for 2: mean and log-variance).
+
+    The mirror of the discriminator's convolutions, with batch normalization as in DCGAN.
+    """
+    conv, _, _ = _ops(len(input_shape) + 1)
+    x = keras.Input(input_shape, name="x")
+    h = x
+    for block in range(num_blocks):
+        h = conv(base_filters * 2 ** block, kernel_size, strides=2, padding="same", use_bias=False)(h)
+        if block:
+            h = layers.BatchNormalization()(h)
+        h = layers.LeakyReLU(0.2)(h)
+    h = layers.Flatten()(h)
+    return keras.Model(x, layers.Dense(outputs * latent_dim, name="z")(h), name=name)
+
+
+def build_latent_discriminator(input_dim, units=64, spectral_norm=False, name="latent_discriminator"):
+    """v [B, input_dim] -> (logits [B, 1], features [B, units]), an MLP (ALAD's D_zz)."""
+    wrap = layers.SpectralNormalization if spectral_norm else (lambda layer: layer)
+    v = keras.Input((input_dim,), name="v")
+    h = layers.LeakyReLU(0.2)(wrap(layers.Dense(units))(v))
+    features = layers.LeakyReLU(0.2, name="features")(wrap(layers.Dense(units))(h))
+    return keras.Model(v, [wrap(layers.Dense(1, name="logits"))(features), features], name=name)

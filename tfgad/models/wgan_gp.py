@@ -3,6 +3,7 @@ import keras
 import tensorflow as tf
 
 from tfgad.models import losses
+from tfgad.models import base
 from tfgad.models.base import AdversarialModel
 
 
@@ -10,16 +11,25 @@ class WGANGP(AdversarialModel):
     """n_critic critic steps on the same real batch, then one generator step."""
 
     def __init__(self, generator, discriminator, prior, n_critic=5, gp_weight=10.0, seed=0,
-                 **kwargs):
-        super().__init__(generator, discriminator, prior, seed, **kwargs)
+                 encoder=None, **kwargs):
+        super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
         self.n_critic, self.gp_weight = int(n_critic), float(gp_weight)
         self.add_trackers("d_loss", "g_loss", "gp", "wasserstein")
+
+    @classmethod
+    def from_config(cls, config, input_shape, prior):
+        generator, discriminator = base.dcgan_pair(config, input_shape)
+        return cls(generator, discriminator, prior, config.model.n_critic, config.model.gp_weight,
+                   seed=config.seed)
 
     def _critic(self, x):
         return self.discriminator(x, training=True)[0]
 
     def train_step(self, data):
-        real = self.real_batch(data)
+        return self.update_trackers(**self._gan_step(self.real_batch(data)))
+
+    def _gan_step(self, real):
+        """n_critic critic updates and one generator update; returns the losses."""
         batch = tf.shape(real)[0]
         for _ in range(self.n_critic):  # unrolled at trace time: n_critic is a small constant
             with tf.GradientTape() as tape:
@@ -37,7 +47,7 @@ class WGANGP(AdversarialModel):
             g_loss = losses.generator_wasserstein(self._critic(fake))
         grads = tape.gradient(g_loss, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
-        return self.update_trackers(d_loss=d_loss, g_loss=g_loss, gp=gp, wasserstein=-wasserstein)
+        return {"d_loss": d_loss, "g_loss": g_loss, "gp": gp, "wasserstein": -wasserstein}
 
     def discrimination_score(self, logits):
         """Negative critic value: the less real the critic finds x, the higher the score."""

@@ -1,0 +1,15 @@
+"""BiGAN / EGBAD: encoder and joint discriminator D(x, z); scored by one pass z = E(x).
+
+Run: python -m tfgad.main --config=configs/bigan.py
+Score (EGBAD): 0.9 * residual + 0.1 * discriminator-feature distance, z-scored on validation.
+"""
+from configs import default
+
+
+def get_config():
+    config = default.get_config()
+    config.model.name = "bigan"
+    config.detection.components = "residual,discrimination,feature,latent"
+    config.detection.weights.residual = 0.9
+    config.detection.weights.feature = 0.1
+    return config

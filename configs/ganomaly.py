@@ -1,0 +1,15 @@
+"""GANomaly: encoder-decoder-encoder generator; scored by the latent distance ||z - z'||^2.
+
+Run: python -m tfgad.main --config=configs/ganomaly.py
+"""
+from configs import default
+
+
+def get_config():
+    config = default.get_config()
+    config.model.name = "ganomaly"
+    config.model.w_adv, config.model.w_con, config.model.w_enc = 1.0, 50.0, 1.0
+    config.detection.components = "residual,discrimination,feature,latent,latent_distance"
+    config.detection.weights.residual = 0.0
+    config.detection.weights.latent_distance = 1.0
+    return config

@@ -1,0 +1,46 @@
+"""BeatGAN-style AE-GAN (Zhou et al. 2019): a convolutional autoencoder regularized adversarially.
+
+The generator is the autoencoder x -> E(x) -> G(E(x)); its loss is the squared reconstruction
+error plus w_adv times the feature-matching distance of the discriminator between x and
+x_hat. The anomaly score is the residual.
+"""
+import tensorflow as tf
+
+from tfgad.models import base, losses
+from tfgad.models.base import AdversarialModel
+
+
+class AEGAN(AdversarialModel):
+
+    def __init__(self, generator, discriminator, encoder, prior, w_adv=1.0, seed=0, **kwargs):
+        super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
+        self.w_adv = float(w_adv)
+        self.add_trackers("d_loss", "g_loss", "reconstruction", "adversarial")
+
+    @classmethod
+    def from_config(cls, config, input_shape, prior):
+        generator, discriminator = base.dcgan_pair(config, input_shape)
+        return cls(generator, discriminator, base.encoder_for(config, input_shape), prior,
+                   config.model.w_adv, seed=config.seed)
+
+    def generator_variables(self):
+        return self.generator.trainable_variables + self.encoder.trainable_variables
+
+    def train_step(self, data):
+        x = self.real_batch(data)
+        with tf.GradientTape(persistent=True) as tape:
+            x_hat = self.generator(self.encoder(x, training=True), training=True)
+            real_logits, real_features = self.discriminator(x, training=True)
+            fake_logits, fake_features = self.discriminator(x_hat, training=True)
+            d_loss = losses.discriminator_bce(real_logits, fake_logits)
+            reconstruction = tf.reduce_mean(tf.square(x - x_hat))
+            adversarial = losses.feature_matching(real_features, fake_features)
+            g_loss = reconstruction + self.w_adv * adversarial
+        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        self.apply(self.g_optimizer, tape, g_loss, self.generator_variables())
+        del tape
+        return self.update_trackers(d_loss=d_loss, g_loss=g_loss, reconstruction=reconstruction,
+                                    adversarial=adversarial)
+
+    def discrimination_score(self, logits):
+        return tf.nn.softplus(-tf.reshape(logits, [-1]))

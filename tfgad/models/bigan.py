@@ -1,0 +1,50 @@
+"""BiGAN / EGBAD (Donahue et al. 2016, Dumoulin et al. 2016, Zenati et al. 2018).
+
+An encoder E learns the inverse of G because a joint discriminator D(x, z) must not tell
+(x, E(x)) from (G(z), z).
+"""
+import tensorflow as tf
+
+from tfgad.models import base, losses
+from tfgad.models.base import AdversarialModel
+
+
+class BiGAN(AdversarialModel):
+
+    def __init__(self, generator, discriminator, encoder, prior, seed=0, **kwargs):
+        super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
+        self.add_trackers("d_loss", "g_loss", "d_real", "d_fake")
+
+    @classmethod
+    def from_config(cls, config, input_shape, prior):
+        generator, discriminator = base.dcgan_pair(config, input_shape,
+                                                   extra_input_dim=config.model.latent_dim)
+        return cls(generator, discriminator, base.encoder_for(config, input_shape), prior,
+                   seed=config.seed)
+
+    def generator_variables(self):
+        return self.generator.trainable_variables + self.encoder.trainable_variables
+
+    def discriminate(self, x, z, training=False):
+        return self.discriminator([x, z], training=training)
+
+    def train_step(self, data):
+        x = self.real_batch(data)
+        z = self.sample_latent(tf.shape(x)[0])
+        with tf.GradientTape(persistent=True) as tape:
+            z_hat = self.encoder(x, training=True)
+            x_hat = self.generator(z, training=True)
+            real_logits, _ = self.discriminate(x, z_hat, training=True)
+            fake_logits, _ = self.discriminate(x_hat, z, training=True)
+            d_loss = losses.discriminator_bce(real_logits, fake_logits)
+            # G and E play the inverted game: swap the labels (non-saturating).
+            g_loss = losses.discriminator_bce(fake_logits, real_logits)
+        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        self.apply(self.g_optimizer, tape, g_loss, self.generator_variables())
+        del tape
+        return self.update_trackers(d_loss=d_loss, g_loss=g_loss,
+                                    d_real=tf.reduce_mean(tf.sigmoid(real_logits)),
+                                    d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)))
+
+    def discrimination_score(self, logits):
+        return tf.nn.softplus(-tf.reshape(logits, [-1]))

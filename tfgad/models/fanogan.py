@@ -1,0 +1,77 @@
+"""f-AnoGAN (Schlegl et al. 2019): a WGAN-GP, then an izif encoder with G and D frozen.
+
+Stage 1 (train.epochs) trains the WGAN-GP; stage 2 (model.encoder_epochs) trains E so that
+x ~ G(E(x)) in pixels and in discriminator features: loss = mean (x - G(E(x)))^2 +
+kappa * mean (f(x) - f(G(E(x))))^2. Both stages run in one fit with the same callbacks; a
+callback sets the stage from the epoch, so a resumed run continues in the right stage.
+"""
+import keras
+import tensorflow as tf
+
+from tfgad.models import base
+from tfgad.models.wgan_gp import WGANGP
+
+
+class StageSwitch(keras.callbacks.Callback):
+    """Moves f-AnoGAN to the encoder stage after gan_epochs epochs."""
+
+    def __init__(self, gan_epochs):
+        super().__init__()
+        self.gan_epochs = gan_epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.stage.assign(int(epoch >= self.gan_epochs))
+
+
+class FAnoGAN(WGANGP):
+
+    def __init__(self, generator, discriminator, encoder, prior, n_critic=5, gp_weight=10.0,
+                 kappa=1.0, encoder_epochs=10, seed=0, **kwargs):
+        super().__init__(generator, discriminator, prior, n_critic, gp_weight, seed=seed,
+                         encoder=encoder, **kwargs)
+        self.kappa, self.encoder_epochs = float(kappa), int(encoder_epochs)
+        self.stage = keras.Variable(0, dtype="int32", trainable=False, name="stage")
+        self.add_trackers("e_loss")
+
+    @classmethod
+    def from_config(cls, config, input_shape, prior):
+        generator, discriminator = base.dcgan_pair(config, input_shape)
+        m = config.model
+        return cls(generator, discriminator, base.encoder_for(config, input_shape), prior,
+                   m.n_critic, m.gp_weight, m.kappa, m.encoder_epochs, seed=config.seed)
+
+    def compile(self, d_optimizer, g_optimizer, e_optimizer=None, **kwargs):
+        super().compile(d_optimizer, g_optimizer, **kwargs)
+        self.e_optimizer = e_optimizer or keras.optimizers.Adam(1e-3)
+        self.e_optimizer.build(self.encoder.trainable_variables)
+
+    def extra_epochs(self):
+        return self.encoder_epochs
+
+    def training_callbacks(self, config):
+        return [StageSwitch(config.train.epochs)]
+
+    def _encoder_step(self, x):
+        """One izif step; G and D are called in inference mode and not updated."""
+        with tf.GradientTape() as tape:
+            x_hat = self.generator(self.encoder(x, training=True), training=False)
+            _, real_features = self.discriminator(x, training=False)
+            _, fake_features = self.discriminator(x_hat, training=False)
+            e_loss = (tf.reduce_mean(tf.square(x - x_hat))
+                      + self.kappa * tf.reduce_mean(tf.square(real_features - fake_features)))
+        self.apply(self.e_optimizer, tape, e_loss, self.encoder.trainable_variables)
+        return e_loss
+
+    def train_step(self, data):
+        real = self.real_batch(data)
+
+        def gan_stage():
+            self.update_trackers(**self._gan_step(real))
+            return tf.constant(True)
+
+        def encoder_stage():
+            self.update_trackers(e_loss=self._encoder_step(real))
+            return tf.constant(True)
+
+        tf.cond(self.stage > 0, encoder_stage, gan_stage)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}

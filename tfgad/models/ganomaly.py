@@ -1,0 +1,62 @@
+"""GANomaly (Akcay et al. 2018): an encoder-decoder-encoder generator and a discriminator.
+
+G_E: x -> z, G_D: z -> x_hat (the generator), E: x_hat -> z'. The generator loss weighs the
+adversarial (feature matching), contextual (|x - x_hat|) and encoder (||z - z'||^2) terms;
+the anomaly score is the latent distance ||z - z'||^2.
+"""
+import tensorflow as tf
+
+from tfgad.models import base, losses
+from tfgad.models.base import AdversarialModel
+
+
+class GANomaly(AdversarialModel):
+
+    def __init__(self, generator, discriminator, encoder, second_encoder, prior, w_adv=1.0,
+                 w_con=50.0, w_enc=1.0, seed=0, **kwargs):
+        super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
+        self.second_encoder = second_encoder
+        self.w_adv, self.w_con, self.w_enc = float(w_adv), float(w_con), float(w_enc)
+        self.add_trackers("d_loss", "g_loss", "adversarial", "contextual", "encoder")
+
+    @classmethod
+    def from_config(cls, config, input_shape, prior):
+        generator, discriminator = base.dcgan_pair(config, input_shape)
+        m = config.model
+        return cls(generator, discriminator, base.encoder_for(config, input_shape),
+                   base.encoder_for(config, input_shape, name="second_encoder"), prior,
+                   m.w_adv, m.w_con, m.w_enc, seed=config.seed)
+
+    def generator_variables(self):
+        return (self.generator.trainable_variables + self.encoder.trainable_variables
+                + self.second_encoder.trainable_variables)
+
+    def build_networks(self):
+        super().build_networks()
+        self.second_encoder(self(tf.zeros([1, self.prior.latent_dim])))
+
+    def train_step(self, data):
+        x = self.real_batch(data)
+        with tf.GradientTape(persistent=True) as tape:
+            z = self.encoder(x, training=True)
+            x_hat = self.generator(z, training=True)
+            z_again = self.second_encoder(x_hat, training=True)
+            real_logits, real_features = self.discriminator(x, training=True)
+            fake_logits, fake_features = self.discriminator(x_hat, training=True)
+            d_loss = losses.discriminator_bce(real_logits, fake_logits)
+            adversarial = losses.feature_matching(real_features, fake_features)
+            contextual = tf.reduce_mean(tf.abs(x - x_hat))
+            encoder = tf.reduce_mean(tf.square(z - z_again))
+            g_loss = self.w_adv * adversarial + self.w_con * contextual + self.w_enc * encoder
+        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        self.apply(self.g_optimizer, tape, g_loss, self.generator_variables())
+        del tape
+        return self.update_trackers(d_loss=d_loss, g_loss=g_loss, adversarial=adversarial,
+                                    contextual=contextual, encoder=encoder)
+
+    def extra_scores(self, x, z, x_hat):
+        z_again = self.second_encoder(x_hat, training=False)
+        return {"latent_distance": tf.reduce_mean(tf.square(z - z_again), axis=-1)}
+
+    def discrimination_score(self, logits):
+        return tf.nn.softplus(-tf.reshape(logits, [-1]))

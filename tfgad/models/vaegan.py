@@ -1,0 +1,92 @@
+"""VAEGAN (Larsen et al. 2016) and beta-VAEGAN (Lüer et al. 2023).
+
+A VAE whose decoder is the GAN's generator: the encoder gives q(z|x) = N(mu, sigma^2), the
+reconstruction is judged by discriminator features (learned similarity) and pixels, and the
+KL term has weight beta, warmed up linearly over beta_warmup_steps. Scores add the
+per-sample KL and ||mu||.
+"""
+import keras
+import tensorflow as tf
+
+from tfgad.errors import UserError
+from tfgad.models import base, losses
+from tfgad.models.base import AdversarialModel
+
+
+def kl_to_standard_normal(mean, log_var):
+    """KL(N(mean, exp(log_var)) || N(0, I)) per sample [B]."""
+    return 0.5 * tf.reduce_sum(tf.square(mean) + tf.exp(log_var) - log_var - 1.0, axis=-1)
+
+
+class VAEGAN(AdversarialModel):
+
+    def __init__(self, generator, discriminator, encoder, prior, beta=1.0, beta_warmup_steps=0,
+                 gamma=1.0, recon_weight=1.0, seed=0, **kwargs):
+        super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
+        self.beta, self.beta_warmup_steps = float(beta), int(beta_warmup_steps)
+        self.gamma, self.recon_weight = float(gamma), float(recon_weight)
+        self.add_trackers("d_loss", "g_loss", "e_loss", "kl", "feature_error", "beta")
+
+    @classmethod
+    def from_config(cls, config, input_shape, prior):
+        if prior.name != "normal":
+            raise UserError(f"vaegan's KL term assumes prior.name=normal, not {prior.name!r}")
+        generator, discriminator = base.dcgan_pair(config, input_shape)
+        m = config.model
+        return cls(generator, discriminator, base.encoder_for(config, input_shape, outputs=2),
+                   prior, m.beta, m.beta_warmup_steps, m.gamma, m.recon_weight, seed=config.seed)
+
+    def generator_variables(self):
+        return self.encoder.trainable_variables + self.generator.trainable_variables
+
+    def posterior(self, x, training=False):
+        """(mean [B, d], log-variance [B, d]) of q(z|x)."""
+        mean, log_var = tf.split(self.encoder(x, training=training), 2, axis=-1)
+        return mean, tf.clip_by_value(log_var, -10.0, 10.0)
+
+    def encode(self, x, training=False):
+        return self.posterior(x, training)[0]
+
+    def current_beta(self):
+        if not self.beta_warmup_steps:
+            return tf.constant(self.beta)
+        progress = tf.cast(self.g_optimizer.iterations, tf.float32) / self.beta_warmup_steps
+        return self.beta * tf.minimum(1.0, progress)
+
+    def train_step(self, data):
+        x = self.real_batch(data)
+        batch = tf.shape(x)[0]
+        beta = self.current_beta()
+        with tf.GradientTape(persistent=True) as tape:
+            mean, log_var = self.posterior(x, training=True)
+            noise = keras.random.normal(tf.shape(mean), seed=self.seed_generator)
+            x_tilde = self.generator(mean + tf.exp(0.5 * log_var) * noise, training=True)
+            x_p = self.generator(self.sample_latent(batch), training=True)
+            real_logits, real_features = self.discriminator(x, training=True)
+            tilde_logits, tilde_features = self.discriminator(x_tilde, training=True)
+            p_logits, _ = self.discriminator(x_p, training=True)
+            d_loss = (tf.reduce_mean(tf.nn.softplus(-real_logits))
+                      + 0.5 * tf.reduce_mean(tf.nn.softplus(tilde_logits))
+                      + 0.5 * tf.reduce_mean(tf.nn.softplus(p_logits)))
+            kl = tf.reduce_mean(kl_to_standard_normal(mean, log_var))
+            feature_error = tf.reduce_mean(tf.square(real_features - tilde_features))
+            pixel_error = tf.reduce_mean(tf.abs(x - x_tilde))
+            e_loss = beta * kl + feature_error + self.recon_weight * pixel_error
+            g_loss = (self.gamma * feature_error + self.recon_weight * pixel_error
+                      + losses.generator_nonsaturating(tilde_logits)
+                      + losses.generator_nonsaturating(p_logits))
+        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        # One optimizer, two losses: the encoder follows e_loss, the decoder g_loss.
+        e_vars, g_vars = self.encoder.trainable_variables, self.generator.trainable_variables
+        grads = tape.gradient(e_loss, e_vars) + tape.gradient(g_loss, g_vars)
+        self.g_optimizer.apply_gradients(zip(grads, e_vars + g_vars))
+        del tape
+        return self.update_trackers(d_loss=d_loss, g_loss=g_loss, e_loss=e_loss, kl=kl,
+                                    feature_error=feature_error, beta=beta)
+
+    def extra_scores(self, x, z, x_hat):
+        mean, log_var = self.posterior(x)
+        return {"kl": kl_to_standard_normal(mean, log_var), "mean_norm": tf.norm(mean, axis=-1)}
+
+    def discrimination_score(self, logits):
+        return tf.nn.softplus(-tf.reshape(logits, [-1]))
