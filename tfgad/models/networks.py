@@ -35,14 +35,14 @@ def build_generator(input_shape, latent_dim, base_filters=32, num_blocks=3, kern
     filters = base_filters * 2 ** (num_blocks - 1)
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense(math.prod(start) * filters, use_bias=False)(z)
-    h = layers.BatchNormalization()(h)
+    h = layers.BatchNormalization(momentum=0.9)(h)
     h = layers.ReLU()(h)
     h = layers.Reshape(start + (filters,))(h)
     for block in range(num_blocks):
         filters = max(base_filters * 2 ** (num_blocks - 2 - block) if block < num_blocks - 1
                       else base_filters // 2, 1)
         h = conv_t(filters, kernel_size, strides=2, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
+        h = layers.BatchNormalization(momentum=0.9)(h)
         h = layers.ReLU()(h)
     h = conv(channels, kernel_size, padding="same", activation=output_activation)(h)
     excess = tuple(s * factor - d for s, d in zip(start, spatial))
@@ -69,10 +69,14 @@ def build_discriminator(input_shape, base_filters=32, num_blocks=3, kernel_size=
     features = layers.Flatten(name="features")(h)
     h = features
     if extra_input_dim:
+        # A joint hidden layer: without it D(x, z) = a(x) + b(z) could judge only the two
+        # marginals, never whether z belongs to x, and the BiGAN encoder would learn nothing.
+        units = base_filters * 2 ** (num_blocks - 1)
         z = keras.Input((extra_input_dim,), name="z")
         inputs.append(z)
-        h = layers.Concatenate()([h, wrap(layers.Dense(base_filters * 4))(z)])
-        h = layers.LeakyReLU(0.2)(h)
+        hz = layers.LeakyReLU(0.2)(wrap(layers.Dense(units))(z))
+        h = layers.Concatenate()([h, hz])
+        h = layers.LeakyReLU(0.2)(wrap(layers.Dense(units))(h))
     logits = wrap(layers.Dense(1, name="logits"))(h)
     return keras.Model(inputs if extra_input_dim else x, [logits, features], name=name)
 
@@ -89,7 +93,7 @@ def build_encoder(input_shape, latent_dim, base_filters=32, num_blocks=3, kernel
     for block in range(num_blocks):
         h = conv(base_filters * 2 ** block, kernel_size, strides=2, padding="same", use_bias=False)(h)
         if block:
-            h = layers.BatchNormalization()(h)
+            h = layers.BatchNormalization(momentum=0.9)(h)
         h = layers.LeakyReLU(0.2)(h)
     h = layers.Flatten()(h)
     return keras.Model(x, layers.Dense(outputs * latent_dim, name="z")(h), name=name)
