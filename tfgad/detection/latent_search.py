@@ -2,8 +2,10 @@
 
 For each sample x it looks for z* = argmin_z d(x, G(z)) [+ feature and chi-norm terms], with
 per-sample early stop (a sample whose loss is below eps stops moving), at most n_max steps,
-and R random restarts that run side by side as R copies of the batch; each sample keeps the
-best z over steps and restarts.
+and R restarts that run side by side as R copies of the batch; each sample keeps the best z
+over steps and restarts. The R starts are draws from the prior for the given seed, shared by
+every sample, so that a sample's result depends on neither its batch nor its position in it
+(an exported model then reproduces offline scores exactly).
 """
 import tensorflow as tf
 
@@ -53,8 +55,7 @@ class LatentSearch:
         self.distance, self.chi_weight = distance, float(chi_weight)
         self.feature_fn, self.feature_weight = feature_fn, float(feature_weight)
         self.jit_compile = bool(jit_compile)
-        self._random_start = None
-        self._given_start = None
+        self._core = self._draw = None
 
     def settings(self):
         """The search's settings, as recorded in outputs and export metadata."""
@@ -68,7 +69,7 @@ class LatentSearch:
 
         Args:
           x: [B, ...] samples.
-          seed: stateless seed [2] for the random starts.
+          seed: stateless seed [2] for the starts drawn from the prior.
           z_init: optional [B, d] start (e.g. an encoder's E(x)) for the first restart.
 
         Returns:
@@ -77,27 +78,28 @@ class LatentSearch:
         """
         x = tf.convert_to_tensor(x, tf.float32)
         seed = tf.convert_to_tensor(seed, tf.int32)
+        if self._core is None:
+            # The starts are drawn outside XLA: stateless random kernels differ under XLA,
+            # and the starts must not depend on jit_compile.
+            self._core = tf.function(self._search, jit_compile=self.jit_compile,
+                                     reduce_retracing=True)
+            self._draw = tf.function(self._initial, reduce_retracing=True)
+        z_init = None if z_init is None else tf.convert_to_tensor(z_init, tf.float32)
+        return self._core(x, self._draw(x, seed, z_init))
+
+    def _initial(self, x, seed, z_init=None):
+        """The starts [R * B, d]: z_init (if given) and shared draws from the prior."""
+        batch = tf.shape(x)[0]
         if z_init is None:
-            if self._random_start is None:
-                self._random_start = self._compile(self._search_random)
-            return self._random_start(x, seed)
-        if self._given_start is None:
-            self._given_start = self._compile(self._search_from)
-        return self._given_start(x, tf.convert_to_tensor(z_init, tf.float32), seed)
-
-    def _compile(self, fn):
-        return tf.function(fn, jit_compile=self.jit_compile, reduce_retracing=True)
-
-    def _search_random(self, x, seed):
-        starts = self.prior.sample(self.restarts * tf.shape(x)[0], seed=seed)
-        return self._search(x, starts)
-
-    def _search_from(self, x, z_init, seed):
-        starts = z_init
+            return self.starts(self.restarts, batch, seed)
+        starts = self.prior.project(z_init)
         if self.restarts > 1:
-            extra = self.prior.sample((self.restarts - 1) * tf.shape(x)[0], seed=seed)
-            starts = tf.concat([z_init, extra], axis=0)
-        return self._search(x, self.prior.project(starts))
+            starts = tf.concat([starts, self.starts(self.restarts - 1, batch, seed)], axis=0)
+        return starts
+
+    def starts(self, count, batch, seed):
+        """count shared starts from the prior, each repeated for the batch: [count * batch, d]."""
+        return tf.repeat(self.prior.sample(count, seed=seed), batch, axis=0)
 
     def objective(self, x, z, x_features=None):
         """Search loss per sample [B] at z."""

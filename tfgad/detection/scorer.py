@@ -95,14 +95,15 @@ def from_config(config, model):
 
 
 def score_samples(scorer, x, batch_size, seed=0, progress=None):
-    """Scores x in batches; each batch gets its own seed so results do not depend on batching order.
+    """Scores x in batches, all with the seed (seed, 0): a sample's scores do not depend on the
+    batch size (the latent search shares its starts across samples).
 
     Returns:
       dict of numpy arrays with a leading axis of len(x).
     """
     parts = []
     for start in range(0, len(x), batch_size):
-        out = scorer(x[start:start + batch_size], seed=(seed, start))
+        out = scorer(x[start:start + batch_size], seed=(seed, 0))
         parts.append({k: v.numpy() for k, v in out.items()})
         if progress:
             progress(min(start + batch_size, len(x)), len(x))
