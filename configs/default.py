@@ -110,4 +110,8 @@ def get_config():
     config.search.jit_compile = False
     config.search.init_from_encoder = False  # start at E(x) instead of a random z
 
+    config.export = ml_collections.ConfigDict()
+    config.export.dir = "saved_models"  # SavedModels go to <dir>/<name>/<version>/
+    config.export.name = ""  # empty: <model.name>-<data.name>
+
     return config

@@ -15,13 +15,14 @@ config_flags.DEFINE_config_file(
     "config", None, "Config file, e.g. configs/anogan.py; fields can be overridden with "
     "--config.a.b=value. In --mode=detect it defaults to the workdir's config.json.")
 flags.DEFINE_string("workdir", None, "Output folder; default: a new folder under runs/.")
-flags.DEFINE_enum("mode", "all", ["train", "detect", "all"], "What to run.")
+flags.DEFINE_enum("mode", "all", ["train", "detect", "export", "all"],
+                  "What to run; all = train, detect, export.")
 
 
 def _config_from_workdir(workdir):
     path = os.path.join(workdir or "", "config.json")
     if not workdir or not os.path.exists(path):
-        raise UserError(f"--mode=detect without --config needs a trained --workdir holding "
+        raise UserError(f"--mode=detect or export without --config needs a trained --workdir holding "
                         f"config.json; {path!r} does not exist")
     with open(path) as f:
         return config_dict.ConfigDict(json.load(f))
@@ -57,7 +58,7 @@ def main(argv):
     try:
         config = FLAGS.config
         if config is None:
-            if FLAGS.mode != "detect":
+            if FLAGS.mode not in ("detect", "export"):
                 raise UserError("--config is required, e.g. --config=configs/anogan.py")
             config = _config_from_workdir(FLAGS.workdir)
         workdir = FLAGS.workdir or os.path.join(
@@ -66,7 +67,9 @@ def main(argv):
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
-    if result:
+    if result and "export_path" in result:
+        print(f"SavedModel in {result['export_path']}")
+    if result and "test" in result:
         test = result["test"]
         print(f"test AUROC {test['auroc']:.4f}  AUPRC {test['auprc']:.4f}  F1 {test['f1']:.4f}  "
               f"MCC {test['mcc']:.4f}  ({result['splits']['test']['samples']} samples)")

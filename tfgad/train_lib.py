@@ -11,13 +11,14 @@ import tensorflow as tf
 from absl import logging
 
 from tfgad import callbacks, config_checks, data, io_utils, models, priors
+from tfgad import export as export_lib
 from tfgad.data import pipeline, splits as split_lib
 from tfgad.detection import calibration, scorer as scorer_lib
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import plots, report
 
-MODES = ("train", "detect", "all")
+MODES = ("train", "detect", "export", "all")
 WEIGHTS_FILE = "model.weights.h5"
 
 
@@ -204,10 +205,21 @@ def train_and_evaluate(config, workdir, mode="all"):
     splits, norm = data.load_splits(config)
     _write_json(os.path.join(workdir, "normalization.json"), norm)
     logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
+    sample_shape = splits["train"].x.shape[1:]
     if mode in ("train", "all"):
         model = train(config, workdir, splits["train"], splits["val"])
     else:
-        model = load_trained(config, workdir, splits["train"].x.shape[1:])
+        model = load_trained(config, workdir, sample_shape)
     if mode == "train":
         return None
-    return detect(config, workdir, model, splits)
+    result = None
+    if mode in ("detect", "all"):
+        result = detect(config, workdir, model, splits)
+    if mode in ("export", "all"):
+        path = os.path.join(workdir, "calibration.json")
+        if not os.path.exists(path):
+            raise UserError(f"no calibration at {path}; run --mode=detect first")
+        exported = export_lib.export(model, config, calibration.load(path), norm, sample_shape)
+        logging.info("exported the SavedModel to %s", exported)
+        result = dict(result or {}, export_path=exported)
+    return result

@@ -21,8 +21,11 @@ def check_finite(samples, where):
                         f"{np.flatnonzero(bad)[0]}); clean or drop them")
 
 
-def load_splits(config):
+def load_splits(config, normalize=True):
     """Loads config.data's source, splits it and normalizes with train statistics.
+
+    normalize=False returns the raw samples (and still the parameters), e.g. for requests to
+    an exported model, which normalizes in its graph.
 
     Returns:
       ({"train", "val", "test"}: Samples, normalization params).
@@ -38,8 +41,9 @@ def load_splits(config):
         test_groups = [int(r) for r in mitbih.DS2] if cfg.name == "mitbih" else None
         parts = splits.inter(samples, cfg, config.seed, test_groups)
     params = normalization.fit(cfg.normalization, parts["train"].x)
-    for split in parts.values():
-        split.x = normalization.apply(params, split.x)
+    if normalize:
+        for split in parts.values():
+            split.x = normalization.apply(params, split.x)
     return parts, params
 
 

@@ -1,0 +1,66 @@
+"""SavedModel export: for every model family, the reloaded signatures equal the in-memory scorer."""
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgad import data, export, models, priors
+from tfgad.detection import calibration
+from tfgad.detection import scorer as scorer_lib
+
+
+@pytest.fixture(scope="module")
+def raw_splits():
+    from configs import test
+    config = test.get_config()
+    splits, norm = data.load_splits(config, normalize=False)
+    return splits, norm
+
+
+@pytest.mark.parametrize("name", sorted(models.MODELS))
+def test_round_trip_equals_the_in_memory_scorer(test_config, raw_splits, tmp_path, name):
+    keras.utils.set_random_seed(0)
+    splits, norm = raw_splits
+    test_config.model.name = name
+    test_config.search.n_max = 5
+    test_config.detection.components = "residual,discrimination,feature,latent"
+    test_config.detection.combiner = "svm" if name in ("gan", "vaegan") else "weighted"
+    model = models.build(test_config, splits["train"].x.shape[1:], priors.from_config(test_config))
+    scorer = scorer_lib.from_config(test_config, model)
+    val, test = splits["val"], splits["test"]
+    normalized = lambda x: data.normalization.apply(norm, x)
+    val_out = scorer_lib.score_samples(scorer, normalized(val.x), 64, test_config.seed)
+    calib = calibration.fit(val_out, val.y, test_config)
+    path = export.export(model, test_config, calib, norm, splits["train"].x.shape[1:],
+                         base_dir=str(tmp_path), name="m")
+    assert path == os.path.join(str(tmp_path), "m", "1")
+    assert export.load_metadata(path)["calibration"] == calib
+
+    x = test.x[:20]
+    expected = scorer_lib.score_samples(scorer, normalized(x), 64, test_config.seed)
+    expected_scores, expected_decisions = calibration.apply(calib, expected)
+    loaded = tf.saved_model.load(path)
+    out = {k: v.numpy() for k, v in loaded.signatures["serving_default"](x=tf.constant(x)).items()}
+    for key in ("residual", "discrimination", "feature", "latent", "x_hat"):
+        np.testing.assert_allclose(out[key], expected[key], rtol=1e-4, atol=1e-5, err_msg=key)
+    np.testing.assert_allclose(out["score"], expected_scores, rtol=1e-4, atol=1e-4)
+    assert (out["is_anomaly"] == expected_decisions.astype(bool)).mean() >= 0.95
+    expected_signatures = {"serving_default", "score_components", "latent_search", "generate"}
+    if model.encoder is not None:
+        expected_signatures.add("encode")
+    assert set(loaded.signatures) == expected_signatures
+    z = loaded.signatures["latent_search"](x=tf.constant(x))["z"]
+    assert z.shape == (20, test_config.model.latent_dim)
+    generated = loaded.signatures["generate"](z=z)["x"]
+    np.testing.assert_allclose(generated.numpy(), model.generator(z, training=False).numpy(),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_versions_count_up_and_half_written_ones_are_skipped(tmp_path):
+    (tmp_path / "1").mkdir()
+    (tmp_path / ".tmp-2-123").mkdir()
+    (tmp_path / "notes").mkdir()
+    assert export.next_version(str(tmp_path)) == 2
+    assert export.next_version(str(tmp_path / "missing")) == 1

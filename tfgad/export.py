@@ -1,0 +1,164 @@
+"""SavedModel export for TF Serving: the whole scoring, calibration included, in the graph.
+
+saved_models/<name>/<version>/ holds a SavedModel with the signatures
+  serving_default   x -> score, is_anomaly, each score component, x_hat
+  score_components  x -> the components, z and x_hat, uncalibrated
+  latent_search     x -> z, x_hat, loss, iterations (settings fixed at export)
+  generate          z -> x
+  encode            x -> z (models with an encoder)
+and assets.extra/tfgad.json with the config, calibration, normalization and search settings.
+Inputs are raw samples; the normalization fit on training data is applied in the graph.
+"""
+import json
+import os
+import shutil
+
+import tensorflow as tf
+
+from tfgad import io_utils
+from tfgad.detection import calibration_tf, latent_search
+from tfgad.detection import scorer as scorer_lib
+from tfgad.errors import UserError
+
+METADATA_FILE = "tfgad.json"
+
+
+class ScoringModule(tf.Module):
+    """The trained model, its scorer and calibration behind explicit input signatures."""
+
+    def __init__(self, model, config, calibration, normalization, sample_shape):
+        super().__init__(name="tfgad")
+        self.model = model
+        self.sample_shape = tuple(int(d) for d in sample_shape)
+        self.calibrated = calibration_tf.CalibratedScore(calibration)
+        self.normalization = normalization
+        self.seed = tf.constant([config.seed, 0], tf.int32)
+        self.use_encoder = (model.encoder is not None
+                            and config.detection.scorer in ("auto", "encoder"))
+        feature_fn = lambda x: model.discriminator(x, training=False)[1]
+        self.search = latent_search.LatentSearch(
+            model.generator, model.prior, n_max=config.search.n_max, eps=config.search.eps,
+            learning_rate=config.search.learning_rate, distance=config.search.distance,
+            restarts=config.search.restarts, chi_weight=config.search.chi_weight,
+            feature_fn=feature_fn, feature_weight=config.search.feature_weight,
+            jit_compile=False)  # TF Serving runs plain graphs
+        self.init_from_encoder = bool(config.search.init_from_encoder)
+        x_spec = tf.TensorSpec(None, tf.float32, name="x")
+        self.serving_default = tf.function(self._serve, input_signature=[x_spec])
+        self.score_components = tf.function(self._components, input_signature=[x_spec])
+        self.latent_search = tf.function(self._latent_search, input_signature=[x_spec])
+        self.generate = tf.function(
+            lambda z: {"x": model.generator(z, training=False)},
+            input_signature=[tf.TensorSpec([None, model.prior.latent_dim], tf.float32, name="z")])
+        if model.encoder is not None:
+            self.encode = tf.function(lambda x: {"z": model.encode(self._prepare(x))},
+                                      input_signature=[x_spec])
+
+    def signatures(self):
+        names = ["serving_default", "score_components", "latent_search", "generate"]
+        if self.model.encoder is not None:
+            names.append("encode")
+        return {n: getattr(self, n).get_concrete_function() for n in names}
+
+    def _prepare(self, x):
+        """Checks x (rank, sample shape, finite values), then normalizes it."""
+        shape_text = ", ".join(str(d) for d in self.sample_shape)
+        rank = len(self.sample_shape) + 1
+        rank_ok = tf.equal(tf.rank(x), rank)
+        shape_ok = tf.cond(rank_ok, lambda: tf.reduce_all(
+            tf.equal(tf.shape(x)[1:], self.sample_shape)), lambda: tf.constant(False))
+        checks = [
+            tf.debugging.Assert(rank_ok, [f"x must have rank {rank}: [batch, {shape_text}]; "
+                                          "got rank", tf.rank(x)]),
+            tf.debugging.Assert(tf.logical_or(tf.logical_not(rank_ok), shape_ok),
+                                [f"each sample must have shape [{shape_text}]; got x of shape",
+                                 tf.shape(x)]),
+        ]
+        # The checks run before anything reads x: a bad shape must fail here, with this text.
+        with tf.control_dependencies(checks):
+            x = tf.identity(x)
+        with tf.control_dependencies([tf.debugging.Assert(
+                tf.reduce_all(tf.math.is_finite(x)),
+                ["x holds NaN or inf values; send finite numbers"])]):
+            x = tf.identity(x)
+        x = tf.ensure_shape(x, (None,) + self.sample_shape)
+        kind = self.normalization["kind"]
+        if kind == "zscore":
+            return (x - tf.constant(self.normalization["mean"], tf.float32)) / tf.constant(
+                self.normalization["std"], tf.float32)
+        if kind == "per_sample_minmax":
+            axes = list(range(1, rank))
+            low = tf.reduce_min(x, axis=axes, keepdims=True)
+            high = tf.reduce_max(x, axis=axes, keepdims=True)
+            return 2.0 * (x - low) / tf.maximum(high - low, 1e-6) - 1.0
+        return x
+
+    def _latent_search(self, x):
+        x = self._prepare(x)
+        z_init = self.model.encode(x) if self.init_from_encoder else None
+        return self.search._search(x, self.search._initial(x, self.seed, z_init))
+
+    def _components(self, x):
+        x = self._prepare(x)
+        if self.use_encoder:
+            z = self.model.encode(x)
+            x_hat = self.model.generator(z, training=False)
+        else:
+            found = self.search._search(x, self.search._initial(
+                x, self.seed, self.model.encode(x) if self.init_from_encoder else None))
+            z, x_hat = found["z"], found["x_hat"]
+        out = scorer_lib.components(self.model, x, z, x_hat)
+        out.update(z=z, x_hat=x_hat)
+        return out
+
+    def _serve(self, x):
+        out = self._components(x)
+        score, is_anomaly = self.calibrated(out)
+        out.pop("z")
+        out.update(score=score, is_anomaly=is_anomaly)
+        return out
+
+
+def next_version(model_dir):
+    """The next free integer version under model_dir (1 for a new model)."""
+    versions = [int(d) for d in os.listdir(model_dir) if d.isdigit()] if os.path.isdir(model_dir) else []
+    return max(versions, default=0) + 1
+
+
+def export(model, config, calibration, normalization, sample_shape, base_dir=None, name=None):
+    """Writes the next version of the SavedModel; returns its path.
+
+    It is written to a hidden temporary folder and renamed into place, so that TF Serving
+    (which watches for integer folders) never sees a half-written version.
+    """
+    base_dir = base_dir or config.export.dir
+    name = name or config.export.name or f"{config.model.name}-{config.data.name}"
+    model_dir = os.path.join(base_dir, name)
+    os.makedirs(model_dir, exist_ok=True)
+    module = ScoringModule(model, config, calibration, normalization, sample_shape)
+    version = next_version(model_dir)
+    tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tf.saved_model.save(module, tmp, signatures=module.signatures())
+        metadata = {"name": name, "version": version, "sample_shape": list(sample_shape),
+                    "scorer": "encoder" if module.use_encoder else "latent_search",
+                    "search": module.search.settings(), "calibration": calibration,
+                    "normalization": normalization, "config": config.to_dict(),
+                    "signatures": sorted(module.signatures())}
+        io_utils.write_text(os.path.join(tmp, "assets.extra", METADATA_FILE),
+                            json.dumps(metadata, indent=2))
+        final = os.path.join(model_dir, str(version))
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def load_metadata(version_dir):
+    path = os.path.join(version_dir, "assets.extra", METADATA_FILE)
+    if not os.path.exists(path):
+        raise UserError(f"{version_dir} is not a tfgad export: {path} is missing")
+    with open(path) as f:
+        return json.load(f)
