@@ -1,0 +1,154 @@
+"""Inference speed, the review's Table 1: batched latent search vs a Python-loop reference, and encoders.
+
+Usage:
+  python scripts/benchmark_inference.py --workdir=RUN [--quick] [--output=results/inference.json]
+RUN is a trained workdir (python -m tfgad.main ...); its test samples and generator are used.
+Measured in one run, side by side, with the same generator and settings:
+  tfgad   the compiled batched search: one tf.function, tf.while_loop, in-graph Adam,
+          per-sample eps stop, XLA off and on;
+  loop    the reference most TF2 code uses: a Python loop calling a compiled single Adam step
+          on a tf.Variable z, stopping when the batch's mean loss is below eps;
+  encoder one forward pass z = E(x), x_hat = G(z) plus the score components.
+Writes JSON and prints a markdown table; ms/sample are medians over repeats, with min and max.
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from ml_collections import ConfigDict  # noqa: E402
+
+import tfgad  # noqa: E402,F401
+from tfgad import data, io_utils, train_lib  # noqa: E402
+from tfgad.detection import scorer as scorer_lib  # noqa: E402
+from tfgad.detection.latent_search import LatentSearch  # noqa: E402
+
+
+class LoopReference:
+    """A Python loop over a compiled Adam step on a tf.Variable z; it stops when the batch's
+    mean loss is below eps. The step is traced once and reused, as such code does."""
+
+    def __init__(self, generator, batch, latent_dim, learning_rate):
+        self.generator = generator
+        self.z = tf.Variable(tf.zeros([batch, latent_dim]))
+        self.optimizer = keras.optimizers.Adam(learning_rate)
+        self.optimizer.build([self.z])
+        self.step = tf.function(self._step)
+
+    def _step(self, x):
+        with tf.GradientTape() as tape:
+            per_sample = tf.reduce_mean(tf.abs(x - self.generator(self.z, training=False)), axis=[1, 2])
+            loss = tf.reduce_mean(per_sample)
+        self.optimizer.apply_gradients([(tape.gradient(loss, self.z), self.z)])
+        return loss, per_sample
+
+    def __call__(self, x, z0, n_max, eps):
+        self.z.assign(z0)
+        for variable in self.optimizer.variables:  # a fresh Adam for every search
+            variable.assign(tf.zeros_like(variable))
+        steps, per_sample = 0, None
+        for steps in range(1, n_max + 1):
+            loss, per_sample = self.step(x)
+            if float(loss) < eps:  # the host reads the loss every step, as such loops do
+                break
+        return steps, per_sample.numpy()
+
+
+def timed(fn, repeats):
+    fn()  # trace, compile, warm up
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return times, result
+
+
+def row(kind, batch, times, **extra):
+    ms = [1000.0 * t / batch for t in times]
+    return {"kind": kind, "batch": batch, "ms_per_sample_median": float(np.median(ms)),
+            "ms_per_sample_min": float(np.min(ms)), "ms_per_sample_max": float(np.max(ms)),
+            **extra}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", required=True, help="a trained tfgad workdir")
+    parser.add_argument("--eps", default="0.005,0.05")
+    parser.add_argument("--n_max", default="100,500,1000")
+    parser.add_argument("--batch", default="1,64,512")
+    parser.add_argument("--encoder_batch", default="1,512")
+    parser.add_argument("--loop_batch", default="1,64,256")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", default="results/inference.json")
+    parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes")
+    args = parser.parse_args()
+    if args.quick:
+        args.eps, args.n_max, args.batch = "0.05", "10", "1,8"
+        args.encoder_batch, args.loop_batch, args.repeats = "1,8", "1,8", 1
+    with open(os.path.join(args.workdir, "config.json")) as f:
+        config = ConfigDict(json.load(f))
+    splits, _ = data.load_splits(config)
+    model = train_lib.load_trained(config, args.workdir, splits["train"].x.shape[1:])
+    pool = splits["test"].x
+    ints = lambda text: [int(v) for v in text.split(",")]
+    rows = []
+
+    for eps in [float(v) for v in args.eps.split(",")]:
+        for n_max in ints(args.n_max):
+            for batch in ints(args.batch):
+                x = tf.constant(pool[:batch])
+                for jit in (False, True):
+                    search = LatentSearch(model.generator, model.prior, n_max=n_max, eps=eps,
+                                          learning_rate=config.search.learning_rate,
+                                          distance="l1", jit_compile=jit)
+                    times, out = timed(lambda: {k: v.numpy() for k, v in search(x).items()},
+                                       args.repeats)
+                    rows.append(row("tfgad_search", batch, times, eps=eps, n_max=n_max, xla=jit,
+                                    mean_iterations=float(out["iterations"].mean()),
+                                    mean_residual=float(out["loss"].mean())))
+                    print(rows[-1], flush=True)
+                if batch in ints(args.loop_batch):
+                    z0 = search.starts(1, batch, tf.constant([0, 0]))
+                    reference = LoopReference(model.generator, batch, model.prior.latent_dim,
+                                              config.search.learning_rate)
+                    times, (steps, residual) = timed(lambda: reference(x, z0, n_max, eps),
+                                                     args.repeats)
+                    rows.append(row("python_loop", batch, times, eps=eps, n_max=n_max, xla=False,
+                                    mean_iterations=float(steps),
+                                    mean_residual=float(residual.mean())))
+                    print(rows[-1], flush=True)
+
+    if model.encoder is not None:
+        scorer = scorer_lib.EncoderScorer(model)
+        for batch in ints(args.encoder_batch):
+            x = tf.constant(pool[:batch])
+            times, out = timed(lambda: {k: v.numpy() for k, v in scorer(x).items()}, args.repeats)
+            rows.append(row("encoder", batch, times, mean_residual=float(out["residual"].mean())))
+            print(rows[-1], flush=True)
+
+    result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                          "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+                          "tensorflow": tf.__version__},
+              "workdir": args.workdir, "model": config.model.name, "data": config.data.name,
+              "sample_shape": list(pool.shape[1:]),
+              "generator_parameters": model.generator.count_params(), "rows": rows}
+    io_utils.write_text(args.output, json.dumps(result, indent=2))
+    print("\n| kind | eps | n_max | batch | XLA | ms/sample median (min-max) | iterations | residual |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['kind']} | {r.get('eps', '')} | {r.get('n_max', '')} | {r['batch']} | "
+              f"{r.get('xla', '')} | {r['ms_per_sample_median']:.3f} ({r['ms_per_sample_min']:.3f}-"
+              f"{r['ms_per_sample_max']:.3f}) | {r.get('mean_iterations', '')} | "
+              f"{r['mean_residual']:.4f} |")
+
+
+if __name__ == "__main__":
+    main()
