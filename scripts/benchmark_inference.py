@@ -51,8 +51,10 @@ class LoopReference:
 
     def __call__(self, x, z0, n_max, eps):
         self.z.assign(z0)
-        for variable in self.optimizer.variables:  # a fresh Adam for every search
-            variable.assign(tf.zeros_like(variable))
+        # A fresh Adam for every search: zero its step count and moments, keep its rate.
+        for variable in self.optimizer.variables:
+            if not variable.path.endswith("learning_rate"):
+                variable.assign(tf.zeros_like(variable))
         steps, per_sample = 0, None
         for steps in range(1, n_max + 1):
             loss, per_sample = self.step(x)

@@ -55,6 +55,34 @@ def test_inference_benchmark_quick(tmp_path, test_config):
     result = run_script("benchmark_inference.py", f"--workdir={workdir}", "--quick",
                         f"--output={out}")
     assert result.returncode == 0, result.stderr[-2000:]
-    kinds = {r["kind"] for r in json.loads(out.read_text())["rows"]}
-    assert kinds == {"tfgad_search", "python_loop", "encoder"}
+    rows = json.loads(out.read_text())["rows"]
+    assert {r["kind"] for r in rows} == {"tfgad_search", "python_loop", "encoder"}
+    # Both searches really optimize: the reference reaches about the residual of ours.
+    for batch in (1, 8):
+        ours = [r["mean_residual"] for r in rows if r["kind"] == "tfgad_search" and r["batch"] == batch]
+        loop = [r["mean_residual"] for r in rows if r["kind"] == "python_loop" and r["batch"] == batch]
+        assert loop[0] == pytest.approx(ours[0], rel=0.2)
     assert "| python_loop |" in result.stdout
+
+
+def test_loop_reference_optimizes_like_the_batched_search():
+    import numpy as np
+    import tensorflow as tf
+
+    import benchmark_inference
+    from tfgad.detection.latent_search import LatentSearch
+    from tfgad.models import networks
+    from tfgad.priors import Prior
+    tf.keras.utils.set_random_seed(0)
+    generator = networks.build_generator((32, 1), 4, base_filters=8, num_blocks=2)
+    prior = Prior("normal", 4)
+    x = generator(prior.sample(6, seed=tf.constant([1, 1])), training=False)
+    start = tf.repeat(prior.sample(1, seed=tf.constant([2, 2])), 6, axis=0)
+    start_residual = np.abs(x - generator(start, training=False)).mean()
+    loop = benchmark_inference.LoopReference(generator, 6, 4, 0.05)
+    for _ in range(2):  # twice: the second run must start afresh (z and Adam reset)
+        steps, residual = loop(x, start, 60, 0.0)
+    ours = LatentSearch(generator, prior, n_max=60, learning_rate=0.05)(x, z_init=start)
+    assert steps == 60
+    assert residual.mean() < 0.8 * start_residual  # a reset learning rate would leave 1.0
+    assert residual.mean() == pytest.approx(float(tf.reduce_mean(ours["loss"])), rel=0.3)
