@@ -4,7 +4,13 @@ A VAE whose decoder is the GAN's generator: the encoder gives q(z|x) = N(mu, sig
 reconstruction is judged by discriminator features (learned similarity) and pixels, and the
 KL term has weight beta, warmed up linearly over beta_warmup_steps. Scores add the
 per-sample KL and ||mu||.
+
+The reconstruction errors are means over a sample's entries, so the KL (a sum over latent
+dimensions) is divided by the number of entries of x: the ELBO per entry. Without that the
+KL outweighs the reconstruction by the sample size and the posterior collapses to the prior.
 """
+import math
+
 import keras
 import tensorflow as tf
 
@@ -23,6 +29,7 @@ class VAEGAN(AdversarialModel):
     def __init__(self, generator, discriminator, encoder, prior, beta=1.0, beta_warmup_steps=0,
                  gamma=1.0, recon_weight=1.0, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
+        self.kl_scale = 1.0 / math.prod(generator.output_shape[1:])
         self.beta, self.beta_warmup_steps = float(beta), int(beta_warmup_steps)
         self.gamma, self.recon_weight = float(gamma), float(recon_weight)
         self.add_trackers("d_loss", "g_loss", "e_loss", "kl", "feature_error", "beta")
@@ -71,7 +78,7 @@ class VAEGAN(AdversarialModel):
             kl = tf.reduce_mean(kl_to_standard_normal(mean, log_var))
             feature_error = tf.reduce_mean(tf.square(real_features - tilde_features))
             pixel_error = tf.reduce_mean(tf.abs(x - x_tilde))
-            e_loss = beta * kl + feature_error + self.recon_weight * pixel_error
+            e_loss = beta * self.kl_scale * kl + feature_error + self.recon_weight * pixel_error
             g_loss = (self.gamma * feature_error + self.recon_weight * pixel_error
                       + losses.generator_nonsaturating(tilde_logits)
                       + losses.generator_nonsaturating(p_logits))
