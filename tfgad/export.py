@@ -35,13 +35,9 @@ class ScoringModule(tf.Module):
         self.seed = tf.constant([config.seed, 0], tf.int32)
         self.use_encoder = (model.encoder is not None
                             and config.detection.scorer in ("auto", "encoder"))
-        feature_fn = lambda x: model.discriminator(x, training=False)[1]
-        self.search = latent_search.LatentSearch(
-            model.generator, model.prior, n_max=config.search.n_max, eps=config.search.eps,
-            learning_rate=config.search.learning_rate, distance=config.search.distance,
-            restarts=config.search.restarts, chi_weight=config.search.chi_weight,
-            feature_fn=feature_fn, feature_weight=config.search.feature_weight,
-            jit_compile=False)  # TF Serving runs plain graphs
+        self.search = latent_search.from_config(  # no XLA: TF Serving runs plain graphs
+            config, model.generator, model.prior, scorer_lib.discriminator_features(model),
+            jit_compile=False)
         self.init_from_encoder = bool(config.search.init_from_encoder)
         x_spec = tf.TensorSpec(None, tf.float32, name="x")
         self.serving_default = tf.function(self._serve, input_signature=[x_spec])
@@ -93,10 +89,13 @@ class ScoringModule(tf.Module):
             return 2.0 * (x - low) / tf.maximum(high - low, 1e-6) - 1.0
         return x
 
-    def _latent_search(self, x):
-        x = self._prepare(x)
+    def _search(self, x):
+        """Latent search on normalized x, from E(x) if the config asks for it."""
         z_init = self.model.encode(x) if self.init_from_encoder else None
-        return self.search._search(x, self.search._initial(x, self.seed, z_init))
+        return self.search.run(x, self.seed, z_init)
+
+    def _latent_search(self, x):
+        return self._search(self._prepare(x))
 
     def _components(self, x):
         x = self._prepare(x)
@@ -104,8 +103,7 @@ class ScoringModule(tf.Module):
             z = self.model.encode(x)
             x_hat = self.model.generator(z, training=False)
         else:
-            found = self.search._search(x, self.search._initial(
-                x, self.seed, self.model.encode(x) if self.init_from_encoder else None))
+            found = self._search(x)
             z, x_hat = found["z"], found["x_hat"]
         out = scorer_lib.components(self.model, x, z, x_hat)
         out.update(z=z, x_hat=x_hat)

@@ -64,15 +64,20 @@ class EncoderScorer:
         return self._score(tf.convert_to_tensor(x, tf.float32))
 
 
+def discriminator_features(model):
+    """x -> the discriminator's features [B, F], for AnoGAN's feature term in the search."""
+    return lambda x: model.discriminator(x, training=False)[1]
+
+
 def _anogan(config, model):
     if config.search.init_from_encoder and model.encoder is None:
         raise UserError(f"search.init_from_encoder needs a model with an encoder; "
                         f"{config.model.name} has none")
-    feature_fn = lambda x: model.discriminator(x, training=False)[1]
     if config.search.feature_weight and config.model.name in ("bigan", "alad"):
         raise UserError("search.feature_weight needs an x-only discriminator; the joint "
                         "discriminators of bigan and alad need z too; set it to 0")
-    search = latent_search.from_config(config, model.generator, model.prior, feature_fn)
+    search = latent_search.from_config(config, model.generator, model.prior,
+                                       discriminator_features(model))
     return AnoGANScorer(model, search, config.search.init_from_encoder)
 
 
