@@ -18,6 +18,9 @@ def mitdb():
 
 
 @pytest.fixture
-def test_config():
+def test_config(tmp_path_factory):
     from configs import test
-    return test.get_config()
+    config = test.get_config()
+    # Exports go to a temporary folder, never into the checkout's saved_models/.
+    config.export.dir = str(tmp_path_factory.mktemp("saved_models"))
+    return config

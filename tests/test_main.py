@@ -26,7 +26,8 @@ def run_main(*args, timeout=300):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("run"))
-    result = run_main("--config=configs/test.py", f"--workdir={workdir}")
+    result = run_main("--config=configs/test.py", f"--workdir={workdir}",
+                      f"--config.export.dir={workdir}/saved_models")
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir, result
 
@@ -51,7 +52,7 @@ def test_main_writes_every_output(trained):
 def test_detect_mode_reuses_the_trained_workdir(trained):
     workdir, _ = trained
     before = open(os.path.join(workdir, "scores.csv")).read()
-    result = run_main("--mode=detect", f"--workdir={workdir}")
+    result = run_main("--mode=detect", f"--workdir={workdir}")  # detect does not export
     assert result.returncode == 0, result.stderr[-3000:]
     # Same weights, same seeds: the same scores.
     assert open(os.path.join(workdir, "scores.csv")).read() == before
@@ -67,7 +68,8 @@ def test_detect_mode_reuses_the_trained_workdir(trained):
     (["--config.data.name=mitbih", "--config.data.dir=/nonexistent"], "download_mitbih.py"),
 ])
 def test_bad_input_ends_with_a_one_line_error(tmp_path, args, message):
-    result = run_main("--config=configs/test.py", f"--workdir={tmp_path}", *args, timeout=120)
+    result = run_main("--config=configs/test.py", f"--workdir={tmp_path}",
+                      f"--config.export.dir={tmp_path}/saved_models", *args, timeout=120)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
