@@ -16,7 +16,7 @@ import shutil
 import tensorflow as tf
 
 from tfgad import io_utils
-from tfgad.detection import calibration_tf, latent_search
+from tfgad.detection import calibration_tf
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
 
@@ -33,12 +33,13 @@ class ScoringModule(tf.Module):
         self.calibrated = calibration_tf.CalibratedScore(calibration)
         self.normalization = normalization
         self.seed = tf.constant([config.seed, 0], tf.int32)
-        self.use_encoder = (model.encoder is not None
-                            and config.detection.scorer in ("auto", "encoder"))
-        self.search = latent_search.from_config(  # no XLA: TF Serving runs plain graphs
-            config, model.generator, model.prior, scorer_lib.discriminator_features(model),
-            jit_compile=False)
-        self.init_from_encoder = bool(config.search.init_from_encoder)
+        serving = config.copy_and_resolve_references()
+        serving.search.jit_compile = False  # TF Serving runs plain graphs
+        # The same scorers as --mode=detect, so that both compute the same thing.
+        self.scorer = scorer_lib.from_config(serving, model)
+        self.use_encoder = isinstance(self.scorer, scorer_lib.EncoderScorer)
+        self.searcher = (scorer_lib.SCORERS["latent_search"](serving, model)
+                         if self.use_encoder else self.scorer)
         x_spec = tf.TensorSpec(None, tf.float32, name="x")
         self.serving_default = tf.function(self._serve, input_signature=[x_spec])
         self.score_components = tf.function(self._components, input_signature=[x_spec])
@@ -89,24 +90,13 @@ class ScoringModule(tf.Module):
             return 2.0 * (x - low) / tf.maximum(high - low, 1e-6) - 1.0
         return x
 
-    def _search(self, x):
-        """Latent search on normalized x, from E(x) if the config asks for it."""
-        z_init = self.model.encode(x) if self.init_from_encoder else None
-        return self.search.run(x, self.seed, z_init)
-
     def _latent_search(self, x):
-        return self._search(self._prepare(x))
+        return self.searcher.find(self._prepare(x), seed=self.seed)
 
     def _components(self, x):
-        x = self._prepare(x)
-        if self.use_encoder:
-            z = self.model.encode(x)
-            x_hat = self.model.generator(z, training=False)
-        else:
-            found = self._search(x)
-            z, x_hat = found["z"], found["x_hat"]
-        out = scorer_lib.components(self.model, x, z, x_hat)
-        out.update(z=z, x_hat=x_hat)
+        out = self.scorer(self._prepare(x), seed=self.seed)
+        for key in ("search_loss", "iterations"):  # latent_search's outputs, not components
+            out.pop(key, None)
         return out
 
     def _serve(self, x):
@@ -141,7 +131,7 @@ def export(model, config, calibration, normalization, sample_shape, base_dir=Non
         tf.saved_model.save(module, tmp, signatures=module.signatures())
         metadata = {"name": name, "version": version, "sample_shape": list(sample_shape),
                     "scorer": "encoder" if module.use_encoder else "latent_search",
-                    "search": module.search.settings(), "calibration": calibration,
+                    "search": module.searcher.search.settings(), "calibration": calibration,
                     "normalization": normalization, "config": config.to_dict(),
                     "signatures": sorted(module.signatures())}
         io_utils.write_text(os.path.join(tmp, "assets.extra", METADATA_FILE),

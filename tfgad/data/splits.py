@@ -1,7 +1,6 @@
 """Train / validation / test splits: train holds normal samples only, unless contamination is asked for."""
 import numpy as np
 
-from tfgad.data.types import Samples
 from tfgad.errors import UserError
 
 

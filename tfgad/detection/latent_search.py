@@ -87,11 +87,6 @@ class LatentSearch:
         z_init = None if z_init is None else tf.convert_to_tensor(z_init, tf.float32)
         return self._core(x, self._draw(x, seed, z_init))
 
-    def run(self, x, seed, z_init=None):
-        """The search without tf.function of its own, for callers that trace it themselves
-        (the SavedModel export); same arguments and result as calling the object."""
-        return self._search(x, self._initial(x, seed, z_init))
-
     def _initial(self, x, seed, z_init=None):
         """The starts [R * B, d]: z_init (if given) and shared draws from the prior."""
         batch = tf.shape(x)[0]
@@ -170,10 +165,9 @@ class LatentSearch:
                 iterations)
 
 
-def from_config(config, generator, prior, feature_fn=None, jit_compile=None):
-    """The search of config.search; jit_compile overrides config.search.jit_compile."""
+def from_config(config, generator, prior, feature_fn=None):
     s = config.search
     return LatentSearch(generator, prior, n_max=s.n_max, eps=s.eps, learning_rate=s.learning_rate,
                         distance=s.distance, restarts=s.restarts, chi_weight=s.chi_weight,
                         feature_fn=feature_fn, feature_weight=s.feature_weight,
-                        jit_compile=s.jit_compile if jit_compile is None else jit_compile)
+                        jit_compile=s.jit_compile)

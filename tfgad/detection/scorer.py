@@ -36,10 +36,15 @@ class AnoGANScorer:
                                        reduce_retracing=True)
         self._encode = tf.function(lambda x: model.encode(x), reduce_retracing=True)
 
-    def __call__(self, x, seed=(0, 0)):
+    def find(self, x, seed=(0, 0)):
+        """The search alone: dict z, x_hat, loss, iterations (from E(x) if so configured)."""
         x = tf.convert_to_tensor(x, tf.float32)
         z_init = self._encode(x) if self.init_from_encoder else None
-        found = self.search(x, seed=seed, z_init=z_init)
+        return self.search(x, seed=seed, z_init=z_init)
+
+    def __call__(self, x, seed=(0, 0)):
+        x = tf.convert_to_tensor(x, tf.float32)
+        found = self.find(x, seed)
         out = self._components(x, found["z"], found["x_hat"])
         out.update(z=found["z"], x_hat=found["x_hat"], search_loss=found["loss"],
                    iterations=found["iterations"])
@@ -64,20 +69,15 @@ class EncoderScorer:
         return self._score(tf.convert_to_tensor(x, tf.float32))
 
 
-def discriminator_features(model):
-    """x -> the discriminator's features [B, F], for AnoGAN's feature term in the search."""
-    return lambda x: model.discriminator(x, training=False)[1]
-
-
 def _anogan(config, model):
     if config.search.init_from_encoder and model.encoder is None:
         raise UserError(f"search.init_from_encoder needs a model with an encoder; "
                         f"{config.model.name} has none")
-    if config.search.feature_weight and config.model.name in ("bigan", "alad"):
-        raise UserError("search.feature_weight needs an x-only discriminator; the joint "
-                        "discriminators of bigan and alad need z too; set it to 0")
-    search = latent_search.from_config(config, model.generator, model.prior,
-                                       discriminator_features(model))
+    if config.search.feature_weight and len(model.discriminator.inputs) > 1:
+        raise UserError(f"search.feature_weight needs an x-only discriminator; {config.model.name}'s "
+                        "joint discriminator D(x, z) needs z too; set it to 0")
+    features = lambda x: model.discriminator(x, training=False)[1]  # AnoGAN's feature term
+    search = latent_search.from_config(config, model.generator, model.prior, features)
     return AnoGANScorer(model, search, config.search.init_from_encoder)
 
 
