@@ -63,6 +63,14 @@ def test_inference_benchmark_quick(tmp_path, test_config):
         loop = [r["mean_residual"] for r in rows if r["kind"] == "python_loop" and r["batch"] == batch]
         assert loop[0] == pytest.approx(ours[0], rel=0.2)
     assert "| python_loop |" in result.stdout
+    # One speed-up per loop row: the loop's time over the faster of our two searches.
+    saved = json.loads(out.read_text())
+    assert len(saved["speedups"]) == 2
+    first = saved["speedups"][0]
+    ours = min(r["ms_per_sample_median"] for r in rows
+               if r["kind"] == "tfgad_search" and r["batch"] == first["batch"])
+    assert first["speedup"] == pytest.approx(first["loop_ms"] / ours)
+    assert "| python loop ms |" in (tmp_path / "inference.md").read_text()
 
 
 def test_loop_reference_optimizes_like_the_batched_search():
