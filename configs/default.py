@@ -10,8 +10,8 @@ def get_config():
     config.seed = 0
 
     config.data = ml_collections.ConfigDict()
-    config.data.name = "synthetic_ecg"  # synthetic_ecg | mitbih | digits | arrays
-    config.data.dir = ""  # mitbih: WFDB directory
+    config.data.name = "synthetic_ecg"  # synthetic_ecg | mitbih | digits | mnist_png | arrays
+    config.data.dir = ""  # mitbih: WFDB directory; mnist_png: folder of OpenCV's digits.png
     config.data.path = ""  # arrays: .npz with x, y and optional groups
     config.data.protocol = "intra"  # intra (per-sample split) | inter (held-out groups)
     config.data.val_fraction = 0.15  # of the normal samples
@@ -32,7 +32,7 @@ def get_config():
     config.data.remove_baseline = True
     config.data.exclude_paced = True
     config.data.records = ""  # comma separated; empty: all records in dir
-    # digits
+    # digits, mnist_png
     config.data.normal_class = 0
 
     config.model = ml_collections.ConfigDict()

@@ -8,6 +8,8 @@ import pytest  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MITDB = os.environ.get("TFGAD_MITDB", os.path.join(ROOT, "..", "shared", "data", "mitdb"))
+MNIST_PNG = os.environ.get("TFGAD_MNIST_PNG", os.path.join(ROOT, "..", "shared", "data",
+                                                           "mnist-opencv"))
 
 
 @pytest.fixture
@@ -15,6 +17,13 @@ def mitdb():
     if not os.path.isdir(MITDB):
         pytest.skip(f"MIT-BIH not found at {MITDB}; set TFGAD_MITDB")
     return MITDB
+
+
+@pytest.fixture
+def mnist_png_dir():
+    if not os.path.isfile(os.path.join(MNIST_PNG, "digits.png")):
+        pytest.skip(f"OpenCV's digits.png not found in {MNIST_PNG}; set TFGAD_MNIST_PNG")
+    return MNIST_PNG
 
 
 @pytest.fixture

@@ -94,9 +94,33 @@ def test_digits_is_a_one_class_image_task(test_config):
     assert set(parts["train"].classes) == {"3"}
 
 
+def test_mnist_png_reads_500_tiles_per_digit_in_grid_order(test_config, mnist_png_dir):
+    from tfgad.data import mnist_png
+    tiles, labels = mnist_png.read_tiles(os.path.join(mnist_png_dir, "digits.png"))
+    assert tiles.shape == (5000, 20, 20) and np.bincount(labels).tolist() == [500] * 10
+    # Ones are the thinnest digits and zeros the boldest: a wrong tile order mixes the classes.
+    ink = [tiles[labels == d].mean() for d in range(10)]
+    assert np.argmin(ink) == 1 and np.argmax(ink) == 0
+    test_config.data.name, test_config.data.dir = "mnist_png", mnist_png_dir
+    test_config.data.normal_class = 7
+    parts, _ = data.load_splits(test_config)
+    assert parts["train"].x.shape[1:] == (20, 20, 1) and set(parts["train"].classes) == {"7"}
+    assert parts["test"].y.mean() > 0.5  # the nine other digits are the anomalies
+
+
+def test_mnist_png_missing_or_wrong_file_says_what_to_do(test_config, tmp_path):
+    import tensorflow as tf
+    test_config.data.name, test_config.data.dir = "mnist_png", str(tmp_path)
+    with pytest.raises(UserError, match="opencv-doc"):
+        data.load_splits(test_config)
+    tf.io.write_file(str(tmp_path / "digits.png"), tf.io.encode_png(tf.zeros([10, 30, 1], tf.uint8)))
+    with pytest.raises(UserError, match="is 30x10 pixels; OpenCV's digits.png is 2000x1000"):
+        data.load_splits(test_config)
+
+
 def test_unknown_source_lists_the_known_ones(test_config):
     test_config.data.name = "ptbxl"
-    with pytest.raises(UserError, match="known: arrays, digits, mitbih, synthetic_ecg"):
+    with pytest.raises(UserError, match="known: arrays, digits, mitbih, mnist_png, synthetic_ecg"):
         data.load_splits(test_config)
 
 

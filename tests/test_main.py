@@ -61,7 +61,7 @@ def test_detect_mode_reuses_the_trained_workdir(trained):
 @pytest.mark.parametrize("args,message", [
     (["--config.model.nmae=gan"], "nmae"),
     (["--config.model.name=stylegan"], "unknown model.name 'stylegan'; known: aegan, alad"),
-    (["--config.data.name=ptbxl"], "known: arrays, digits, mitbih, synthetic_ecg"),
+    (["--config.data.name=ptbxl"], "known: arrays, digits, mitbih, mnist_png, synthetic_ecg"),
     (["--config.prior.name=cauchy"], "known: normal, truncated_normal, uniform"),
     (["--config.train.epochs=0"], "train.epochs=0; must be positive"),
     (["--config.data.val_fraction=1.5"], "data.val_fraction=1.5"),

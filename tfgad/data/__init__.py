@@ -1,7 +1,7 @@
 """Data sources and splits: numpy arrays in, normalized train/val/test Samples out."""
 import numpy as np
 
-from tfgad.data import arrays, digits, mitbih, normalization, splits, synthetic_ecg
+from tfgad.data import arrays, digits, mitbih, mnist_png, normalization, splits, synthetic_ecg
 from tfgad.data.types import Samples
 from tfgad.errors import UserError, choose
 
@@ -9,6 +9,7 @@ SOURCES = {
     "synthetic_ecg": synthetic_ecg.load,
     "mitbih": mitbih.load,
     "digits": digits.load,
+    "mnist_png": mnist_png.load,
     "arrays": arrays.load,
 }
 PROTOCOLS = ("intra", "inter")
