@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
@@ -94,3 +95,53 @@ def test_loop_reference_optimizes_like_the_batched_search():
     assert steps == 60
     assert residual.mean() < 0.8 * start_residual  # a reset learning rate would leave 1.0
     assert residual.mean() == pytest.approx(float(tf.reduce_mean(ours["loss"])), rel=0.3)
+
+
+def test_quality_benchmark_quick_runs_every_method_on_shared_splits_and_resumes(
+        tmp_path, mitdb):
+    import benchmark_quality
+    out = tmp_path / "quality.json"
+    args = ["--quick", "--suites=digits,mitbih_intra", "--classes=3", f"--mitdb={mitdb}",
+            "--baselines=isolation_forest,pca,conv_ae", f"--output={out}"]
+    benchmark_quality.main(args)
+    saved = json.loads(out.read_text())
+    runs = saved["runs"]
+    methods = {f"{m}/{c}" for m in ("gan", "aegan") for c in ("weighted", "grid", "svm")}
+    methods |= {"isolation_forest", "pca", "conv_ae"}
+    for suite in ("digits", "mitbih_intra"):
+        for seed in (0, 1):
+            assert {r["method"] for r in runs if (r["suite"], r["seed"]) == (suite, seed)} == methods
+    for r in runs:
+        assert all(0.0 <= r[m] <= 1.0 for m in ("auroc", "auprc", "f1")) and -1 <= r["mcc"] <= 1
+    # The same test subset for every method of a suite and seed.
+    assert len({(r["suite"], r["seed"], r["test_samples"], r["test_anomalies"]) for r in runs}) == 4
+    # Digit 3 against the others is easy for an isolation forest even at this size.
+    forest = [r["auroc"] for r in runs if r["suite"] == "digits" and r["method"] == "isolation_forest"]
+    assert min(forest) > 0.8
+    row = next(r for r in saved["summary"] if r["suite"] == "digits" and r["method"] == "pca")
+    per_seed = [next(r["auroc"] for r in runs if r["suite"] == "digits" and r["method"] == "pca"
+                     and r["seed"] == s) for s in (0, 1)]
+    assert row["auroc"]["mean"] == pytest.approx(np.mean(per_seed))
+    assert row["auroc"]["std"] == pytest.approx(np.std(per_seed))
+    assert "### mitbih_intra" in (tmp_path / "quality.md").read_text()
+    # A rerun finds every run done and adds nothing.
+    benchmark_quality.main(args)
+    assert len(json.loads(out.read_text())["runs"]) == len(runs)
+
+
+def test_quality_summary_averages_classes_within_a_seed_then_over_seeds():
+    import benchmark_quality
+    runs = [{"suite": "digits", "budget": "cpu", "method": "pca", "seed": seed,
+             "normal_class": c, "auroc": value, "auprc": 1.0, "f1": 0.5, "mcc": 0.0,
+             "train_seconds": 60.0, "score_ms_per_sample": 1.0}
+            for seed, c, value in ((0, 0, 0.6), (0, 1, 0.8), (1, 0, 0.9), (1, 1, 0.9))]
+    (row,) = benchmark_quality.summarize(runs)
+    assert row["auroc"]["mean"] == pytest.approx(0.8)  # seed means 0.7 and 0.9
+    assert row["auroc"]["std"] == pytest.approx(0.1)
+    assert row["classes"] == [0, 1] and row["train_minutes"] == pytest.approx(1.0)
+
+
+def test_quality_benchmark_rejects_unknown_names():
+    import benchmark_quality
+    with pytest.raises(SystemExit, match="unknown model \\['dcgan'\\]; known: gan, wgan_gp"):
+        benchmark_quality.parse_args(["--models=gan,dcgan"])

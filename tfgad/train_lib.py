@@ -138,11 +138,13 @@ def _plots(workdir, model, test, outputs, combined, calib, components_val):
     return {k: os.path.relpath(v, workdir) for k, v in files.items()}
 
 
-def detect(config, workdir, model, splits):
-    """Scores val and test, fits the calibration on val only, evaluates on test, writes outputs.
+def score_splits(config, model, splits):
+    """Score components of the (detection.max_samples subsets of the) val and test splits.
 
     Returns:
-      the metrics dict written to metrics.json.
+      (scorer, {"val", "test": the scored Samples, "val_out", "test_out": their components,
+      "train_out": components of normal train samples for f-AnoGAN centering or None,
+      "ms_per_sample": scoring time of test}).
     """
     scorer = scorer_lib.from_config(config, model)
     limit = config.detection.max_samples
@@ -155,14 +157,27 @@ def detect(config, workdir, model, splits):
         reference = split_lib.stratified_subset(splits["train"], config.detection.reference_samples,
                                                 config.seed)
         train_out, _ = _score(scorer, reference, config, "train reference")
+    return scorer, {"val": val, "test": test, "val_out": val_out, "test_out": test_out,
+                    "train_out": train_out, "ms_per_sample": ms_per_sample}
+
+
+def detect(config, workdir, model, splits):
+    """Scores val and test, fits the calibration on val only, evaluates on test, writes outputs.
+
+    Returns:
+      the metrics dict written to metrics.json.
+    """
+    scorer, scored = score_splits(config, model, splits)
+    val, test = scored["val"], scored["test"]
+    val_out, test_out = scored["val_out"], scored["test_out"]
+    ms_per_sample = scored["ms_per_sample"]
 
     # Validation only: the test split never reaches the calibration.
-    calib = calibration.fit(val_out, val.y, config, train_out)
+    calib = calibration.fit(val_out, val.y, config, scored["train_out"])
     calibration.save(calib, os.path.join(workdir, "calibration.json"))
     val_scores, val_pred = calibration.apply(calib, val_out)
     test_scores, test_pred = calibration.apply(calib, test_out)
-    # The common components, then the model's own (dxx_feature, latent_distance, kl, ...).
-    names = [k for k in test_out if k not in ("z", "x_hat", "search_loss", "iterations")]
+    names = scorer_lib.component_names(test_out)
     result = {
         "test": metric_lib.evaluate(test.y, test_scores, test_pred),
         "val": metric_lib.evaluate(val.y, val_scores, val_pred),

@@ -22,18 +22,26 @@ def check_finite(samples, where):
                         f"{np.flatnonzero(bad)[0]}); clean or drop them")
 
 
-def load_splits(config, normalize=True):
+def load_source(config):
+    """All samples of config.data's source, checked for NaN and inf."""
+    samples = choose(SOURCES, config.data.name, "data.name")(config)
+    check_finite(samples, f"data source {config.data.name!r}")
+    return samples
+
+
+def load_splits(config, normalize=True, samples=None):
     """Loads config.data's source, splits it and normalizes with train statistics.
 
     normalize=False returns the raw samples (and still the parameters), e.g. for requests to
-    an exported model, which normalizes in its graph.
+    an exported model, which normalizes in its graph. samples: the source's samples if already
+    loaded with load_source (benchmarks split one read by several seeds).
 
     Returns:
       ({"train", "val", "test"}: Samples, normalization params).
     """
     cfg = config.data
-    samples = choose(SOURCES, cfg.name, "data.name")(config)
-    check_finite(samples, f"data source {cfg.name!r}")
+    if samples is None:
+        samples = load_source(config)
     samples = splits.stratified_subset(samples, cfg.max_samples, config.seed)
     protocol = choose({p: p for p in PROTOCOLS}, cfg.protocol, "data.protocol")
     if protocol == "intra":
@@ -48,4 +56,4 @@ def load_splits(config, normalize=True):
     return parts, params
 
 
-__all__ = ["Samples", "SOURCES", "load_splits", "check_finite", "UserError"]
+__all__ = ["Samples", "SOURCES", "load_source", "load_splits", "check_finite", "UserError"]

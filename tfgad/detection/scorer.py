@@ -99,6 +99,14 @@ def from_config(config, model):
     return choose(SCORERS, config.detection.scorer, "detection.scorer")(config, model)
 
 
+NOT_COMPONENTS = ("z", "x_hat", "search_loss", "iterations")
+
+
+def component_names(outputs):
+    """The score components among a scorer's outputs: the common ones, then the model's own."""
+    return [k for k in outputs if k not in NOT_COMPONENTS]
+
+
 def score_samples(scorer, x, batch_size, seed=0, progress=None):
     """Scores x in batches, all with the seed (seed, 0): a sample's scores do not depend on the
     batch size (the latent search shares its starts across samples).

@@ -1,0 +1,306 @@
+"""Detection quality: every model family and combiner next to classic baselines, over seeds.
+
+Usage:
+  python scripts/benchmark_quality.py [--suites=mitbih_intra,mitbih_inter,digits,mnist]
+      [--models=gan,...] [--combiners=weighted,grid,svm] [--baselines=isolation_forest,...]
+      [--seeds=0,1,2] [--budget=cpu|full] [--classes=0,...,9] [--quick]
+      [--output=results/quality.json]
+
+Suites: MIT-BIH normal vs abnormal beats with the intra-patient (per-beat, BeatGAN) and the
+inter-patient (DS1 train/val, DS2 test, de Chazal) protocols; scikit-learn's 8x8 digits and
+the 5,000 MNIST digits of OpenCV's digits.png, one class normal at a time (the figure is the
+mean over the classes).
+Per suite, class and seed, every method sees the same splits. A GAN is trained once; its score
+components on validation and test are computed once; each combiner is then fit on validation
+only and evaluated on test. Baselines get the same normal training samples, and their
+threshold is the max-F1 one on validation as well.
+Every finished run is appended to the output JSON at once; a rerun with the same output skips
+the runs it already holds (resumable), and the markdown tables are written beside it (.md).
+"""
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from absl import logging  # noqa: E402
+
+from tfgad import baselines, data, io_utils, train_lib  # noqa: E402
+from tfgad.data import splits as split_lib  # noqa: E402
+from tfgad.detection import calibration, scorer as scorer_lib, thresholds  # noqa: E402
+from tfgad.evaluation import metrics as metric_lib  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(ROOT, "..", "shared", "data")
+# Model family -> its config in configs/.
+FAMILIES = {"gan": "anogan", "wgan_gp": "wgan_gp", "bigan": "bigan", "alad": "alad",
+            "fanogan": "fanogan", "ganomaly": "ganomaly", "aegan": "aegan", "vaegan": "vaegan"}
+COMBINERS = ("weighted", "grid", "svm")
+SUITES = {
+    "mitbih_intra": {"data.name": "mitbih", "data.protocol": "intra"},
+    "mitbih_inter": {"data.name": "mitbih", "data.protocol": "inter"},
+    "digits": {"data.name": "digits"},
+    "mnist": {"data.name": "mnist_png"},
+}
+CLASS_SUITES = ("digits", "mnist")  # one run per normal class
+# Training and scoring budgets per suite: config overrides. "full" is what the papers train;
+# "cpu" is what fits a 2-core machine in about an hour; "quick" is the CI smoke run.
+_TINY = {"model.latent_dim": 8, "model.base_filters": 8, "model.num_blocks": 2,
+         "train.epochs": 1, "model.encoder_epochs": 1, "search.n_max": 10,
+         "detection.max_samples": 200}
+BUDGETS = {
+    "full": {
+        "mitbih": {"train.epochs": 20, "model.encoder_epochs": 10, "search.n_max": 300},
+        "images": {"train.epochs": 50, "model.encoder_epochs": 25, "search.n_max": 300},
+    },
+    "cpu": {
+        "mitbih": {"data.max_samples": 12000, "train.epochs": 4, "model.encoder_epochs": 2,
+                   "search.n_max": 100, "detection.max_samples": 2000},
+        "images": {"train.epochs": 15, "model.encoder_epochs": 8, "search.n_max": 100,
+                   "model.latent_dim": 16, "model.num_blocks": 2,
+                   "detection.max_samples": 1000},
+    },
+    "quick": {
+        "mitbih": {**_TINY, "data.records": "100,105,119", "data.max_samples": 1500},
+        "images": {**_TINY, "train.epochs": 2},
+    },
+}
+
+
+def _budget_key(suite):
+    return "mitbih" if suite.startswith("mitbih") else "images"
+
+
+def apply_overrides(config, overrides):
+    for dotted, value in overrides.items():
+        *path, leaf = dotted.split(".")
+        node = config
+        for part in path:
+            node = node[part]
+        node[leaf] = value
+    return config
+
+
+def make_config(family, suite, budget, seed, normal_class, data_dirs):
+    """The family's config with the suite's data, the budget and the seed; quiet, no plots."""
+    config = importlib.import_module(f"configs.{FAMILIES[family]}").get_config()
+    apply_overrides(config, SUITES[suite])
+    apply_overrides(config, BUDGETS[budget][_budget_key(suite)])
+    config.seed = seed
+    config.data.dir = data_dirs.get(config.data.name, "")
+    config.data.normal_class = normal_class if normal_class is not None else 0
+    config.train.verbose, config.train.sample_plot_every = 0, 0
+    return config
+
+
+def _run_key(run):
+    return (run["suite"], run["budget"], run["normal_class"], run["seed"], run["method"])
+
+
+def _evaluate(test_y, test_scores, threshold):
+    return metric_lib.evaluate(test_y, test_scores, (test_scores >= threshold).astype(np.int8))
+
+
+def gan_runs(config, splits, combiners):
+    """Trains config's model once, scores val and test once, fits and evaluates each combiner."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        model = train_lib.train(config, workdir, splits["train"])
+    train_seconds = time.perf_counter() - started
+    _, scored = train_lib.score_splits(config, model, splits)
+    names = scorer_lib.component_names(scored["test_out"])
+    results = {}
+    for combiner in combiners:
+        cfg = config.copy_and_resolve_references()
+        cfg.detection.combiner = combiner
+        if combiner != "weighted":  # the fitted combiners get every component the model has
+            cfg.detection.components = ",".join(names)
+        calib = calibration.fit(scored["val_out"], scored["val"].y, cfg, scored["train_out"])
+        test_scores, _ = calibration.apply(calib, scored["test_out"])
+        results[combiner] = {
+            **_evaluate(scored["test"].y, test_scores, calib["threshold"]),
+            "components": calib["components"],
+            "train_seconds": train_seconds, "score_ms_per_sample": scored["ms_per_sample"],
+            "test_samples": len(scored["test"]), "test_anomalies": int(scored["test"].y.sum())}
+    keras.backend.clear_session()  # a long benchmark builds hundreds of models
+    return results
+
+
+def baseline_run(name, config, splits):
+    """Fits a baseline on the normal train split; threshold max-F1 on the same val subset."""
+    limit = config.detection.max_samples
+    val = split_lib.stratified_subset(splits["val"], limit, config.seed)
+    test = split_lib.stratified_subset(splits["test"], limit, config.seed + 1)
+    started = time.perf_counter()
+    score = baselines.fit(name, splits["train"].x, config)
+    train_seconds = time.perf_counter() - started
+    threshold = thresholds.max_f1(np.asarray(score(val.x), np.float64), val.y, config)
+    started = time.perf_counter()
+    test_scores = np.asarray(score(test.x), np.float64)
+    ms = 1000.0 * (time.perf_counter() - started) / len(test)
+    keras.backend.clear_session()
+    return {**_evaluate(test.y, test_scores, threshold), "train_seconds": train_seconds,
+            "score_ms_per_sample": ms, "test_samples": len(test),
+            "test_anomalies": int(test.y.sum())}
+
+
+def _load(path):
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {"runs": []}
+
+
+def _save(result, path):
+    result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
+                         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+                         "tensorflow": tf.__version__}
+    result["summary"] = summarize(result["runs"])
+    io_utils.write_text(path, json.dumps(result, indent=2, default=float))
+    io_utils.write_text(os.path.splitext(path)[0] + ".md", markdown(result))
+
+
+METRICS = ("auroc", "auprc", "f1", "mcc")
+
+
+def summarize(runs):
+    """Mean and std over seeds per (suite, budget, method); class suites first average over
+    their classes within each seed."""
+    groups = {}
+    for run in runs:
+        groups.setdefault((run["suite"], run["budget"], run["method"]), []).append(run)
+    rows = []
+    for (suite, budget, method), members in sorted(groups.items()):
+        per_seed = {}
+        for run in members:
+            per_seed.setdefault(run["seed"], []).append(run)
+        seeds = sorted(per_seed)
+        row = {"suite": suite, "budget": budget, "method": method, "seeds": seeds,
+               "classes": sorted({r["normal_class"] for r in members}, key=str),
+               "train_minutes": float(np.mean([r["train_seconds"] for r in members])) / 60,
+               "score_ms_per_sample": float(np.median([r["score_ms_per_sample"] for r in members]))}
+        for metric in METRICS:
+            values = [np.mean([r[metric] for r in per_seed[s]]) for s in seeds]
+            row[metric] = {"mean": float(np.mean(values)), "std": float(np.std(values))}
+        rows.append(row)
+    return rows
+
+
+def markdown(result):
+    lines = []
+    for suite in SUITES:
+        rows = [r for r in result["summary"] if r["suite"] == suite]
+        if not rows:
+            continue
+        lines += [f"### {suite}", "",
+                  "| method | budget | AUROC | AUPRC | F1 | MCC | seeds | train min/run | "
+                  "score ms/sample |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in sorted(rows, key=lambda r: -r["auroc"]["mean"]):
+            cells = [f"{r[m]['mean']:.3f} ± {r[m]['std']:.3f}" for m in METRICS]
+            lines.append(f"| {r['method']} | {r['budget']} | {' | '.join(cells)} | "
+                         f"{len(r['seeds'])} | {r['train_minutes']:.2f} | "
+                         f"{r['score_ms_per_sample']:.3f} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _ints(text):
+    return [int(v) for v in text.split(",") if v.strip()]
+
+
+def _names(text, known, what):
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"error: unknown {what} {unknown}; known: {', '.join(known)}")
+    return names
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suites", default=",".join(SUITES))
+    parser.add_argument("--models", help="default all families (quick: gan,aegan)")
+    parser.add_argument("--combiners", default=",".join(COMBINERS))
+    parser.add_argument("--baselines", default=",".join(baselines.BASELINES))
+    parser.add_argument("--seeds", help="default 0,1,2 (quick: 0,1)")
+    parser.add_argument("--classes", help="normal classes of the digit suites; default all 10 "
+                        "(quick: 0)")
+    parser.add_argument("--budget", default="cpu", choices=sorted(BUDGETS))
+    parser.add_argument("--mitdb", default=os.path.join(SHARED, "mitdb"))
+    parser.add_argument("--mnist", default=os.path.join(SHARED, "mnist-opencv"))
+    parser.add_argument("--output", default="results/quality.json")
+    parser.add_argument("--quick", action="store_true",
+                        help="CI smoke run: tiny models, quick budget, 2 seeds, 1 class")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.budget = "quick"
+    defaults = ("0,1", "0", "gan,aegan") if args.quick else ("0,1,2", "0,1,2,3,4,5,6,7,8,9",
+                                                            ",".join(FAMILIES))
+    args.seeds = args.seeds or defaults[0]
+    args.classes = args.classes or defaults[1]
+    args.models = args.models or defaults[2]
+    args.suites = _names(args.suites, list(SUITES), "suite")
+    args.models = _names(args.models, list(FAMILIES), "model")
+    args.combiners = _names(args.combiners, list(COMBINERS), "combiner")
+    args.baselines = _names(args.baselines, list(baselines.BASELINES), "baseline")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.set_verbosity(logging.WARNING)
+    data_dirs = {"mitbih": args.mitdb, "mnist_png": args.mnist}
+    result = _load(args.output)
+    done = {_run_key(r) for r in result["runs"]}
+    for suite in args.suites:
+        classes = _ints(args.classes) if suite in CLASS_SUITES else [None]
+        source = {}  # one read of the data source per suite and class, split by each seed
+        for normal_class in classes:
+            for seed in args.seeds.split(","):
+                seed = int(seed)
+                base = make_config("gan", suite, args.budget, seed, normal_class, data_dirs)
+                key = lambda method: (suite, args.budget, normal_class, seed, method)
+                todo = [m for m in args.models for c in args.combiners
+                        if key(f"{m}/{c}") not in done]
+                todo += [b for b in args.baselines if key(b) not in done]
+                if not todo:
+                    continue
+                if normal_class not in source:
+                    source[normal_class] = data.load_source(base)
+                splits, _ = data.load_splits(base, samples=source[normal_class])
+
+                def record(method, metrics):
+                    run = {"suite": suite, "budget": args.budget, "normal_class": normal_class,
+                           "seed": seed, "method": method, **metrics}
+                    result["runs"].append(run)
+                    done.add(_run_key(run))
+                    _save(result, args.output)
+                    print(f"{suite} class={normal_class} seed={seed} {method}: "
+                          f"AUROC {run['auroc']:.3f} F1 {run['f1']:.3f} MCC {run['mcc']:.3f} "
+                          f"({run['train_seconds']:.0f} s)", flush=True)
+
+                for family in args.models:
+                    combiners = [c for c in args.combiners if key(f"{family}/{c}") not in done]
+                    if not combiners:
+                        continue
+                    config = make_config(family, suite, args.budget, seed, normal_class, data_dirs)
+                    keras.utils.set_random_seed(seed)
+                    for combiner, metrics in gan_runs(config, splits, combiners).items():
+                        record(f"{family}/{combiner}", metrics)
+                for name in args.baselines:
+                    if key(name) not in done:
+                        record(name, baseline_run(name, base, splits))
+    _save(result, args.output)
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Classic anomaly detectors to measure the GANs against, fit on the same normal training samples.
+
+Each baseline is fit(train_x, config) -> score(x), higher = more anomalous, on arrays of any
+sample shape (flattened where the method needs vectors); config gives the seed and, for the
+autoencoder, the GANs' architecture (config.model) and training budget (config.train).
+"""
+import keras
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.svm import OneClassSVM
+
+from tfgad.errors import choose
+from tfgad.models import networks
+
+# One-class SVM training is quadratic in the samples; above this it fits a random subset.
+OCSVM_MAX_SAMPLES = 5000
+PCA_VARIANCE = 0.95  # PCA keeps the components that explain this share of the variance
+
+
+def _flat(x):
+    return np.asarray(x, np.float64).reshape(len(x), -1)
+
+
+def isolation_forest(train_x, config):
+    forest = IsolationForest(n_estimators=100, random_state=config.seed).fit(_flat(train_x))
+    return lambda x: -forest.score_samples(_flat(x))
+
+
+def one_class_svm(train_x, config):
+    train = _flat(train_x)
+    if len(train) > OCSVM_MAX_SAMPLES:
+        rng = np.random.default_rng(config.seed)
+        train = train[rng.choice(len(train), OCSVM_MAX_SAMPLES, replace=False)]
+    svm = OneClassSVM(kernel="rbf", gamma="scale", nu=0.1).fit(train)
+    return lambda x: -svm.decision_function(_flat(x))
+
+
+def pca_reconstruction(train_x, config):
+    """Squared error of the projection onto the principal subspace of the normal samples."""
+    pca = PCA(n_components=PCA_VARIANCE, svd_solver="full").fit(_flat(train_x))
+
+    def score(x):
+        flat = _flat(x)
+        return np.mean((flat - pca.inverse_transform(pca.transform(flat))) ** 2, axis=1)
+    return score
+
+
+def conv_autoencoder(train_x, config):
+    """The DCGAN encoder and generator of the GAN models as a plain autoencoder (L1 loss, no
+    adversary), trained as long: what the adversarial terms add shows in the difference."""
+    keras.utils.set_random_seed(config.seed)
+    shape, m = train_x.shape[1:], config.model
+    encoder = networks.build_encoder(shape, m.latent_dim, m.base_filters, m.num_blocks,
+                                     m.kernel_size)
+    decoder = networks.build_generator(shape, m.latent_dim, m.base_filters, m.num_blocks,
+                                       m.kernel_size, m.output_activation)
+    autoencoder = keras.Sequential([encoder, decoder])
+    autoencoder.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mae")
+    autoencoder.fit(train_x, train_x, epochs=config.train.epochs,
+                    batch_size=config.train.batch_size, verbose=0, shuffle=True)
+
+    def score(x):
+        x_hat = autoencoder.predict(x, batch_size=256, verbose=0)
+        return np.mean(np.abs(_flat(x) - _flat(x_hat)), axis=1)
+    return score
+
+
+BASELINES = {
+    "isolation_forest": isolation_forest,
+    "one_class_svm": one_class_svm,
+    "pca": pca_reconstruction,
+    "conv_ae": conv_autoencoder,
+}
+
+
+def fit(name, train_x, config):
+    """Fits the named baseline on normal training samples; returns score(x) -> [N]."""
+    return choose(BASELINES, name, "baseline")(train_x, config)
