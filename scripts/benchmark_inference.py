@@ -100,7 +100,7 @@ def main():
     splits, _ = data.load_splits(config)
     model = train_lib.load_trained(config, args.workdir, splits["train"].x.shape[1:])
     pool = splits["test"].x
-    ints = lambda text: [int(v) for v in text.split(",")]
+    ints = lambda text: [int(v) for v in text.split(",") if v.strip()]
     rows = []
 
     for eps in [float(v) for v in args.eps.split(",")]:
