@@ -34,7 +34,6 @@ import tensorflow as tf  # noqa: E402
 from absl import logging  # noqa: E402
 
 from tfgad import baselines, data, io_utils, train_lib  # noqa: E402
-from tfgad.data import splits as split_lib  # noqa: E402
 from tfgad.detection import calibration, scorer as scorer_lib, thresholds  # noqa: E402
 from tfgad.evaluation import metrics as metric_lib  # noqa: E402
 
@@ -112,10 +111,6 @@ def _run_key(run):
     return (run["suite"], run["budget"], run["normal_class"], run["seed"], run["method"])
 
 
-def _evaluate(test_y, test_scores, threshold):
-    return metric_lib.evaluate(test_y, test_scores, (test_scores >= threshold).astype(np.int8))
-
-
 def gan_runs(config, splits, combiners):
     """Trains config's model once, scores val and test once, fits and evaluates each combiner."""
     started = time.perf_counter()
@@ -131,9 +126,9 @@ def gan_runs(config, splits, combiners):
         if combiner != "weighted":  # the fitted combiners get every component the model has
             cfg.detection.components = ",".join(names)
         calib = calibration.fit(scored["val_out"], scored["val"].y, cfg, scored["train_out"])
-        test_scores, _ = calibration.apply(calib, scored["test_out"])
+        test_scores, test_pred = calibration.apply(calib, scored["test_out"])
         results[combiner] = {
-            **_evaluate(scored["test"].y, test_scores, calib["threshold"]),
+            **metric_lib.evaluate(scored["test"].y, test_scores, test_pred),
             "components": calib["components"],
             "train_seconds": train_seconds, "score_ms_per_sample": scored["ms_per_sample"],
             "test_samples": len(scored["test"]), "test_anomalies": int(scored["test"].y.sum())}
@@ -142,10 +137,8 @@ def gan_runs(config, splits, combiners):
 
 
 def baseline_run(name, config, splits):
-    """Fits a baseline on the normal train split; threshold max-F1 on the same val subset."""
-    limit = config.detection.max_samples
-    val = split_lib.stratified_subset(splits["val"], limit, config.seed)
-    test = split_lib.stratified_subset(splits["test"], limit, config.seed + 1)
+    """Fits a baseline on the normal train split; threshold max-F1 on the GANs' val subset."""
+    val, test = train_lib.scored_subsets(config, splits)
     started = time.perf_counter()
     score = baselines.fit(name, splits["train"].x, config)
     train_seconds = time.perf_counter() - started
@@ -154,7 +147,9 @@ def baseline_run(name, config, splits):
     test_scores = np.asarray(score(test.x), np.float64)
     ms = 1000.0 * (time.perf_counter() - started) / len(test)
     keras.backend.clear_session()
-    return {**_evaluate(test.y, test_scores, threshold), "train_seconds": train_seconds,
+    predictions = (test_scores >= threshold).astype(np.int8)
+    return {**metric_lib.evaluate(test.y, test_scores, predictions),
+            "train_seconds": train_seconds,
             "score_ms_per_sample": ms, "test_samples": len(test),
             "test_anomalies": int(test.y.sum())}
 

@@ -138,6 +138,13 @@ def _plots(workdir, model, test, outputs, combined, calib, components_val):
     return {k: os.path.relpath(v, workdir) for k, v in files.items()}
 
 
+def scored_subsets(config, splits):
+    """The (val, test) samples that detection scores: detection.max_samples stratified subsets."""
+    limit = config.detection.max_samples
+    return (split_lib.stratified_subset(splits["val"], limit, config.seed),
+            split_lib.stratified_subset(splits["test"], limit, config.seed + 1))
+
+
 def score_splits(config, model, splits):
     """Score components of the (detection.max_samples subsets of the) val and test splits.
 
@@ -147,9 +154,7 @@ def score_splits(config, model, splits):
       "ms_per_sample": scoring time of test}).
     """
     scorer = scorer_lib.from_config(config, model)
-    limit = config.detection.max_samples
-    val = split_lib.stratified_subset(splits["val"], limit, config.seed)
-    test = split_lib.stratified_subset(splits["test"], limit, config.seed + 1)
+    val, test = scored_subsets(config, splits)
     val_out, _ = _score(scorer, val, config, "validation")
     test_out, ms_per_sample = _score(scorer, test, config, "test")
     train_out = None
