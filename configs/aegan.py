@@ -9,6 +9,6 @@ from configs import default
 def get_config():
     config = default.get_config()
     config.model.name = "aegan"
-    config.model.w_adv = 1.0
+    config.model.aegan.w_adv = 1.0
     config.detection.weights.residual = 1.0
     return config

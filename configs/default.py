@@ -43,17 +43,25 @@ def get_config():
     config.model.kernel_size = 5
     config.model.spectral_norm = False
     config.model.output_activation = "linear"  # linear | tanh
-    config.model.n_critic = 5  # wgan_gp
-    config.model.gp_weight = 10.0  # wgan_gp, fanogan
-    config.model.kappa = 1.0  # fanogan: weight of the feature residual in the encoder loss
-    config.model.encoder_epochs = 10  # fanogan: encoder stage after train.epochs of WGAN-GP
-    config.model.w_adv = 1.0  # ganomaly, aegan: adversarial (feature matching) weight
-    config.model.w_con = 50.0  # ganomaly: contextual |x - x_hat| weight
-    config.model.w_enc = 1.0  # ganomaly: encoder ||z - z'||^2 weight
-    config.model.beta = 1.0  # vaegan: KL weight (beta-VAEGAN: other than 1)
-    config.model.beta_warmup_steps = 1000  # vaegan: linear warm-up of beta
-    config.model.gamma = 1.0  # vaegan: weight of the feature error in the decoder loss
-    config.model.recon_weight = 1.0  # vaegan: weight of the pixel L1 reconstruction
+    # Settings of one family each: a field means one thing, and only its family reads it.
+    config.model.wgan_gp = ml_collections.ConfigDict()  # wgan_gp, and f-AnoGAN's first stage
+    config.model.wgan_gp.n_critic = 5  # critic steps per generator step
+    config.model.wgan_gp.gp_weight = 10.0  # weight of the gradient penalty
+    config.model.fanogan = ml_collections.ConfigDict()
+    config.model.fanogan.kappa = 1.0  # weight of the feature residual in the encoder loss
+    config.model.fanogan.encoder_epochs = 10  # encoder stage after train.epochs of WGAN-GP
+    config.model.fanogan.encoder_learning_rate = 1e-3  # Adam of the encoder stage
+    config.model.ganomaly = ml_collections.ConfigDict()
+    config.model.ganomaly.w_adv = 1.0  # adversarial (feature matching) weight
+    config.model.ganomaly.w_con = 50.0  # contextual |x - x_hat| weight
+    config.model.ganomaly.w_enc = 1.0  # encoder ||z - z'||^2 weight
+    config.model.aegan = ml_collections.ConfigDict()
+    config.model.aegan.w_adv = 1.0  # adversarial (feature matching) weight
+    config.model.vaegan = ml_collections.ConfigDict()
+    config.model.vaegan.beta = 1.0  # KL weight (beta-VAEGAN: other than 1)
+    config.model.vaegan.beta_warmup_steps = 1000  # linear warm-up of beta
+    config.model.vaegan.feature_weight = 1.0  # feature error in the decoder loss
+    config.model.vaegan.pixel_weight = 1.0  # pixel L1 reconstruction, encoder and decoder
 
     config.prior = ml_collections.ConfigDict()
     config.prior.name = "normal"  # normal | uniform | truncated_normal
@@ -83,7 +91,7 @@ def get_config():
     config.detection.single_component = "residual"  # single
     config.detection.grid_step = 0.1  # grid: weights are multiples of this on the simplex
     config.detection.grid_metric = "f1"  # grid: f1 | fbeta | mcc
-    config.detection.beta = 1.0  # grid: beta of fbeta
+    config.detection.fbeta_beta = 1.0  # grid with grid_metric=fbeta: its beta
     config.detection.svm_c = 1.0
     config.detection.svm_gamma = 0.0  # 0: scikit-learn's "scale"
     config.detection.svm_cross_validate = False  # small CV grid over C and gamma instead

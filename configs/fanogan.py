@@ -1,4 +1,4 @@
-"""f-AnoGAN: WGAN-GP for train.epochs, then an izif encoder for model.encoder_epochs.
+"""f-AnoGAN: WGAN-GP for train.epochs, then an izif encoder for model.fanogan.encoder_epochs.
 
 Run: python -m tfgad.main --config=configs/fanogan.py
 Score: residual + kappa * discriminator-feature residual, z-scored on validation.
@@ -9,8 +9,8 @@ from configs import wgan_gp
 def get_config():
     config = wgan_gp.get_config()
     config.model.name = "fanogan"
-    config.model.kappa = 1.0
-    config.model.encoder_epochs = 10
+    config.model.fanogan.kappa = 1.0
+    config.model.fanogan.encoder_epochs = 10
     config.detection.weights.residual = 1.0
     config.detection.weights.feature = 1.0
     return config

@@ -8,7 +8,8 @@ from configs import default
 def get_config():
     config = default.get_config()
     config.model.name = "ganomaly"
-    config.model.w_adv, config.model.w_con, config.model.w_enc = 1.0, 50.0, 1.0
+    g = config.model.ganomaly
+    g.w_adv, g.w_con, g.w_enc = 1.0, 50.0, 1.0
     config.detection.components = "residual,discrimination,feature,latent,latent_distance"
     config.detection.weights.residual = 0.0
     config.detection.weights.latent_distance = 1.0

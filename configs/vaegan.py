@@ -1,7 +1,7 @@
 """(beta-)VAEGAN: VAE encoder, GAN decoder, learned feature similarity, KL warm-up.
 
 Run: python -m tfgad.main --config=configs/vaegan.py
-beta-VAEGAN (Lüer et al. 2023): --config.model.beta=0.1, and an SVM on the components with
+beta-VAEGAN (Lüer et al. 2023): --config.model.vaegan.beta=0.1, and an SVM on the components with
 --config.detection.combiner=svm.
 """
 from configs import default
@@ -10,8 +10,8 @@ from configs import default
 def get_config():
     config = default.get_config()
     config.model.name = "vaegan"
-    config.model.beta = 1.0
-    config.model.beta_warmup_steps = 1000
+    config.model.vaegan.beta = 1.0
+    config.model.vaegan.beta_warmup_steps = 1000
     config.detection.components = "residual,discrimination,feature,latent,kl,mean_norm"
     config.detection.weights.residual = 1.0
     return config

@@ -8,8 +8,8 @@ from configs import default
 def get_config():
     config = default.get_config()
     config.model.name = "wgan_gp"
-    config.model.n_critic = 5
-    config.model.gp_weight = 10.0
+    config.model.wgan_gp.n_critic = 5
+    config.model.wgan_gp.gp_weight = 10.0
     config.train.g_learning_rate = 1e-4
     config.train.d_learning_rate = 1e-4
     config.train.beta_1 = 0.0

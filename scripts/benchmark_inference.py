@@ -2,7 +2,11 @@
 
 Usage:
   python scripts/benchmark_inference.py --workdir=RUN [--quick] [--output=results/inference.json]
+  python scripts/benchmark_inference.py --config=configs/anogan.py --eps=0 --n_max=500 ...
 RUN is a trained workdir (python -m tfgad.main ...); its test samples and generator are used.
+With --config instead, the generator is the config's, untrained, and the samples are its
+outputs plus noise: the cost of the search steps without training a model first (this
+replaces the former benchmark_latent_search.py).
 Measured in one run, side by side, with the same generator and settings:
   tfgad   the compiled batched search: one tf.function, tf.while_loop, in-graph Adam,
           per-sample eps stop, XLA off and on;
@@ -15,20 +19,17 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
+import keras
+import numpy as np
+import tensorflow as tf
+from ml_collections import ConfigDict
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from ml_collections import ConfigDict  # noqa: E402
-
-import tfgad  # noqa: E402,F401
-from tfgad import data, io_utils, train_lib  # noqa: E402
-from tfgad.detection import scorer as scorer_lib  # noqa: E402
-from tfgad.detection.latent_search import LatentSearch  # noqa: E402
+from tfgad import config_files, data, io_utils, models, priors, train_lib
+from tfgad.detection import scorer as scorer_lib
+from tfgad.detection.latent_search import LatentSearch
 
 
 class LoopReference:
@@ -63,6 +64,23 @@ class LoopReference:
         return steps, per_sample.numpy()
 
 
+def trained_model(workdir):
+    """(config, model, test samples) of a trained workdir."""
+    with open(os.path.join(workdir, "config.json")) as f:
+        config = ConfigDict(json.load(f))
+    splits, _ = data.load_splits(config)
+    return config, train_lib.load_trained(config, workdir, splits["train"].x.shape[1:]), splits["test"].x
+
+
+def untrained_model(config_name, samples):
+    """(config, untrained model, samples = G(z) + noise) for a config's synthetic-data shape."""
+    config = config_files.load(config_name)
+    prior = priors.from_config(config)
+    model = models.build(config, (config.data.length, 1), prior)
+    x = model.generator(prior.sample(samples, seed=[5, 5]), training=False).numpy()
+    return config, model, x + np.random.default_rng(0).normal(0, 0.05, x.shape).astype("float32")
+
+
 def timed(fn, repeats):
     fn()  # trace, compile, warm up
     times, result = [], None
@@ -82,7 +100,9 @@ def row(kind, batch, times, **extra):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", required=True, help="a trained tfgad workdir")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--workdir", help="a trained tfgad workdir")
+    source.add_argument("--config", help="a config file or name: its untrained generator")
     parser.add_argument("--eps", default="0.005,0.05")
     parser.add_argument("--n_max", default="100,500,1000")
     parser.add_argument("--batch", default="1,64,512")
@@ -95,12 +115,9 @@ def main():
     if args.quick:
         args.eps, args.n_max, args.batch = "0.05", "10", "1,8"
         args.encoder_batch, args.loop_batch, args.repeats = "1,8", "1,8", 1
-    with open(os.path.join(args.workdir, "config.json")) as f:
-        config = ConfigDict(json.load(f))
-    splits, _ = data.load_splits(config)
-    model = train_lib.load_trained(config, args.workdir, splits["train"].x.shape[1:])
-    pool = splits["test"].x
     ints = lambda text: [int(v) for v in text.split(",") if v.strip()]
+    config, model, pool = (trained_model(args.workdir) if args.workdir else
+                           untrained_model(args.config, max(ints(args.batch) + ints(args.encoder_batch))))
     rows = []
 
     for eps in [float(v) for v in args.eps.split(",")]:
@@ -139,7 +156,7 @@ def main():
     result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                           "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
                           "tensorflow": tf.__version__},
-              "workdir": args.workdir, "model": config.model.name, "data": config.data.name,
+              "workdir": args.workdir, "config": args.config, "model": config.model.name, "data": config.data.name,
               "sample_shape": list(pool.shape[1:]),
               "generator_parameters": model.generator.count_params(), "rows": rows,
               "speedups": speedups(rows)}
@@ -180,6 +197,7 @@ def markdown(result):
         lines.append(f"| {s['eps']} | {s['n_max']} | {s['batch']} | {s['loop_ms']:.3f} | "
                      f"{s['tfgad_ms']:.3f} ({s['tfgad_xla']}) | {s['speedup']:.2f}x |")
     return "\n".join(lines) + "\n"
+
 
 if __name__ == "__main__":
     main()

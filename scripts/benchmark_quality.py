@@ -18,24 +18,21 @@ Every finished run is appended to the output JSON at once; a rerun with the same
 the runs it already holds (resumable), and the markdown tables are written beside it (.md).
 """
 import argparse
-import importlib
 import json
 import os
 import platform
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from absl import logging  # noqa: E402
-
-from tfgad import baselines, data, io_utils, train_lib  # noqa: E402
-from tfgad.detection import calibration, scorer as scorer_lib, thresholds  # noqa: E402
-from tfgad.evaluation import metrics as metric_lib  # noqa: E402
+from tfgad import baselines, config_files, data, io_utils, train_lib
+from tfgad.detection import calibration, scores, thresholds
+from tfgad.evaluation import metrics as metric_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data")
@@ -53,25 +50,25 @@ CLASS_SUITES = ("digits", "mnist")  # one run per normal class
 # Training and scoring budgets per suite: config overrides. "full" is what the papers train;
 # "cpu" is what fits a 2-core machine in under an hour; "quick" is the CI smoke run.
 _TINY = {"model.latent_dim": 8, "model.base_filters": 8, "model.num_blocks": 2,
-         "train.epochs": 1, "model.encoder_epochs": 1, "search.n_max": 10,
+         "train.epochs": 1, "model.fanogan.encoder_epochs": 1, "search.n_max": 10,
          "detection.max_samples": 200}
 _SMALL_IMAGES = {"train.batch_size": 16, "search.n_max": 100, "model.latent_dim": 16,
                  "model.base_filters": 16, "model.num_blocks": 2, "detection.max_samples": 1000}
 BUDGETS = {
     "full": {
-        "mitbih": {"train.epochs": 20, "model.encoder_epochs": 10, "search.n_max": 300},
-        "digits": {"train.epochs": 200, "model.encoder_epochs": 100, "search.n_max": 300,
+        "mitbih": {"train.epochs": 20, "model.fanogan.encoder_epochs": 10, "search.n_max": 300},
+        "digits": {"train.epochs": 200, "model.fanogan.encoder_epochs": 100, "search.n_max": 300,
                    "train.batch_size": 16},
-        "mnist": {"train.epochs": 100, "model.encoder_epochs": 50, "search.n_max": 300,
+        "mnist": {"train.epochs": 100, "model.fanogan.encoder_epochs": 50, "search.n_max": 300,
                   "train.batch_size": 16},
     },
     "cpu": {
-        "mitbih": {"data.max_samples": 10000, "train.epochs": 3, "model.encoder_epochs": 2,
+        "mitbih": {"data.max_samples": 10000, "train.epochs": 3, "model.fanogan.encoder_epochs": 2,
                    "search.n_max": 100, "detection.max_samples": 2000},
         # About 110 (digits) and 300 (mnist) normal training images: small batches, so that
         # the epochs below make some 300 to 400 steps.
-        "digits": {**_SMALL_IMAGES, "train.epochs": 48, "model.encoder_epochs": 24},
-        "mnist": {**_SMALL_IMAGES, "train.epochs": 20, "model.encoder_epochs": 10},
+        "digits": {**_SMALL_IMAGES, "train.epochs": 48, "model.fanogan.encoder_epochs": 24},
+        "mnist": {**_SMALL_IMAGES, "train.epochs": 20, "model.fanogan.encoder_epochs": 10},
     },
     "quick": {
         "mitbih": {**_TINY, "data.records": "100,105,119", "data.max_samples": 1500},
@@ -85,21 +82,11 @@ def _budget_key(suite):
     return "mitbih" if suite.startswith("mitbih") else suite
 
 
-def apply_overrides(config, overrides):
-    for dotted, value in overrides.items():
-        *path, leaf = dotted.split(".")
-        node = config
-        for part in path:
-            node = node[part]
-        node[leaf] = value
-    return config
-
-
 def make_config(family, suite, budget, seed, normal_class, data_dirs):
     """The family's config with the suite's data, the budget and the seed; quiet, no plots."""
-    config = importlib.import_module(f"configs.{FAMILIES[family]}").get_config()
-    apply_overrides(config, SUITES[suite])
-    apply_overrides(config, BUDGETS[budget][_budget_key(suite)])
+    config = config_files.load(FAMILIES[family])
+    config_files.override(config, SUITES[suite])
+    config_files.override(config, BUDGETS[budget][_budget_key(suite)])
     config.seed = seed
     config.data.dir = data_dirs.get(config.data.name, "")
     config.data.normal_class = normal_class if normal_class is not None else 0
@@ -117,21 +104,21 @@ def gan_runs(config, splits, combiners):
     with tempfile.TemporaryDirectory() as workdir:
         model = train_lib.train(config, workdir, splits["train"])
     train_seconds = time.perf_counter() - started
-    _, scored = train_lib.score_splits(config, model, splits)
-    names = scorer_lib.component_names(scored["test_out"])
+    scored = train_lib.score_splits(config, model, splits)
+    names = scores.component_names(scored.test_out)
     results = {}
     for combiner in combiners:
         cfg = config.copy_and_resolve_references()
         cfg.detection.combiner = combiner
         if combiner != "weighted":  # the fitted combiners get every component the model has
             cfg.detection.components = ",".join(names)
-        calib = calibration.fit(scored["val_out"], scored["val"].y, cfg, scored["train_out"])
-        test_scores, test_pred = calibration.apply(calib, scored["test_out"])
+        calib = calibration.fit(scored.val_out, scored.val.y, cfg, scored.train_out)
+        test_scores, test_pred = calibration.apply(calib, scored.test_out)
         results[combiner] = {
-            **metric_lib.evaluate(scored["test"].y, test_scores, test_pred),
+            **metric_lib.evaluate(scored.test.y, test_scores, test_pred),
             "components": calib["components"],
-            "train_seconds": train_seconds, "score_ms_per_sample": scored["ms_per_sample"],
-            "test_samples": len(scored["test"]), "test_anomalies": int(scored["test"].y.sum())}
+            "train_seconds": train_seconds, "score_ms_per_sample": scored.ms_per_sample,
+            "test_samples": len(scored.test), "test_anomalies": int(scored.test.y.sum())}
     keras.backend.clear_session()  # a long benchmark builds hundreds of models
     return results
 

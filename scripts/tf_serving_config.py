@@ -7,14 +7,11 @@ Then: tensorflow_model_server --model_config_file=models.config --rest_api_port=
 Paths are as TF Serving sees them (inside its container, when it runs in docker).
 """
 import argparse
-import os
-import sys
 
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tfgad import io_utils  # noqa: E402
+from tfgad import io_utils
 
 
 def build_config(models, all_versions=False):

@@ -8,7 +8,7 @@ from sklearn.svm import SVC
 
 from configs import default
 from tfgad import data, train_lib
-from tfgad.detection import calibration, calibration_tf, combiners, normalize
+from tfgad.detection import calibration, combiners, normalize
 from tfgad.errors import UserError
 
 RNG = np.random.default_rng(0)
@@ -99,8 +99,8 @@ def test_tf_evaluation_of_a_saved_svm_equals_scikit_learn(tmp_path):
     z = normalize.apply(calibration.matrix(comps, loaded["components"]),
                         loaded["normalization"]["shift"], loaded["normalization"]["scale"])
     reference = SVC(kernel="rbf", C=3.0, gamma="scale", class_weight="balanced").fit(z, labels)
-    tf_scores, tf_decided = calibration_tf.CalibratedScore(loaded)(
-        {k: v.astype(np.float32) for k, v in comps.items()})
+    tf_scores, tf_decided = calibration.apply_tf(
+        loaded, {k: v.astype(np.float32) for k, v in comps.items()})
     np.testing.assert_allclose(tf_scores.numpy(), reference.decision_function(z), rtol=1e-4, atol=1e-4)
     np_scores, np_decided = calibration.apply(loaded, comps)
     np.testing.assert_allclose(tf_scores.numpy(), np_scores, rtol=1e-4, atol=1e-4)
@@ -114,7 +114,7 @@ def test_tf_evaluation_of_weighted_calibration():
     calib = calibration.fit(comps, labels, config(components="residual,feature",
                                                   normalization="minmax",
                                                   weights={"residual": 0.7, "feature": 0.3}))
-    tf_scores, _ = calibration_tf.CalibratedScore(calib)(comps)
+    tf_scores, _ = calibration.apply_tf(calib, comps)
     np.testing.assert_allclose(tf_scores.numpy(), calibration.apply(calib, comps)[0], rtol=1e-5)
 
 
@@ -193,3 +193,22 @@ def test_one_class_validation_works_with_percentile(trained_workdir):
     c.detection.combiner = "grid"
     with pytest.raises(UserError, match="holds only one class"):
         train_lib.train_and_evaluate(c, workdir, "detect")
+
+
+@pytest.mark.parametrize("normalization", ["none", "minmax", "zscore"])
+@pytest.mark.parametrize("combiner", combiners.KINDS)
+def test_numpy_and_tensorflow_evaluations_of_a_calibration_agree(combiner, normalization):
+    x, labels = xor_data()
+    comps = {"residual": x[:, 0] * 3 + 1, "latent": x[:, 1] * 0.5}
+    calib = calibration.fit(comps, labels, config(
+        combiner=combiner, normalization=normalization, components="residual,latent",
+        single_component="latent", weights={"residual": 0.4, "latent": 0.6}))
+    np_scores, np_decided = calibration.apply(calib, comps)
+    tf_scores, tf_decided = calibration.apply_tf(calib, comps)
+    np.testing.assert_allclose(tf_scores.numpy(), np_scores, rtol=1e-5, atol=1e-5)
+    # The threshold is one validation sample's score: that sample sits on the boundary, where
+    # the last bit decides; every other decision must agree.
+    clear = np.abs(np_scores - calib["threshold"]) > 1e-9 * max(1.0, abs(calib["threshold"]))
+    np.testing.assert_array_equal(tf_decided.numpy()[clear], np_decided.astype(bool)[clear])
+    assert clear.sum() >= len(clear) - 1
+    assert 0 < np_decided.sum() < len(np_decided)  # a threshold inside the scores' range

@@ -1,45 +1,117 @@
 """Every shipped config loads and validates; other models and image data run end to end."""
 import glob
-import importlib.util
 import json
 import os
 
+import keras
+import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tfgad import config_checks, train_lib
+from tfgad import config_checks, config_files, data, train_lib
+from tfgad.detection import latent_search
+from tfgad.detection import scorer as scorer_lib
+from tfgad.errors import UserError
 
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))
 
 
-def load(path):
-    spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.get_config()
-
-
 @pytest.mark.parametrize("path", [p for p in CONFIGS if not p.endswith("__init__.py")],
                          ids=os.path.basename)
-def test_config_is_valid(path):
-    config_checks.validate(load(path))
+def test_config_is_valid_and_documents_its_run(path):
+    config_checks.validate(config_files.load(path))
+    docstring = open(path).read().split('"""')[1]
+    assert "python -m tfgad.main --config=configs/" in docstring
+    if not path.endswith(("default.py", "test.py")):
+        assert "Expected" in docstring and "AUROC" in docstring, "the measured result to expect"
 
 
-@pytest.mark.parametrize("overrides", [
-    {"model.name": "wgan_gp", "model.n_critic": 2},
-    {"data.name": "digits", "data.normal_class": 1, "model.spectral_norm": True},
-    {"prior.name": "truncated_normal", "search.restarts": 2, "search.chi_weight": 0.01,
-     "search.feature_weight": 0.1, "detection.threshold": "percentile"},
+def test_components_are_checked_against_the_model_before_training(test_config):
+    test_config.model.name = "gan"
+    test_config.detection.components = "residual,kl"
+    with pytest.raises(UserError, match="'kl' is not a score component of model.name=gan; "
+                                        "it returns: residual, discrimination, feature, latent"):
+        config_checks.validate(test_config)
+    test_config.model.name = "vaegan"
+    config_checks.validate(test_config)
+    test_config.detection.combiner, test_config.detection.single_component = "single", "dxx_feature"
+    with pytest.raises(UserError, match="detection.single_component 'dxx_feature'"):
+        config_checks.validate(test_config)
+
+
+def test_centering_with_a_normalization_that_cancels_it_warns(test_config, caplog):
+    test_config.detection.center_discrimination = True
+    config_checks.validate(test_config)
+    assert "center_discrimination has no effect with detection.normalization=zscore" in caplog.text
+    caplog.clear()
+    test_config.detection.normalization = "none"
+    config_checks.validate(test_config)
+    assert "center_discrimination" not in caplog.text
+
+
+def test_loading_a_config_by_name_and_overriding_it():
+    config = config_files.load("vaegan")
+    config_files.override(config, {"model.vaegan.beta": 0.1, "train.epochs": 3})
+    assert (config.model.name, config.model.vaegan.beta, config.train.epochs) == ("vaegan", 0.1, 3)
+    with pytest.raises(UserError, match="no field 'model.vaegan.gamma'"):
+        config_files.override(config, {"model.vaegan.gamma": 1.0})
+    with pytest.raises(UserError, match="known configs: .*anogan"):
+        config_files.load("stylegan")
+
+
+def _trained(config, workdir):
+    splits, _ = data.load_splits(config)
+    return splits, train_lib.load_trained(config, workdir, splits["train"].x.shape[1:])
+
+
+def check_wgan_gp(config, workdir, result):
+    _, model = _trained(config, workdir)
+    assert type(model).__name__ == "WGANGP" and model.n_critic == 2
+
+
+def check_spectral_norm(config, workdir, result):
+    _, model = _trained(config, workdir)
+    wrapped = [l for l in model.discriminator.layers if isinstance(l, keras.layers.SpectralNormalization)]
+    assert len(wrapped) == config.model.num_blocks + 1  # every convolution and the output layer
+    assert result["splits"]["test"]["samples"] > 0 and config.data.name == "digits"
+
+
+def check_truncated_prior_and_restarts(config, workdir, result):
+    splits, model = _trained(config, workdir)
+    assert model.prior.bounds == (-2.0, 2.0)
+    assert result["scoring"]["search"]["restarts"] == 2
+    x = splits["test"].x[:8]
+    two = scorer_lib.from_config(config, model).find(x, seed=(config.seed, 0))
+    assert np.abs(two["z"].numpy()).max() <= 2.0 + 1e-6  # the search stays in the support
+    # Two restarts keep, per sample, the better of two one-restart searches from their starts.
+    single = config.copy_and_resolve_references()
+    single.search.restarts = 1
+    features = lambda v: model.discriminator(v, training=False)[1]
+    one = latent_search.from_config(single, model.generator, model.prior, features)
+    starts = one.starts(2, len(x), np.array([config.seed, 0], np.int32)).numpy()
+    each = [one(x, z_init=starts[i * len(x):(i + 1) * len(x)])["loss"].numpy() for i in (0, 1)]
+    np.testing.assert_allclose(two["loss"].numpy(), np.minimum(*each), rtol=1e-4, atol=1e-5)
+    assert (each[0] != each[1]).any()
+
+
+@pytest.mark.parametrize("overrides,check", [
+    ({"model.name": "wgan_gp", "model.wgan_gp.n_critic": 2}, check_wgan_gp),
+    ({"data.name": "digits", "data.normal_class": 1, "model.spectral_norm": True},
+     check_spectral_norm),
+    ({"prior.name": "truncated_normal", "search.restarts": 2, "search.chi_weight": 0.01,
+      "search.feature_weight": 0.1, "detection.threshold": "percentile"},
+     check_truncated_prior_and_restarts),
 ], ids=["wgan_gp", "digits_images", "truncated_prior_restarts"])
-def test_variants_run_end_to_end(test_config, tmp_path, overrides):
+def test_variants_run_end_to_end_and_take_effect(test_config, tmp_path, overrides, check):
     test_config.train.epochs = 1
-    for field, value in overrides.items():
-        section, name = field.split(".")
-        setattr(getattr(test_config, section), name, value)
+    config_files.override(test_config, overrides)
     result = train_lib.train_and_evaluate(test_config, str(tmp_path), "all")
-    assert 0.0 <= result["test"]["auroc"] <= 1.0
     saved = json.load(open(tmp_path / "config.json"))
-    for field, value in overrides.items():
-        section, name = field.split(".")
-        assert saved[section][name] == value
+    for dotted, value in overrides.items():
+        node = saved
+        for part in dotted.split("."):
+            node = node[part]
+        assert node == value
     assert (tmp_path / "plots" / "reconstructions.png").exists()
+    assert np.isfinite(result["test"]["auroc"])
+    check(test_config, str(tmp_path), result)

@@ -62,6 +62,21 @@ def test_per_sample_minmax_maps_each_sample_to_unit_range():
     np.testing.assert_allclose(out[:, :, 0], [[-1, 1, 0], [-1, 1, 0]])
 
 
+@pytest.mark.parametrize("kind", normalization.KINDS)
+@pytest.mark.parametrize("shape", [(5, 16, 2), (4, 6, 6, 1)], ids=["series", "images"])
+def test_numpy_and_tensorflow_normalizations_agree(kind, shape):
+    import tensorflow as tf
+    rng = np.random.default_rng(1)
+    x_train = rng.normal(3.0, 2.0, shape).astype(np.float32)
+    x = rng.normal(2.0, 4.0, shape).astype(np.float32)
+    params = normalization.fit(kind, x_train)
+    expected = normalization.apply(params, x)
+    if kind != "none":
+        assert not np.allclose(expected, x)
+    np.testing.assert_allclose(normalization.apply_tf(params, tf.constant(x)).numpy(), expected,
+                               rtol=1e-5, atol=1e-5)
+
+
 def test_nan_in_data_is_reported(tmp_path, test_config):
     x = np.zeros((10, 16, 1), np.float32)
     x[3, 2, 0] = np.nan

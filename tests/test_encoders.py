@@ -6,18 +6,16 @@ import tensorflow as tf
 
 from tfgad import data, models, priors, train_lib
 from tfgad.detection import scorer as scorer_lib
-from tfgad.detection.scores import COMPONENTS
+from tfgad.detection import scores
 
 ENCODER_MODELS = ("bigan", "alad", "fanogan", "ganomaly", "aegan", "vaegan")
-OWN_COMPONENTS = {"alad": {"dxx_feature"}, "ganomaly": {"latent_distance"},
-                  "vaegan": {"kl", "mean_norm"}}
 
 
 def build(config, name, n_critic=1):
     keras.utils.set_random_seed(0)
     config.model.name = name
-    config.model.n_critic = n_critic
-    config.model.encoder_epochs = 0
+    config.model.wgan_gp.n_critic = n_critic
+    config.model.fanogan.encoder_epochs = 0
     return models.build(config, (config.data.length, 1), priors.from_config(config))
 
 
@@ -95,13 +93,31 @@ def test_encoder_scoring_returns_the_common_dict(test_config, beats, name):
     scorer = scorer_lib.from_config(test_config, model)
     assert isinstance(scorer, scorer_lib.EncoderScorer)
     out = scorer(beats["test"].x[:10])
-    assert set(COMPONENTS) | OWN_COMPONENTS.get(name, set()) <= set(out)
-    for key in set(COMPONENTS) | OWN_COMPONENTS.get(name, set()):
+    assert set(scores.component_names(out)) == set(models.MODELS[name].score_components())
+    for key in models.MODELS[name].score_components():
         assert out[key].shape == (10,) and np.isfinite(out[key].numpy()).all(), key
     assert out["x_hat"].shape == (10, test_config.data.length, 1)
     np.testing.assert_allclose(out["residual"].numpy(),
                                np.abs(beats["test"].x[:10] - out["x_hat"].numpy()).mean(axis=(1, 2)),
                                rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(models.MODELS))
+def test_every_scorer_returns_exactly_the_declared_components(test_config, beats, name):
+    test_config.search.n_max = 2
+    model = build(test_config, name)
+    for kind in ("latent_search", "auto"):
+        test_config.detection.scorer = kind
+        out = scorer_lib.from_config(test_config, model)(beats["test"].x[:4])
+        assert set(out) - set(scores.DIAGNOSTICS) == set(model.score_components()), kind
+        assert model.score_components()[:4] == scores.COMMON_COMPONENTS
+
+
+def test_a_family_that_breaks_its_declaration_is_caught(test_config, beats, monkeypatch):
+    model = build(test_config, "aegan")
+    monkeypatch.setattr(type(model), "OWN_COMPONENTS", ("novelty",))
+    with pytest.raises(ValueError, match=r"returns \[\], but OWN_COMPONENTS declares \['novelty'\]"):
+        scorer_lib.EncoderScorer(model)(beats["test"].x[:4])
 
 
 def test_encoder_initialized_search_starts_at_the_encoding(test_config, beats):
@@ -129,11 +145,11 @@ def test_latent_search_scorer_refuses_a_missing_encoder(test_config):
 def test_each_model_runs_end_to_end(test_config, tmp_path, name):
     test_config.model.name = name
     test_config.train.epochs = 1
-    test_config.model.encoder_epochs = 1
-    test_config.model.n_critic = 1
+    test_config.model.fanogan.encoder_epochs = 1
+    test_config.model.wgan_gp.n_critic = 1
     result = train_lib.train_and_evaluate(test_config, str(tmp_path), "all")
     assert 0.0 <= result["test"]["auroc"] <= 1.0
-    assert set(result["components_test"]) >= set(COMPONENTS) | OWN_COMPONENTS.get(name, set())
+    assert set(result["components_test"]) == set(models.MODELS[name].score_components())
     assert (tmp_path / "scores.csv").exists() and (tmp_path / "report.md").exists()
     if name == "fanogan":  # both stages ran through the one fit
         header = open(tmp_path / "training_log.csv").readline()
@@ -144,7 +160,7 @@ def test_vaegan_posterior_does_not_collapse(test_config, beats):
     # With the KL summed over z but reconstruction averaged over x, the posterior collapsed to
     # the prior on MIT-BIH (mean KL 0.03 nats, mu constant): the KL is now per entry of x.
     test_config.train.g_learning_rate = test_config.train.d_learning_rate = 1e-3
-    test_config.model.beta_warmup_steps = 0
+    test_config.model.vaegan.beta_warmup_steps = 0
     model = build(test_config, "vaegan")
     model.fit(beats["train"].x, batch_size=32, epochs=30, verbose=0)
     mean, _ = model.posterior(beats["val"].x)

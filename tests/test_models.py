@@ -12,7 +12,7 @@ SHAPES = {"series": (24, 1), "image": (8, 8, 1)}
 def build(test_config, name, shape, spectral_norm=False):
     test_config.model.name = name
     test_config.model.spectral_norm = spectral_norm
-    test_config.model.n_critic = 2
+    test_config.model.wgan_gp.n_critic = 2
     return models.build(test_config, shape, priors.from_config(test_config))
 
 

@@ -38,12 +38,12 @@ def test_tf_serving_config_rejects_a_malformed_model():
         tf_serving_config.main(["--model", "no-equals-sign"])
 
 
-def test_latent_search_benchmark_quick(tmp_path):
+def test_inference_benchmark_on_an_untrained_config_generator(tmp_path):
     out = tmp_path / "ls.json"
-    result = run_script("benchmark_latent_search.py", "--quick", "--config=configs/test.py",
+    result = run_script("benchmark_inference.py", "--quick", "--config=configs/test.py",
                         f"--output={out}")
     assert result.returncode == 0, result.stderr[-2000:]
-    rows = json.loads(out.read_text())["rows"]
+    rows = [r for r in json.loads(out.read_text())["rows"] if r["kind"] == "tfgad_search"]
     assert {(r["batch"], r["xla"]) for r in rows} == {(1, False), (1, True), (8, False), (8, True)}
     assert all(r["ms_per_sample_median"] > 0 for r in rows)
 

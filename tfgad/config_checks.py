@@ -1,7 +1,9 @@
 """Checks a config before any work starts, so a typo costs seconds, not a training run."""
+from absl import logging
+
 from tfgad import data, models, priors
 from tfgad.data import normalization
-from tfgad.detection import combiners, latent_search, normalize, scorer, scores, thresholds
+from tfgad.detection import calibration, combiners, latent_search, normalize, scorer, thresholds
 from tfgad.errors import UserError
 
 STRATEGIES = ("default", "mirrored")
@@ -20,7 +22,21 @@ def _positive(config, *fields):
             raise UserError(f"{field}={value!r}; must be positive")
 
 
-def validate(config):
+def _components_of_the_model(config):
+    """detection.components (and single_component, weights) against the chosen model's contract."""
+    model_class = models.MODELS[config.model.name]
+    own = model_class.score_components()
+    for name in config.detection.weights:
+        _one_of(name, models.ALL_COMPONENTS, "detection.weights entry")
+    for name in calibration.component_names(config):
+        if name not in own:
+            field = ("detection.single_component" if config.detection.combiner == "single"
+                     else "detection.components entry")
+            raise UserError(f"{field} {name!r} is not a score component of model.name="
+                            f"{config.model.name}; it returns: {', '.join(own)}")
+
+
+def validate(config) -> None:
     """Raises UserError naming the first invalid field and the accepted values."""
     _one_of(config.data.name, data.SOURCES, "data.name")
     _one_of(config.data.protocol, data.PROTOCOLS, "data.protocol")
@@ -35,11 +51,7 @@ def validate(config):
     _one_of(config.detection.combiner, combiners.KINDS, "detection.combiner")
     _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
     _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
-    _one_of(config.detection.single_component, scores.ALL_COMPONENTS, "detection.single_component")
-    for name in config.detection.weights:
-        _one_of(name, scores.ALL_COMPONENTS, "detection.weights entry")
-    for name in config.detection.components.split(","):
-        _one_of(name.strip(), scores.ALL_COMPONENTS, "detection.components entry")
+    _components_of_the_model(config)
     _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",
               "model.kernel_size", "train.epochs", "train.batch_size", "train.g_learning_rate",
               "train.d_learning_rate", "detection.batch_size", "search.learning_rate",
@@ -56,3 +68,8 @@ def validate(config):
         raise UserError(f"search.n_max={config.search.n_max}; must be >= 0")
     if not 0 <= config.detection.percentile <= 100:
         raise UserError(f"detection.percentile={config.detection.percentile}; must be in [0, 100]")
+    if config.detection.center_discrimination and config.detection.normalization != "none":
+        # Min-max and z-score subtract their own shift, which cancels the centering.
+        logging.warning("detection.center_discrimination has no effect with "
+                        "detection.normalization=%s; set detection.normalization=none to use it",
+                        config.detection.normalization)

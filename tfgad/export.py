@@ -9,18 +9,35 @@ saved_models/<name>/<version>/ holds a SavedModel with the signatures
 and assets.extra/tfgad.json with the config, calibration, normalization and search settings.
 Inputs are raw samples; the normalization fit on training data is applied in the graph.
 """
+import contextlib
 import json
+import logging
 import os
 import shutil
 
 import tensorflow as tf
 
 from tfgad import io_utils
-from tfgad.detection import calibration_tf
+from tfgad.data import normalization as normalization_lib
+from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
+from tfgad.detection import scores
 from tfgad.errors import UserError
 
 METADATA_FILE = "tfgad.json"
+SEARCH_OUTPUTS = tuple(k for k in scores.DIAGNOSTICS if k not in ("z", "x_hat"))
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow_log():
+    """TensorFlow logs an INFO line per signature input name at save; keep the run's log readable."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 class ScoringModule(tf.Module):
@@ -30,7 +47,7 @@ class ScoringModule(tf.Module):
         super().__init__(name="tfgad")
         self.model = model
         self.sample_shape = tuple(int(d) for d in sample_shape)
-        self.calibrated = calibration_tf.CalibratedScore(calibration)
+        self.calibration = calibration
         self.normalization = normalization
         self.seed = tf.constant([config.seed, 0], tf.int32)
         serving = config.copy_and_resolve_references()
@@ -79,29 +96,20 @@ class ScoringModule(tf.Module):
                 ["x holds NaN or inf values; send finite numbers"])]):
             x = tf.identity(x)
         x = tf.ensure_shape(x, (None,) + self.sample_shape)
-        kind = self.normalization["kind"]
-        if kind == "zscore":
-            return (x - tf.constant(self.normalization["mean"], tf.float32)) / tf.constant(
-                self.normalization["std"], tf.float32)
-        if kind == "per_sample_minmax":
-            axes = list(range(1, rank))
-            low = tf.reduce_min(x, axis=axes, keepdims=True)
-            high = tf.reduce_max(x, axis=axes, keepdims=True)
-            return 2.0 * (x - low) / tf.maximum(high - low, 1e-6) - 1.0
-        return x
+        return normalization_lib.apply_tf(self.normalization, x)
 
     def _latent_search(self, x):
         return self.searcher.find(self._prepare(x), seed=self.seed)
 
     def _components(self, x):
         out = self.scorer(self._prepare(x), seed=self.seed)
-        for key in ("search_loss", "iterations"):  # latent_search's outputs, not components
+        for key in SEARCH_OUTPUTS:  # the latent_search signature's, not score components
             out.pop(key, None)
         return out
 
     def _serve(self, x):
         out = self._components(x)
-        score, is_anomaly = self.calibrated(out)
+        score, is_anomaly = calibration_lib.apply_tf(self.calibration, out)
         out.pop("z")
         out.update(score=score, is_anomaly=is_anomaly)
         return out
@@ -128,10 +136,11 @@ def export(model, config, calibration, normalization, sample_shape, base_dir=Non
     tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        tf.saved_model.save(module, tmp, signatures=module.signatures())
+        with _quiet_tensorflow_log():
+            tf.saved_model.save(module, tmp, signatures=module.signatures())
         metadata = {"name": name, "version": version, "sample_shape": list(sample_shape),
-                    "scorer": "encoder" if module.use_encoder else "latent_search",
-                    "search": module.searcher.search.settings(), "calibration": calibration,
+                    **module.scorer.settings(), "search": module.searcher.settings()["search"],
+                    "calibration": calibration,
                     "normalization": normalization, "config": config.to_dict(),
                     "signatures": sorted(module.signatures())}
         io_utils.write_text(os.path.join(tmp, "assets.extra", METADATA_FILE),

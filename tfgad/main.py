@@ -1,4 +1,5 @@
 """Command line: python -m tfgad.main --config=configs/anogan.py [--workdir=...] [--mode=all]."""
+import difflib
 import json
 import os
 import sys
@@ -8,6 +9,7 @@ import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is im
 from absl import app, flags, logging
 from ml_collections import config_dict, config_flags
 
+from tfgad import config_files
 from tfgad.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -37,6 +39,41 @@ def _one_line(error):
     return " ".join(text.split())
 
 
+def unknown_field(config, dotted):
+    """A message for the first part of dotted that config lacks: a suggestion and the section's
+    fields; None if every part exists."""
+    node, path = config, []
+    for part in dotted.split("."):
+        if not isinstance(node, config_dict.ConfigDict):
+            return None
+        if part not in node:
+            section = ".".join(path) or "the config"
+            fields = sorted(node.keys())
+            close = difflib.get_close_matches(part, fields, n=1)
+            hint = f"; did you mean {'.'.join(path + close)}?" if close else ""
+            return f"config has no field {'.'.join(path + [part])}{hint} fields of {section}: " \
+                   f"{', '.join(fields)}"
+        node, path = node[part], path + [part]
+    return None
+
+
+def _override_error(argv, error):
+    """One line for a failed --config.* override: the unknown field with the section's
+    fields, or ml_collections' own message for other problems (e.g. a bad type)."""
+    overrides = [a.split("=", 1)[0][len("--config."):] for a in argv[1:] if a.startswith("--config.")]
+    path = next((a.split("=", 1)[1] for a in argv[1:] if a.startswith("--config=")), None)
+    if path:
+        try:
+            config = config_files.load(path)
+            for dotted in overrides:
+                message = unknown_field(config, dotted)
+                if message:
+                    return message
+        except Exception:  # the config itself is broken: fall back to the original message
+            pass
+    return f"invalid config override --config.{' --config.'.join(overrides)}: {_one_line(error)}"
+
+
 def parse_flags(argv):
     """absl's parsing, with config override errors (misspelt field, bad type) as one line."""
     try:
@@ -44,9 +81,7 @@ def parse_flags(argv):
     except flags.Error as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)
     except (AttributeError, KeyError, TypeError, ValueError) as e:
-        overrides = [a for a in argv[1:] if a.startswith("--config.")]
-        print(f"error: invalid config override {' '.join(overrides)}: {_one_line(e)}",
-              file=sys.stderr)
+        print(f"error: {_override_error(argv, e)}", file=sys.stderr)
     sys.exit(2)
 
 

@@ -1,9 +1,8 @@
 """train_and_evaluate: data -> fit -> scores -> calibration -> metrics, plots and report."""
-import csv
-import io
 import json
 import os
 import time
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -13,10 +12,11 @@ from absl import logging
 from tfgad import callbacks, config_checks, data, io_utils, models, priors
 from tfgad import export as export_lib
 from tfgad.data import pipeline, splits as split_lib
-from tfgad.detection import calibration, scorer as scorer_lib
+from tfgad.detection import calibration, scorer as scorer_lib, scores
 from tfgad.errors import UserError
+from tfgad.data.types import Samples
 from tfgad.evaluation import metrics as metric_lib
-from tfgad.evaluation import plots, report
+from tfgad.evaluation import report, run_outputs
 
 MODES = ("train", "detect", "export", "all")
 WEIGHTS_FILE = "model.weights.h5"
@@ -85,59 +85,6 @@ def _score(scorer, samples, config, name):
     return out, 1000.0 * seconds / max(len(samples), 1)
 
 
-def _scores_csv(samples, outputs, combined, predictions, names):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    search = [k for k in ("search_loss", "iterations") if k in outputs]
-    writer.writerow(["id", "group", "label", "class", *names, *search, "score", "prediction"])
-    for i in range(len(samples)):
-        writer.writerow([i, samples.groups[i], samples.y[i], samples.classes[i],
-                         *[f"{outputs[k][i]:.6g}" for k in names + search],
-                         f"{combined[i]:.6g}", predictions[i]])
-    return buffer.getvalue()
-
-
-def _history(workdir):
-    path = os.path.join(workdir, "training_log.csv")
-    if not os.path.exists(path):
-        return {}
-    with open(path) as f:
-        rows = list(csv.DictReader(f))
-    # CSVLogger writes NA columns for validation metrics, which GAN training does not compute.
-    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {})
-            if k != "epoch" and all(r[k] not in ("", "NA") for r in rows)}
-
-
-def _strongest_pair(calib, components_val):
-    """The two calibrated components with the highest validation AUROC, or None."""
-    ranked = sorted(calib["components"], key=lambda n: -np.nan_to_num(components_val[n]["auroc"]))
-    return ranked[:2] if len(ranked) >= 2 else None
-
-
-def _plots(workdir, model, test, outputs, combined, calib, components_val):
-    d = os.path.join(workdir, "plots")
-    files = {}
-    history = _history(workdir)
-    if history:
-        files["training losses"] = plots.training_losses(history, os.path.join(d, "training_losses.png"))
-    z = model.prior.sample(6, seed=[0, 1])
-    files["real vs generated"] = plots.real_vs_generated(
-        test.x[test.y == 0][:6], model.generator(z, training=False).numpy(),
-        os.path.join(d, "real_vs_generated.png"))
-    files["reconstructions"] = plots.reconstructions(test.x, outputs["x_hat"], test.y,
-                                                     os.path.join(d, "reconstructions.png"))
-    files["score histograms"] = plots.score_histograms(
-        combined, test.y, os.path.join(d, "score_histograms.png"), threshold=calib["threshold"])
-    if len(np.unique(test.y)) == 2:
-        files["ROC and PR"] = plots.roc_pr(test.y, combined, os.path.join(d, "roc_pr.png"))
-    pair = _strongest_pair(calib, components_val)
-    if pair:
-        files["decision boundary"] = plots.decision_boundary(
-            calib, outputs, test.y, pair, os.path.join(d, "decision_boundary.png"),
-            calibration.apply)
-    return {k: os.path.relpath(v, workdir) for k, v in files.items()}
-
-
 def scored_subsets(config, splits):
     """The (val, test) samples that detection scores: detection.max_samples stratified subsets."""
     limit = config.detection.max_samples
@@ -145,14 +92,19 @@ def scored_subsets(config, splits):
             split_lib.stratified_subset(splits["test"], limit, config.seed + 1))
 
 
-def score_splits(config, model, splits):
-    """Score components of the (detection.max_samples subsets of the) val and test splits.
+class ScoredSplits(NamedTuple):
+    """What score_splits computed: the scored subsets and the scorer's outputs on them."""
+    scorer: object  # the scorer used (its settings() go into metrics.json)
+    val: Samples  # the scored validation samples
+    test: Samples  # the scored test samples
+    val_out: dict  # the scorer's outputs on val, {name: [N]}
+    test_out: dict  # the scorer's outputs on test
+    train_out: dict  # outputs on normal train samples for f-AnoGAN centering, or None
+    ms_per_sample: float  # scoring time of test
 
-    Returns:
-      (scorer, {"val", "test": the scored Samples, "val_out", "test_out": their components,
-      "train_out": components of normal train samples for f-AnoGAN centering or None,
-      "ms_per_sample": scoring time of test}).
-    """
+
+def score_splits(config, model, splits: dict) -> ScoredSplits:
+    """Score components of the (detection.max_samples subsets of the) val and test splits."""
     scorer = scorer_lib.from_config(config, model)
     val, test = scored_subsets(config, splits)
     val_out, _ = _score(scorer, val, config, "validation")
@@ -162,8 +114,7 @@ def score_splits(config, model, splits):
         reference = split_lib.stratified_subset(splits["train"], config.detection.reference_samples,
                                                 config.seed)
         train_out, _ = _score(scorer, reference, config, "train reference")
-    return scorer, {"val": val, "test": test, "val_out": val_out, "test_out": test_out,
-                    "train_out": train_out, "ms_per_sample": ms_per_sample}
+    return ScoredSplits(scorer, val, test, val_out, test_out, train_out, ms_per_sample)
 
 
 def detect(config, workdir, model, splits):
@@ -172,17 +123,15 @@ def detect(config, workdir, model, splits):
     Returns:
       the metrics dict written to metrics.json.
     """
-    scorer, scored = score_splits(config, model, splits)
-    val, test = scored["val"], scored["test"]
-    val_out, test_out = scored["val_out"], scored["test_out"]
-    ms_per_sample = scored["ms_per_sample"]
+    scored = score_splits(config, model, splits)
+    val, test, val_out, test_out = scored.val, scored.test, scored.val_out, scored.test_out
 
     # Validation only: the test split never reaches the calibration.
-    calib = calibration.fit(val_out, val.y, config, scored["train_out"])
+    calib = calibration.fit(val_out, val.y, config, scored.train_out)
     calibration.save(calib, os.path.join(workdir, "calibration.json"))
     val_scores, val_pred = calibration.apply(calib, val_out)
     test_scores, test_pred = calibration.apply(calib, test_out)
-    names = scorer_lib.component_names(test_out)
+    names = scores.component_names(test_out)
     result = {
         "test": metric_lib.evaluate(test.y, test_scores, test_pred),
         "val": metric_lib.evaluate(val.y, val_scores, val_pred),
@@ -191,16 +140,15 @@ def detect(config, workdir, model, splits):
         "calibration": calib,
         "splits": {k: {"samples": len(s), "anomalies": int(s.y.sum())}
                    for k, s in (("train", splits["train"]), ("val", val), ("test", test))},
-        "scoring": {"scorer": config.detection.scorer, "ms_per_sample": ms_per_sample,
+        "scoring": {**scored.scorer.settings(), "ms_per_sample": scored.ms_per_sample,
                     "batch_size": config.detection.batch_size,
-                    "mean_iterations": float(np.mean(test_out.get("iterations", np.nan))),
-                    **({"search": scorer.search.settings()} if hasattr(scorer, "search") else {})},
+                    "mean_iterations": float(np.mean(test_out.get("iterations", np.nan)))},
     }
     _write_json(os.path.join(workdir, "metrics.json"), result)
     io_utils.write_text(os.path.join(workdir, "scores.csv"),
-                        _scores_csv(test, test_out, test_scores, test_pred, names))
-    plot_files = _plots(workdir, model, test, test_out, test_scores, calib,
-                        result["components_val"])
+                        run_outputs.scores_csv(test, test_out, test_scores, test_pred))
+    plot_files = run_outputs.write_plots(workdir, model, test, test_out, test_scores, calib,
+                                         result["components_val"])
     io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
     return result
 

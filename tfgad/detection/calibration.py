@@ -1,32 +1,36 @@
 """Calibration: normalize the score components, combine them and pick a threshold, on validation only.
 
-The result is one JSON-serializable dict that `apply` (numpy) and
-`calibration_tf.scorer` (TensorFlow, for export) evaluate the same way.
+The result is one JSON-serializable dict. `apply` evaluates it in numpy and `apply_tf` in core
+TensorFlow ops (for exported graphs); both go through the same normalize and combiners
+functions, and a test holds them equal.
 """
 import json
+import math
 
 import numpy as np
+import tensorflow as tf
 
 from tfgad import io_utils
 from tfgad.detection import combiners, normalize, thresholds
-from tfgad.detection.scores import ALL_COMPONENTS
 from tfgad.errors import UserError, choose
 
 
-def component_names(config):
-    """The components the combiner uses, in the order of the saved vectors."""
+def component_names(config) -> list:
+    """The components the combiner uses, in the order of the saved vectors.
+
+    Whether the model returns them is checked with the config (config_checks), and again
+    when a components dict is read (matrix).
+    """
     if config.detection.combiner == "single":
         names = [config.detection.single_component]
     else:
         names = [n.strip() for n in config.detection.components.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(ALL_COMPONENTS))
-    if unknown or not names:
-        raise UserError(f"detection.components names {unknown or 'nothing'}; known: "
-                        f"{', '.join(ALL_COMPONENTS)}")
+    if not names:
+        raise UserError("detection.components names nothing; give e.g. residual,feature")
     return names
 
 
-def matrix(components, names):
+def matrix(components: dict, names: list) -> np.ndarray:
     """The components dict as an [N, k] float64 matrix in the order of names."""
     missing = [n for n in names if n not in components]
     if missing:
@@ -45,12 +49,13 @@ def _combiner(config, z, labels, names):
     if kind == "single":
         return {"kind": kind, "weights": [1.0]}
     if kind == "grid":
-        return {"kind": kind, **combiners.fit_grid(z, labels, d.grid_step, d.grid_metric, d.beta)}
+        return {"kind": kind, **combiners.fit_grid(z, labels, d.grid_step, d.grid_metric,
+                                                   d.fbeta_beta)}
     return {"kind": kind, **combiners.fit_svm(
         z, labels, d.svm_c, d.svm_gamma or "scale", d.svm_cross_validate, d.svm_max_samples)}
 
 
-def fit(val_components, val_labels, config, train_components=None):
+def fit(val_components: dict, val_labels: np.ndarray, config, train_components=None) -> dict:
     """Fits normalization, combiner and threshold on the validation split.
 
     Args:
@@ -64,6 +69,10 @@ def fit(val_components, val_labels, config, train_components=None):
     """
     names = component_names(config)
     raw = matrix(val_components, names)
+    if not np.all(np.isfinite(raw)):
+        bad = [n for i, n in enumerate(names) if not np.all(np.isfinite(raw[:, i]))]
+        raise UserError(f"score components {bad} hold NaN or inf on the validation split; the "
+                        "model is not usable (did training diverge?); retrain it")
     center = None
     if config.detection.center_discrimination:
         if train_components is None:
@@ -79,32 +88,53 @@ def fit(val_components, val_labels, config, train_components=None):
         "fit_on": {"split": "validation", "samples": int(len(val_labels)),
                    "anomalies": int(np.sum(val_labels))},
     }
-    scores = combine(calibration, z)
+    scores = combiners.combined_scores(calibration["combiner"], z)
     calibration["threshold_method"] = config.detection.threshold
     calibration["threshold"] = thresholds.fit(scores, val_labels, config)
     return calibration
 
 
-def combine(calibration, normalized):
-    """Combined score [N] of normalized components [N, k]."""
-    combiner = calibration["combiner"]
-    if combiner["kind"] == "svm":
-        return combiners.svm_scores(normalized, combiner)
-    return combiners.weighted_scores(normalized, combiner["weights"])
-
-
-def apply(calibration, components):
-    """Combined scores [N] and decisions [N] (1 = anomaly) for a components dict."""
+def apply(calibration: dict, components: dict) -> tuple:
+    """Combined scores [N] float64 and decisions [N] int8 (1 = anomaly) for a components dict."""
     raw = matrix(components, calibration["components"])
     norm = calibration["normalization"]
-    scores = combine(calibration, normalize.apply(raw, norm["shift"], norm["scale"]))
+    scores = combiners.combined_scores(calibration["combiner"],
+                                       normalize.apply(raw, norm["shift"], norm["scale"]))
     return scores, (scores >= calibration["threshold"]).astype(np.int8)
 
 
-def save(calibration, path):
+def apply_tf(calibration: dict, components: dict) -> tuple:
+    """apply in core TensorFlow ops: (score [B] float32, is_anomaly [B] bool).
+
+    Computes in float64 so that it matches the numpy evaluation (and scikit-learn's SVM).
+    """
+    raw = tf.stack([tf.cast(components[n], tf.float64) for n in calibration["components"]], 1)
+    norm = calibration["normalization"]
+    score = combiners.combined_scores_tf(calibration["combiner"],
+                                         normalize.apply_tf(raw, norm["shift"], norm["scale"]))
+    return tf.cast(score, tf.float32), score >= calibration["threshold"]
+
+
+def check_finite(calibration: dict) -> None:
+    """Raises UserError if any number of the calibration is NaN or inf."""
+    def numbers(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                yield from numbers(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                yield from numbers(v)
+        elif isinstance(value, float):
+            yield value
+    if not all(math.isfinite(v) for v in numbers(calibration)):
+        raise UserError("the calibration holds NaN or inf (a diverged model?); retrain and run "
+                        "--mode=detect again")
+
+
+def save(calibration: dict, path: str) -> None:
     io_utils.write_text(path, json.dumps(calibration, indent=2))
 
 
-def load(path):
+def load(path: str) -> dict:
     with open(path) as f:
         return json.load(f)

@@ -1,7 +1,13 @@
-"""Combiners of normalized score components into one score: weighted, single, grid, svm."""
+"""Combiners of normalized score components into one score: weighted, single, grid, svm.
+
+Fitting is numpy (and scikit-learn); a fitted combiner is a JSON dict that evaluates in numpy
+(offline scoring) and in core TensorFlow ops (exported graphs). The two evaluations stand side
+by side below, chosen through one table, and a test holds them equal.
+"""
 import itertools
 
 import numpy as np
+import tensorflow as tf
 
 from tfgad.detection import thresholds
 from tfgad.errors import UserError
@@ -10,12 +16,12 @@ KINDS = ("weighted", "single", "grid", "svm")
 GRID_METRICS = ("f1", "fbeta", "mcc")
 
 
-def weighted_scores(matrix, weights):
+def weighted_scores(matrix: np.ndarray, weights) -> np.ndarray:
     """[N, k] @ [k] -> [N]."""
     return np.asarray(matrix, np.float64) @ np.asarray(weights, np.float64)
 
 
-def simplex(k, step):
+def simplex(k: int, step: float) -> np.ndarray:
     """All weight vectors on the k-simplex whose entries are multiples of step: [M, k]."""
     parts = int(round(1.0 / step))
     if parts < 1 or abs(parts * step - 1.0) > 1e-9:
@@ -32,7 +38,7 @@ def _need_both_classes(labels, kind):
                         "detection.combiner=weighted with detection.threshold=percentile")
 
 
-def grid_metric(name, beta=1.0):
+def grid_metric(name: str, beta: float = 1.0):
     """A metric of confusion counts for thresholds._best."""
     if name == "f1":
         return thresholds.f1_counts
@@ -44,7 +50,8 @@ def grid_metric(name, beta=1.0):
     raise UserError(f"unknown detection.grid_metric {name!r}; known: {', '.join(GRID_METRICS)}")
 
 
-def fit_grid(matrix, labels, step, metric_name, beta=1.0):
+def fit_grid(matrix: np.ndarray, labels: np.ndarray, step: float, metric_name: str,
+             beta: float = 1.0) -> dict:
     """The simplex weights (and threshold) that maximize the metric on validation.
 
     Returns:
@@ -62,7 +69,8 @@ def fit_grid(matrix, labels, step, metric_name, beta=1.0):
     return {"weights": best_weights.tolist(), "metric": metric_name, "metric_value": best_value}
 
 
-def fit_svm(matrix, labels, c=1.0, gamma="scale", cross_validate=False, max_samples=5000, seed=0):
+def fit_svm(matrix: np.ndarray, labels: np.ndarray, c: float = 1.0, gamma="scale",
+            cross_validate: bool = False, max_samples: int = 5000, seed: int = 0) -> dict:
     """An RBF-SVM on the component vectors, class-weighted; its decision function is the score.
 
     Returns:
@@ -93,10 +101,42 @@ def fit_svm(matrix, labels, c=1.0, gamma="scale", cross_validate=False, max_samp
             "gamma": float(svc._gamma), "C": float(svc.C)}
 
 
-def svm_scores(matrix, params):
+def _linear(matrix, combiner):
+    return weighted_scores(matrix, combiner["weights"])
+
+
+def _linear_tf(matrix, combiner):
+    return tf.linalg.matvec(matrix, tf.constant(combiner["weights"], tf.float64))
+
+
+def _svm(matrix, combiner):
     """The SVC decision function from the saved parameters [N]."""
     matrix = np.asarray(matrix, np.float64)
-    sv = np.asarray(params["support_vectors"], np.float64)
+    sv = np.asarray(combiner["support_vectors"], np.float64)
     sq = (matrix ** 2).sum(1)[:, None] + (sv ** 2).sum(1)[None, :] - 2 * matrix @ sv.T
-    kernel = np.exp(-params["gamma"] * np.maximum(sq, 0.0))
-    return kernel @ np.asarray(params["dual_coef"]) + params["intercept"]
+    kernel = np.exp(-combiner["gamma"] * np.maximum(sq, 0.0))
+    return kernel @ np.asarray(combiner["dual_coef"]) + combiner["intercept"]
+
+
+def _svm_tf(matrix, combiner):
+    sv = tf.constant(combiner["support_vectors"], tf.float64)
+    sq = (tf.reduce_sum(matrix * matrix, 1)[:, None] + tf.reduce_sum(sv * sv, 1)[None, :]
+          - 2.0 * tf.matmul(matrix, sv, transpose_b=True))
+    kernel = tf.exp(-combiner["gamma"] * tf.maximum(sq, 0.0))
+    return (tf.linalg.matvec(kernel, tf.constant(combiner["dual_coef"], tf.float64))
+            + combiner["intercept"])
+
+
+# The one place that branches on the kind: (numpy, TensorFlow) evaluation of a fitted combiner.
+EVALUATIONS = {"weighted": (_linear, _linear_tf), "single": (_linear, _linear_tf),
+               "grid": (_linear, _linear_tf), "svm": (_svm, _svm_tf)}
+
+
+def combined_scores(combiner: dict, matrix: np.ndarray) -> np.ndarray:
+    """Combined score [N] float64 of normalized components [N, k], in numpy."""
+    return EVALUATIONS[combiner["kind"]][0](matrix, combiner)
+
+
+def combined_scores_tf(combiner: dict, matrix: tf.Tensor) -> tf.Tensor:
+    """The same as combined_scores for a float64 tensor [B, k], in core TensorFlow ops."""
+    return EVALUATIONS[combiner["kind"]][1](matrix, combiner)

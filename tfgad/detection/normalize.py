@@ -1,12 +1,13 @@
 """Per-component affine normalization c' = (c - shift) / scale, fit on validation data."""
 import numpy as np
+import tensorflow as tf
 
 from tfgad.errors import UserError
 
 KINDS = ("none", "minmax", "zscore")
 
 
-def fit(matrix, labels, kind, center=None):
+def fit(matrix: np.ndarray, labels: np.ndarray, kind: str, center=None) -> tuple:
     """Shift and scale per column, from the normal samples of the validation split.
 
     Args:
@@ -39,5 +40,11 @@ def fit(matrix, labels, kind, center=None):
     return shift.tolist(), scale.tolist()
 
 
-def apply(matrix, shift, scale):
+def apply(matrix: np.ndarray, shift, scale) -> np.ndarray:
+    """(matrix [N, k] - shift [k]) / scale [k] in float64."""
     return (np.asarray(matrix, np.float64) - np.asarray(shift)) / np.asarray(scale)
+
+
+def apply_tf(matrix: tf.Tensor, shift, scale) -> tf.Tensor:
+    """apply for a float64 tensor [B, k], in core TensorFlow ops (exported graphs)."""
+    return (matrix - tf.constant(shift, tf.float64)) / tf.constant(scale, tf.float64)

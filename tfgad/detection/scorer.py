@@ -6,7 +6,7 @@ from tfgad.detection import latent_search, scores
 from tfgad.errors import UserError, choose
 
 
-def components(model, x, z, x_hat):
+def components(model, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
     """The common score components of a batch, plus the model's own.
 
     Returns:
@@ -15,12 +15,16 @@ def components(model, x, z, x_hat):
     """
     logits_hat, features_hat = model.discriminate(x_hat, z)
     _, features = model.discriminate(x, z)
+    own = model.extra_scores(x, z, x_hat)
+    if set(own) != set(model.OWN_COMPONENTS):  # the contract: what the family declares
+        raise ValueError(f"{type(model).__name__}.extra_scores returns {sorted(own)}, but "
+                         f"OWN_COMPONENTS declares {list(model.OWN_COMPONENTS)}")
     return {
         "residual": scores.residual(x, x_hat),
         "discrimination": model.discrimination_score(logits_hat),
         "feature": scores.feature_matching(features, features_hat),
         "latent": scores.latent(z, model.prior),
-        **model.extra_scores(x, z, x_hat),
+        **own,
     }
 
 
@@ -41,6 +45,11 @@ class AnoGANScorer:
         x = tf.convert_to_tensor(x, tf.float32)
         z_init = self._encode(x) if self.init_from_encoder else None
         return self.search(x, seed=seed, z_init=z_init)
+
+    def settings(self) -> dict:
+        """What the scorer does, as recorded in metrics.json and export metadata."""
+        return {"scorer": "latent_search", "init_from_encoder": self.init_from_encoder,
+                "search": self.search.settings()}
 
     def __call__(self, x, seed=(0, 0)):
         x = tf.convert_to_tensor(x, tf.float32)
@@ -64,6 +73,10 @@ class EncoderScorer:
         out = components(self.model, x, z, x_hat)
         out.update(z=z, x_hat=x_hat)
         return out
+
+    def settings(self) -> dict:
+        """What the scorer does, as recorded in metrics.json and export metadata."""
+        return {"scorer": "encoder"}
 
     def __call__(self, x, seed=(0, 0)):
         return self._score(tf.convert_to_tensor(x, tf.float32))
@@ -96,18 +109,11 @@ SCORERS = {"auto": _auto, "latent_search": _anogan, "encoder": _encoder}
 
 
 def from_config(config, model):
+    """The scorer that config.detection.scorer names for model."""
     return choose(SCORERS, config.detection.scorer, "detection.scorer")(config, model)
 
 
-NOT_COMPONENTS = ("z", "x_hat", "search_loss", "iterations")
-
-
-def component_names(outputs):
-    """The score components among a scorer's outputs: the common ones, then the model's own."""
-    return [k for k in outputs if k not in NOT_COMPONENTS]
-
-
-def score_samples(scorer, x, batch_size, seed=0, progress=None):
+def score_samples(scorer, x: np.ndarray, batch_size: int, seed: int = 0, progress=None) -> dict:
     """Scores x in batches, all with the seed (seed, 0): a sample's scores do not depend on the
     batch size (the latent search shares its starts across samples).
 

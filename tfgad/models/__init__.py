@@ -2,7 +2,7 @@
 from tfgad.errors import UserError, choose
 from tfgad.models.aegan import AEGAN
 from tfgad.models.alad import ALAD
-from tfgad.models.base import adam
+from tfgad.models.base import AdversarialModel, adam
 from tfgad.models.bigan import BiGAN
 from tfgad.models.fanogan import FAnoGAN
 from tfgad.models.gan import GAN
@@ -13,9 +13,11 @@ from tfgad.models.wgan_gp import WGANGP
 MODELS = {"gan": GAN, "wgan_gp": WGANGP, "bigan": BiGAN, "alad": ALAD, "fanogan": FAnoGAN,
           "ganomaly": GANomaly, "aegan": AEGAN, "vaegan": VAEGAN}
 OUTPUT_ACTIVATIONS = ("linear", "tanh")
+# Every score component some family returns, in a stable order (each family declares its own).
+ALL_COMPONENTS = tuple(dict.fromkeys(c for m in MODELS.values() for c in m.score_components()))
 
 
-def build(config, input_shape, prior):
+def build(config, input_shape: tuple, prior) -> AdversarialModel:
     """Builds the networks and the model named by config.model.name, compiled and with weights.
 
     Call inside the distribution strategy's scope.

@@ -21,7 +21,7 @@ class AEGAN(AdversarialModel):
     def from_config(cls, config, input_shape, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape)
         return cls(generator, discriminator, base.encoder_for(config, input_shape), prior,
-                   config.model.w_adv, seed=config.seed)
+                   config.model.aegan.w_adv, seed=config.seed)
 
     def generator_variables(self):
         return self.generator.trainable_variables + self.encoder.trainable_variables
@@ -36,11 +36,9 @@ class AEGAN(AdversarialModel):
             reconstruction = tf.reduce_mean(tf.square(x - x_hat))
             adversarial = losses.feature_matching(real_features, fake_features)
             g_loss = reconstruction + self.w_adv * adversarial
-        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
-        self.apply(self.g_optimizer, tape, g_loss, self.generator_variables())
+        self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         del tape
         return self.update_trackers(d_loss=d_loss, g_loss=g_loss, reconstruction=reconstruction,
                                     adversarial=adversarial)
 
-    def discrimination_score(self, logits):
-        return tf.nn.softplus(-tf.reshape(logits, [-1]))

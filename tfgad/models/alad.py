@@ -12,6 +12,8 @@ from tfgad.models.base import AdversarialModel
 
 class ALAD(AdversarialModel):
 
+    OWN_COMPONENTS = ("dxx_feature",)
+
     def __init__(self, generator, d_xz, d_xx, d_zz, encoder, prior, seed=0, **kwargs):
         super().__init__(generator, d_xz, prior, encoder=encoder, seed=seed, **kwargs)
         self.d_xx, self.d_zz = d_xx, d_zz
@@ -74,8 +76,8 @@ class ALAD(AdversarialModel):
             g_loss = (losses.discriminator_bce(xz_fake, xz_real)
                       + losses.discriminator_bce(xx_fake, xx_real)
                       + losses.discriminator_bce(zz_fake, zz_real))
-        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
-        self.apply(self.g_optimizer, tape, g_loss, self.generator_variables())
+        self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         del tape
         return self.update_trackers(d_loss=d_loss, g_loss=g_loss, d_xz=d_xz, d_xx=d_xx, d_zz=d_zz)
 
@@ -84,5 +86,3 @@ class ALAD(AdversarialModel):
         _, rec_features = self.pair_xx(x, x_hat)
         return {"dxx_feature": tf.reduce_mean(tf.abs(real_features - rec_features), axis=-1)}
 
-    def discrimination_score(self, logits):
-        return tf.nn.softplus(-tf.reshape(logits, [-1]))

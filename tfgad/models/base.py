@@ -2,16 +2,17 @@
 import keras
 import tensorflow as tf
 
+from tfgad.detection import scores
 from tfgad.models import networks
 
 
-def adam(config, which):
+def adam(config, which: str) -> keras.optimizers.Optimizer:
     t = config.train
     rate = t.g_learning_rate if which == "g" else t.d_learning_rate
     return keras.optimizers.Adam(rate, beta_1=t.beta_1, beta_2=t.beta_2)
 
 
-def dcgan_pair(config, input_shape, **discriminator_kwargs):
+def dcgan_pair(config, input_shape: tuple, **discriminator_kwargs) -> tuple:
     """The DCGAN generator and discriminator of config.model for samples of input_shape."""
     m = config.model
     generator = networks.build_generator(input_shape, m.latent_dim, m.base_filters, m.num_blocks,
@@ -22,18 +23,30 @@ def dcgan_pair(config, input_shape, **discriminator_kwargs):
     return generator, discriminator
 
 
-def encoder_for(config, input_shape, outputs=1, name="encoder"):
+def encoder_for(config, input_shape: tuple, outputs: int = 1, name: str = "encoder") -> keras.Model:
+    """The encoder x -> z (outputs * latent_dim values) of config.model for samples of input_shape."""
     m = config.model
     return networks.build_encoder(input_shape, m.latent_dim, m.base_filters, m.num_blocks,
                                   m.kernel_size, outputs, name=name)
 
 
 class AdversarialModel(keras.Model):
-    """Base class; subclasses define train_step and discrimination_score.
+    """Base class; subclasses define train_step, and OWN_COMPONENTS with extra_scores.
 
     Holds a generator z -> x, a discriminator x -> (logits, features), a latent prior and,
     for the inverse-mapping families, an encoder x -> z.
+
+    The score contract: a scorer returns scores.COMMON_COMPONENTS for every family, plus the
+    family's OWN_COMPONENTS, computed by extra_scores. This class attribute is the one place
+    a family declares them; config checks and calibration read it from here.
     """
+
+    OWN_COMPONENTS = ()
+
+    @classmethod
+    def score_components(cls) -> tuple:
+        """Every score component this family's scorers return, common ones first."""
+        return scores.COMMON_COMPONENTS + tuple(cls.OWN_COMPONENTS)
 
     def __init__(self, generator, discriminator, prior, encoder=None, seed=0, **kwargs):
         super().__init__(**kwargs)
@@ -109,7 +122,8 @@ class AdversarialModel(keras.Model):
         return data[0] if isinstance(data, (tuple, list)) else data
 
     @staticmethod
-    def apply(optimizer, tape, loss, variables):
+    def minimize(optimizer, tape, loss, variables):
+        """One optimizer step down the gradient of loss (recorded on tape) for variables."""
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
     def discriminate(self, x, z, training=False):
@@ -123,9 +137,13 @@ class AdversarialModel(keras.Model):
         return self.encoder(x, training=training)
 
     def extra_scores(self, x, z, x_hat):
-        """Model-specific score components {name: [B]} (none by default)."""
+        """The family's OWN_COMPONENTS {name: [B]} for samples x, codes z and reconstructions x_hat."""
         return {}
 
     def discrimination_score(self, logits):
-        """Per-example anomaly score [B] from discriminator outputs [B, 1]: high = looks fake."""
-        raise NotImplementedError
+        """Per-example anomaly score [B] from discriminator logits [B, 1]: high = looks fake.
+
+        BCE against 'real' for every discriminator trained with the BCE loss; a Wasserstein
+        critic overrides it.
+        """
+        return scores.discrimination_bce(logits)

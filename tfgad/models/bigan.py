@@ -39,12 +39,10 @@ class BiGAN(AdversarialModel):
             d_loss = losses.discriminator_bce(real_logits, fake_logits)
             # G and E play the inverted game: swap the labels (non-saturating).
             g_loss = losses.discriminator_bce(fake_logits, real_logits)
-        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
-        self.apply(self.g_optimizer, tape, g_loss, self.generator_variables())
+        self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         del tape
         return self.update_trackers(d_loss=d_loss, g_loss=g_loss,
                                     d_real=tf.reduce_mean(tf.sigmoid(real_logits)),
                                     d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)))
 
-    def discrimination_score(self, logits):
-        return tf.nn.softplus(-tf.reshape(logits, [-1]))

@@ -1,6 +1,7 @@
 """f-AnoGAN (Schlegl et al. 2019): a WGAN-GP, then an izif encoder with G and D frozen.
 
-Stage 1 (train.epochs) trains the WGAN-GP; stage 2 (model.encoder_epochs) trains E so that
+Stage 1 (train.epochs) trains the WGAN-GP (model.wgan_gp.*); stage 2
+(model.fanogan.encoder_epochs, Adam at model.fanogan.encoder_learning_rate) trains E so that
 x ~ G(E(x)) in pixels and in discriminator features: loss = mean (x - G(E(x)))^2 +
 kappa * mean (f(x) - f(G(E(x))))^2. Both stages run in one fit with the same callbacks; a
 callback sets the stage from the epoch, so a resumed run continues in the right stage.
@@ -26,23 +27,25 @@ class StageSwitch(keras.callbacks.Callback):
 class FAnoGAN(WGANGP):
 
     def __init__(self, generator, discriminator, encoder, prior, n_critic=5, gp_weight=10.0,
-                 kappa=1.0, encoder_epochs=10, seed=0, **kwargs):
+                 kappa=1.0, encoder_epochs=10, encoder_learning_rate=1e-3, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, n_critic, gp_weight, seed=seed,
                          encoder=encoder, **kwargs)
         self.kappa, self.encoder_epochs = float(kappa), int(encoder_epochs)
+        self.encoder_learning_rate = float(encoder_learning_rate)
         self.stage = keras.Variable(0, dtype="int32", trainable=False, name="stage")
         self.add_trackers("e_loss")
 
     @classmethod
     def from_config(cls, config, input_shape, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape)
-        m = config.model
+        w, f = config.model.wgan_gp, config.model.fanogan
         return cls(generator, discriminator, base.encoder_for(config, input_shape), prior,
-                   m.n_critic, m.gp_weight, m.kappa, m.encoder_epochs, seed=config.seed)
+                   w.n_critic, w.gp_weight, f.kappa, f.encoder_epochs, f.encoder_learning_rate,
+                   seed=config.seed)
 
     def compile(self, d_optimizer, g_optimizer, e_optimizer=None, **kwargs):
         super().compile(d_optimizer, g_optimizer, **kwargs)
-        self.e_optimizer = e_optimizer or keras.optimizers.Adam(1e-3)
+        self.e_optimizer = e_optimizer or keras.optimizers.Adam(self.encoder_learning_rate)
         self.e_optimizer.build(self.encoder.trainable_variables)
 
     def extra_epochs(self):
@@ -59,7 +62,7 @@ class FAnoGAN(WGANGP):
             _, fake_features = self.discriminator(x_hat, training=False)
             e_loss = (tf.reduce_mean(tf.square(x - x_hat))
                       + self.kappa * tf.reduce_mean(tf.square(real_features - fake_features)))
-        self.apply(self.e_optimizer, tape, e_loss, self.encoder.trainable_variables)
+        self.minimize(self.e_optimizer, tape, e_loss, self.encoder.trainable_variables)
         return e_loss
 
     def train_step(self, data):

@@ -17,23 +17,17 @@ class GAN(AdversarialModel):
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_latent(batch), training=True)
-            real_logits, _ = self.discriminator(real, training=True)
-            fake_logits, _ = self.discriminator(fake, training=True)
+            real_logits, _ = self.discriminate(real, None, training=True)
+            fake_logits, _ = self.discriminate(fake, None, training=True)
             d_loss = losses.discriminator_bce(real_logits, fake_logits)
-        grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+        self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
 
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_latent(batch), training=True)
-            fake_logits, _ = self.discriminator(fake, training=True)
+            fake_logits, _ = self.discriminate(fake, None, training=True)
             g_loss = losses.generator_nonsaturating(fake_logits)
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         return self.update_trackers(
             d_loss=d_loss, g_loss=g_loss,
             d_real=tf.reduce_mean(tf.sigmoid(real_logits)),
             d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)))
-
-    def discrimination_score(self, logits):
-        """Sigmoid cross-entropy of D(x) against the target 'real': -log D(x)."""
-        return tf.nn.softplus(-tf.reshape(logits, [-1]))

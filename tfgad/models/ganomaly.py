@@ -12,6 +12,8 @@ from tfgad.models.base import AdversarialModel
 
 class GANomaly(AdversarialModel):
 
+    OWN_COMPONENTS = ("latent_distance",)
+
     def __init__(self, generator, discriminator, encoder, second_encoder, prior, w_adv=1.0,
                  w_con=50.0, w_enc=1.0, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
@@ -22,10 +24,10 @@ class GANomaly(AdversarialModel):
     @classmethod
     def from_config(cls, config, input_shape, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape)
-        m = config.model
+        g = config.model.ganomaly
         return cls(generator, discriminator, base.encoder_for(config, input_shape),
                    base.encoder_for(config, input_shape, name="second_encoder"), prior,
-                   m.w_adv, m.w_con, m.w_enc, seed=config.seed)
+                   g.w_adv, g.w_con, g.w_enc, seed=config.seed)
 
     def generator_variables(self):
         return (self.generator.trainable_variables + self.encoder.trainable_variables
@@ -48,8 +50,8 @@ class GANomaly(AdversarialModel):
             contextual = tf.reduce_mean(tf.abs(x - x_hat))
             encoder = tf.reduce_mean(tf.square(z - z_again))
             g_loss = self.w_adv * adversarial + self.w_con * contextual + self.w_enc * encoder
-        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
-        self.apply(self.g_optimizer, tape, g_loss, self.generator_variables())
+        self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         del tape
         return self.update_trackers(d_loss=d_loss, g_loss=g_loss, adversarial=adversarial,
                                     contextual=contextual, encoder=encoder)
@@ -58,5 +60,3 @@ class GANomaly(AdversarialModel):
         z_again = self.second_encoder(x_hat, training=False)
         return {"latent_distance": tf.reduce_mean(tf.square(z - z_again), axis=-1)}
 
-    def discrimination_score(self, logits):
-        return tf.nn.softplus(-tf.reshape(logits, [-1]))

@@ -2,8 +2,9 @@
 
 A VAE whose decoder is the GAN's generator: the encoder gives q(z|x) = N(mu, sigma^2), the
 reconstruction is judged by discriminator features (learned similarity) and pixels, and the
-KL term has weight beta, warmed up linearly over beta_warmup_steps. Scores add the
-per-sample KL and ||mu||.
+KL term has weight beta (model.vaegan.beta), warmed up linearly over beta_warmup_steps; the
+decoder weighs the feature error by feature_weight and the pixel L1 error (encoder and
+decoder) by pixel_weight. Scores add the per-sample KL and ||mu||.
 
 The reconstruction errors are means over a sample's entries, so the KL (a sum over latent
 dimensions) is divided by the number of entries of x: the ELBO per entry. Without that the
@@ -26,12 +27,14 @@ def kl_to_standard_normal(mean, log_var):
 
 class VAEGAN(AdversarialModel):
 
+    OWN_COMPONENTS = ("kl", "mean_norm")
+
     def __init__(self, generator, discriminator, encoder, prior, beta=1.0, beta_warmup_steps=0,
-                 gamma=1.0, recon_weight=1.0, seed=0, **kwargs):
+                 feature_weight=1.0, pixel_weight=1.0, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
         self.kl_scale = 1.0 / math.prod(generator.output_shape[1:])
         self.beta, self.beta_warmup_steps = float(beta), int(beta_warmup_steps)
-        self.gamma, self.recon_weight = float(gamma), float(recon_weight)
+        self.feature_weight, self.pixel_weight = float(feature_weight), float(pixel_weight)
         self.add_trackers("d_loss", "g_loss", "e_loss", "kl", "feature_error", "beta")
 
     @classmethod
@@ -39,9 +42,10 @@ class VAEGAN(AdversarialModel):
         if prior.name != "normal":
             raise UserError(f"vaegan's KL term assumes prior.name=normal, not {prior.name!r}")
         generator, discriminator = base.dcgan_pair(config, input_shape)
-        m = config.model
+        v = config.model.vaegan
         return cls(generator, discriminator, base.encoder_for(config, input_shape, outputs=2),
-                   prior, m.beta, m.beta_warmup_steps, m.gamma, m.recon_weight, seed=config.seed)
+                   prior, v.beta, v.beta_warmup_steps, v.feature_weight, v.pixel_weight,
+                   seed=config.seed)
 
     def generator_variables(self):
         return self.encoder.trainable_variables + self.generator.trainable_variables
@@ -78,11 +82,11 @@ class VAEGAN(AdversarialModel):
             kl = tf.reduce_mean(kl_to_standard_normal(mean, log_var))
             feature_error = tf.reduce_mean(tf.square(real_features - tilde_features))
             pixel_error = tf.reduce_mean(tf.abs(x - x_tilde))
-            e_loss = beta * self.kl_scale * kl + feature_error + self.recon_weight * pixel_error
-            g_loss = (self.gamma * feature_error + self.recon_weight * pixel_error
+            e_loss = beta * self.kl_scale * kl + feature_error + self.pixel_weight * pixel_error
+            g_loss = (self.feature_weight * feature_error + self.pixel_weight * pixel_error
                       + losses.generator_nonsaturating(tilde_logits)
                       + losses.generator_nonsaturating(p_logits))
-        self.apply(self.d_optimizer, tape, d_loss, self.discriminator_variables())
+        self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
         # One optimizer, two losses: the encoder follows e_loss, the decoder g_loss.
         e_vars, g_vars = self.encoder.trainable_variables, self.generator.trainable_variables
         grads = tape.gradient(e_loss, e_vars) + tape.gradient(g_loss, g_vars)
@@ -95,5 +99,3 @@ class VAEGAN(AdversarialModel):
         mean, log_var = self.posterior(x)
         return {"kl": kl_to_standard_normal(mean, log_var), "mean_norm": tf.norm(mean, axis=-1)}
 
-    def discrimination_score(self, logits):
-        return tf.nn.softplus(-tf.reshape(logits, [-1]))

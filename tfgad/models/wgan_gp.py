@@ -2,8 +2,7 @@
 import keras
 import tensorflow as tf
 
-from tfgad.models import losses
-from tfgad.models import base
+from tfgad.models import base, losses
 from tfgad.models.base import AdversarialModel
 
 
@@ -19,11 +18,11 @@ class WGANGP(AdversarialModel):
     @classmethod
     def from_config(cls, config, input_shape, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape)
-        return cls(generator, discriminator, prior, config.model.n_critic, config.model.gp_weight,
-                   seed=config.seed)
+        w = config.model.wgan_gp
+        return cls(generator, discriminator, prior, w.n_critic, w.gp_weight, seed=config.seed)
 
     def _critic(self, x):
-        return self.discriminator(x, training=True)[0]
+        return self.discriminate(x, None, training=True)[0]
 
     def train_step(self, data):
         return self.update_trackers(**self._gan_step(self.real_batch(data)))
@@ -39,14 +38,12 @@ class WGANGP(AdversarialModel):
                 alpha = keras.random.uniform([batch], seed=self.seed_generator)
                 gp = losses.gradient_penalty(self._critic, real, fake, alpha)
                 d_loss = wasserstein + self.gp_weight * gp
-            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-            self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
+            self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
 
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_latent(batch), training=True)
             g_loss = losses.generator_wasserstein(self._critic(fake))
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
+        self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         return {"d_loss": d_loss, "g_loss": g_loss, "gp": gp, "wasserstein": -wasserstein}
 
     def discrimination_score(self, logits):

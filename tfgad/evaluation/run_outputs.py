@@ -1,0 +1,73 @@
+"""Writers of a run's outputs: the scores CSV, the training history and the plot selection."""
+import csv
+import io
+import os
+
+import numpy as np
+
+from tfgad.detection import calibration, scores
+from tfgad.evaluation import plots
+
+
+def scores_csv(samples, outputs: dict, combined: np.ndarray, predictions: np.ndarray) -> str:
+    """One CSV row per sample: id, group, label, class, components, search diagnostics, score.
+
+    Args:
+      samples: the scored Samples (x [N, ...], y, groups, classes).
+      outputs: the scorer's dict of [N] arrays.
+      combined, predictions: [N] calibrated scores and 0/1 decisions.
+    """
+    names = scores.component_names(outputs)
+    search = [k for k in ("search_loss", "iterations") if k in outputs]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "group", "label", "class", *names, *search, "score", "prediction"])
+    for i in range(len(samples)):
+        writer.writerow([i, samples.groups[i], samples.y[i], samples.classes[i],
+                         *[f"{outputs[k][i]:.6g}" for k in names + search],
+                         f"{combined[i]:.6g}", predictions[i]])
+    return buffer.getvalue()
+
+
+def history(workdir: str) -> dict:
+    """{metric: [value per epoch]} from workdir/training_log.csv ({} if there is none)."""
+    path = os.path.join(workdir, "training_log.csv")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        rows = list(csv.DictReader(f))
+    # CSVLogger writes NA columns for validation metrics, which GAN training does not compute.
+    return {k: [float(r[k]) for r in rows] for k in (rows[0] if rows else {})
+            if k != "epoch" and all(r[k] not in ("", "NA") for r in rows)}
+
+
+def strongest_pair(calib: dict, components_val: dict):
+    """The two calibrated components with the highest validation AUROC, or None."""
+    ranked = sorted(calib["components"], key=lambda n: -np.nan_to_num(components_val[n]["auroc"]))
+    return ranked[:2] if len(ranked) >= 2 else None
+
+
+def write_plots(workdir: str, model, test, outputs: dict, combined: np.ndarray, calib: dict,
+                components_val: dict) -> dict:
+    """Writes the run's plots under workdir/plots; returns {title: path relative to workdir}."""
+    d = os.path.join(workdir, "plots")
+    files = {}
+    losses = history(workdir)
+    if losses:
+        files["training losses"] = plots.training_losses(losses, os.path.join(d, "training_losses.png"))
+    z = model.prior.sample(6, seed=[0, 1])
+    files["real vs generated"] = plots.real_vs_generated(
+        test.x[test.y == 0][:6], model.generator(z, training=False).numpy(),
+        os.path.join(d, "real_vs_generated.png"))
+    files["reconstructions"] = plots.reconstructions(test.x, outputs["x_hat"], test.y,
+                                                     os.path.join(d, "reconstructions.png"))
+    files["score histograms"] = plots.score_histograms(
+        combined, test.y, os.path.join(d, "score_histograms.png"), threshold=calib["threshold"])
+    if len(np.unique(test.y)) == 2:
+        files["ROC and PR"] = plots.roc_pr(test.y, combined, os.path.join(d, "roc_pr.png"))
+    pair = strongest_pair(calib, components_val)
+    if pair:
+        files["decision boundary"] = plots.decision_boundary(
+            calib, outputs, test.y, pair, os.path.join(d, "decision_boundary.png"),
+            calibration.apply)
+    return {k: os.path.relpath(v, workdir) for k, v in files.items()}
