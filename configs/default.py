@@ -32,6 +32,7 @@ def get_config():
     config.data.remove_baseline = True
     config.data.exclude_paced = True
     config.data.records = ""  # comma separated; empty: all records in dir
+    config.data.skip_bad_records = False  # skip unreadable records with a warning, not stop
     # digits, mnist_png
     config.data.normal_class = 0
 

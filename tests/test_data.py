@@ -196,3 +196,18 @@ def test_mitbih_paced_records_are_excluded(mitdb, test_config):
     test_config.data.name, test_config.data.dir = "mitbih", mitdb
     test_config.data.records = "100,107"
     assert set(mitbih.load(test_config).groups) == {100}
+
+
+def test_bad_records_are_skipped_with_a_warning_when_asked(mitdb, tmp_path, test_config, caplog):
+    import shutil
+    for record in ("100", "101"):
+        for ext in ("hea", "dat", "atr"):
+            shutil.copy(os.path.join(mitdb, f"{record}.{ext}"), tmp_path / f"{record}.{ext}")
+    os.remove(tmp_path / "101.atr")
+    test_config.data.name, test_config.data.dir = "mitbih", str(tmp_path)
+    with pytest.raises(UserError, match="record 101: cannot read the beat annotations"):
+        mitbih.load(test_config)
+    test_config.data.skip_bad_records = True
+    samples = mitbih.load(test_config)
+    assert set(np.unique(samples.groups)) == {100}
+    assert "skipping: MIT-BIH record 101" in caplog.text

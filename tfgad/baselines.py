@@ -5,6 +5,7 @@ sample shape (flattened where the method needs vectors); config gives the seed a
 autoencoder, the GANs' architecture (config.model) and training budget (config.train).
 """
 import keras
+import ml_collections
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
@@ -22,12 +23,12 @@ def _flat(x):
     return np.asarray(x, np.float64).reshape(len(x), -1)
 
 
-def isolation_forest(train_x, config):
+def isolation_forest(train_x: np.ndarray, config: ml_collections.ConfigDict) -> object:
     forest = IsolationForest(n_estimators=100, random_state=config.seed).fit(_flat(train_x))
     return lambda x: -forest.score_samples(_flat(x))
 
 
-def one_class_svm(train_x, config):
+def one_class_svm(train_x: np.ndarray, config: ml_collections.ConfigDict) -> object:
     train = _flat(train_x)
     if len(train) > OCSVM_MAX_SAMPLES:
         rng = np.random.default_rng(config.seed)
@@ -36,7 +37,7 @@ def one_class_svm(train_x, config):
     return lambda x: -svm.decision_function(_flat(x))
 
 
-def pca_reconstruction(train_x, config):
+def pca_reconstruction(train_x: np.ndarray, config: ml_collections.ConfigDict) -> object:
     """Squared error of the projection onto the principal subspace of the normal samples."""
     pca = PCA(n_components=PCA_VARIANCE, svd_solver="full").fit(_flat(train_x))
 
@@ -46,7 +47,7 @@ def pca_reconstruction(train_x, config):
     return score
 
 
-def conv_autoencoder(train_x, config):
+def conv_autoencoder(train_x: np.ndarray, config: ml_collections.ConfigDict) -> object:
     """The DCGAN encoder and generator of the GAN models as a plain autoencoder (L1 loss, no
     adversary), trained as long: what the adversarial terms add shows in the difference."""
     keras.utils.set_random_seed(config.seed)
@@ -74,6 +75,6 @@ BASELINES = {
 }
 
 
-def fit(name, train_x, config):
+def fit(name: str, train_x: np.ndarray, config: ml_collections.ConfigDict) -> callable:
     """Fits the named baseline on normal training samples; returns score(x) -> [N]."""
     return choose(BASELINES, name, "baseline")(train_x, config)

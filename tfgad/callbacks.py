@@ -1,8 +1,14 @@
 """Keras callbacks for training: the standard set plus a generated-sample plot."""
+import csv
+import io
 import os
 
 import keras
+import ml_collections
+import numpy as np
 
+from tfgad import io_utils
+from tfgad.data.types import Samples
 from tfgad.detection import calibration
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
@@ -57,7 +63,57 @@ class CalibrationMonitor(keras.callbacks.Callback):
             pass  # e.g. a one-class sample: the components' AUROCs are still logged
 
 
-def standard(config, workdir, real_examples, monitor_samples=None):
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first batch whose logged losses are NaN or inf, naming them.
+
+    Keras' TerminateOnNaN watches only `loss`, which GAN training does not log, and ends
+    quietly; a diverged run must fail loudly, before its weights are saved.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        bad = {k: float(v) for k, v in (logs or {}).items() if not np.isfinite(float(v))}
+        if bad:
+            self.model.stop_training = True
+            losses = ", ".join(f"{k} = {v}" for k, v in sorted(bad.items()))
+            raise UserError(f"training diverged at epoch {self.epoch + 1}, batch {batch + 1}: "
+                            f"{losses}; lower train.g_learning_rate / train.d_learning_rate or "
+                            "check the data for outliers")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+
+class EpochCSVLogger(keras.callbacks.Callback):
+    """training_log.csv with one row per epoch, even across resumes.
+
+    Keras' CSVLogger appends: a kill between its write and the backup's save makes the resumed
+    run write that epoch again. Here each epoch's row replaces any row of that epoch or later,
+    and the file is rewritten atomically.
+    """
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def _rows(self):
+        if not os.path.exists(self.path):
+            return []
+        with open(self.path, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def on_epoch_end(self, epoch, logs=None):
+        rows = [r for r in self._rows() if int(r["epoch"]) < epoch]
+        rows.append({"epoch": epoch, **{k: f"{float(v):.8g}" for k, v in (logs or {}).items()}})
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, columns, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        io_utils.write_text(self.path, buffer.getvalue())
+
+
+def standard(config: ml_collections.ConfigDict, workdir: str, real_examples: np.ndarray,
+             monitor_samples: Samples | None = None) -> list:
     """Progress is printed by fit's verbose; these write logs, checkpoints and the backup.
 
     The calibration monitor comes first: later callbacks log what it adds to the epoch's logs.
@@ -66,7 +122,8 @@ def standard(config, workdir, real_examples, monitor_samples=None):
     if config.detection.monitor_every and monitor_samples is not None:
         first.append(CalibrationMonitor(config, monitor_samples, config.detection.monitor_every))
     return first + [
-        keras.callbacks.CSVLogger(os.path.join(workdir, "training_log.csv"), append=True),
+        StopOnNonFinite(),
+        EpochCSVLogger(os.path.join(workdir, "training_log.csv")),
         keras.callbacks.TensorBoard(os.path.join(workdir, "tensorboard"), write_graph=False),
         keras.callbacks.ModelCheckpoint(os.path.join(workdir, "checkpoints", "epoch{epoch:04d}.weights.h5"),
                                         save_weights_only=True),

@@ -1,5 +1,6 @@
 """Checks a config before any work starts, so a typo costs seconds, not a training run."""
 from absl import logging
+import ml_collections
 
 from tfgad import data, models, priors
 from tfgad.data import normalization
@@ -36,7 +37,60 @@ def _components_of_the_model(config):
                             f"{config.model.name}; it returns: {', '.join(own)}")
 
 
-def validate(config) -> None:
+def _field(config, dotted):
+    node = config
+    for part in dotted.split("."):
+        node = node[part]
+    return node
+
+
+def _weights_not_all_zero(config):
+    """The weighted combiner needs a nonzero weight among the components it combines."""
+    if config.detection.combiner != "weighted":
+        return
+    names = calibration.component_names(config)
+    if not any(float(config.detection.weights.get(n, 0.0)) for n in names):
+        raise UserError(f"every detection.weights entry of detection.components ({', '.join(names)}) "
+                        "is 0; give one a weight, e.g. --config.detection.weights.residual=1")
+
+
+def _export_would_work(config):
+    """Every export carries a latent_search signature: its settings must suit the model."""
+    model_class = models.MODELS[config.model.name]
+    if not model_class.HAS_ENCODER:
+        if config.detection.scorer == "encoder":
+            raise UserError(f"detection.scorer=encoder needs a model with an encoder; "
+                            f"{config.model.name} has none; use latent_search or auto")
+        if config.search.init_from_encoder:
+            raise UserError(f"search.init_from_encoder needs a model with an encoder; "
+                            f"{config.model.name} has none; set it to False")
+    if config.search.feature_weight and model_class.JOINT_DISCRIMINATOR:
+        raise UserError(f"search.feature_weight={config.search.feature_weight} needs an x-only "
+                        f"discriminator, but {config.model.name}'s D(x, z) needs z too (the "
+                        "export's latent_search signature would fail); set it to 0")
+
+
+def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
+    """Checks the loaded splits against what training and calibration need, before training."""
+    normal_train = int((splits["train"].y == 0).sum())
+    if normal_train < 2:
+        raise UserError(f"the train split holds {normal_train} normal sample(s); a GAN needs many: "
+                        "use more data (data.max_samples, data.records) or smaller val/test fractions")
+    val = splits["val"]
+    d = config.detection
+    if d.normalization != "none" and not (val.y == 0).any():
+        raise UserError("the validation split holds no normal sample to normalize the score "
+                        "components with; raise data.val_fraction or use detection.normalization=none")
+    needs = ([f"detection.threshold={d.threshold}"] if d.threshold in ("max_f1", "max_mcc") else []) \
+        + ([f"detection.combiner={d.combiner}"] if d.combiner in ("grid", "svm") else [])
+    if needs and not (val.y == 1).any():
+        raise UserError(f"the validation split ({config.data.protocol}-patient protocol) holds no "
+                        f"anomaly, but {' and '.join(needs)} fit on labelled anomalies; use "
+                        "detection.threshold=percentile with detection.combiner=weighted "
+                        "(one-class), or raise data.anomaly_val_fraction")
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
     """Raises UserError naming the first invalid field and the accepted values."""
     _one_of(config.data.name, data.SOURCES, "data.name")
     _one_of(config.data.protocol, data.PROTOCOLS, "data.protocol")
@@ -64,8 +118,13 @@ def validate(config) -> None:
     if not 0 <= config.data.anomaly_val_fraction < 1:
         raise UserError(f"data.anomaly_val_fraction={config.data.anomaly_val_fraction}; "
                         "must be in [0, 1)")
-    if config.search.n_max < 0:
-        raise UserError(f"search.n_max={config.search.n_max}; must be >= 0")
+    for field in ("seed", "data.max_samples", "detection.max_samples", "search.n_max", "search.eps",
+                  "data.contamination"):
+        value = _field(config, field)
+        if not value >= 0:  # also catches NaN
+            raise UserError(f"{field}={value!r}; must be >= 0")
+    _weights_not_all_zero(config)
+    _export_would_work(config)
     if not 0 <= config.detection.percentile <= 100:
         raise UserError(f"detection.percentile={config.detection.percentile}; must be in [0, 100]")
     if config.detection.center_discrimination and config.detection.normalization != "none":

@@ -5,7 +5,7 @@ class UserError(ValueError):
     """A problem with the user's config, data or paths; the message says how to fix it."""
 
 
-def choose(table, name, what):
+def choose(table: dict, name: str, what: str) -> object:
     """Returns table[name], or raises UserError listing the known names."""
     try:
         return table[name]

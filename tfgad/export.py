@@ -15,9 +15,10 @@ import logging
 import os
 import shutil
 
+import ml_collections
 import tensorflow as tf
 
-from tfgad import io_utils
+from tfgad import io_utils, models
 from tfgad.data import normalization as normalization_lib
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
@@ -68,7 +69,7 @@ class ScoringModule(tf.Module):
             self.encode = tf.function(lambda x: {"z": model.encode(self._prepare(x))},
                                       input_signature=[x_spec])
 
-    def signatures(self):
+    def signatures(self) -> dict:
         names = ["serving_default", "score_components", "latent_search", "generate"]
         if self.model.encoder is not None:
             names.append("encode")
@@ -115,13 +116,41 @@ class ScoringModule(tf.Module):
         return out
 
 
-def next_version(model_dir):
+def _check_exportable(model, calibration):
+    """A model with NaN weights or a NaN calibration would serve answers that flag nothing."""
+    calibration_lib.check_finite(calibration)
+    models.check_finite_weights(model)
+
+
+def _remove_abandoned_exports(model_dir):
+    """Removes the hidden .tmp-<version>-<pid> folders of exports whose process is gone."""
+    for entry in os.listdir(model_dir):
+        parts = entry.split("-")
+        if not (entry.startswith(".tmp-") and len(parts) == 3 and parts[2].isdigit()):
+            continue
+        pid = int(parts[2])
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(os.path.join(model_dir, entry), ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
+def next_version(model_dir: str) -> int:
     """The next free integer version under model_dir (1 for a new model)."""
     versions = [int(d) for d in os.listdir(model_dir) if d.isdigit()] if os.path.isdir(model_dir) else []
     return max(versions, default=0) + 1
 
 
-def export(model, config, calibration, normalization, sample_shape, base_dir=None, name=None):
+def export(model, config: ml_collections.ConfigDict, calibration: dict, normalization: dict,
+           sample_shape: tuple, base_dir: str | None = None, name: str | None = None) -> str:
     """Writes the next version of the SavedModel; returns its path.
 
     It is written to a hidden temporary folder and renamed into place, so that TF Serving
@@ -129,8 +158,14 @@ def export(model, config, calibration, normalization, sample_shape, base_dir=Non
     """
     base_dir = base_dir or config.export.dir
     name = name or config.export.name or f"{config.model.name}-{config.data.name}"
+    _check_exportable(model, calibration)
     model_dir = os.path.join(base_dir, name)
-    os.makedirs(model_dir, exist_ok=True)
+    try:
+        os.makedirs(model_dir, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create the export folder {model_dir}: {e.strerror}; set "
+                        "export.dir to a writable folder") from None
+    _remove_abandoned_exports(model_dir)
     module = ScoringModule(model, config, calibration, normalization, sample_shape)
     version = next_version(model_dir)
     tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
@@ -153,7 +188,7 @@ def export(model, config, calibration, normalization, sample_shape, base_dir=Non
     return final
 
 
-def load_metadata(version_dir):
+def load_metadata(version_dir: str) -> dict:
     path = os.path.join(version_dir, "assets.extra", METADATA_FILE)
     if not os.path.exists(path):
         raise UserError(f"{version_dir} is not a tfgad export: {path} is missing")

@@ -3,17 +3,32 @@ import os
 import tempfile
 
 
-def write_text(path, text):
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it; read once, at import, before any threads
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def write_text(path: str, text: str) -> None:
     write_bytes(path, text.encode())
 
 
-def write_bytes(path, data):
+def write_bytes(path: str, data: bytes) -> None:
+    """Writes data to path through a temporary file in the same folder and a rename.
+
+    The file gets the permissions a plain open() would give (0666 less the umask), not
+    mkstemp's 0600: a TF Serving process under another user must read exported metadata.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -7,6 +7,7 @@ import time
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
 from absl import app, flags, logging
+import ml_collections
 from ml_collections import config_dict, config_flags
 
 from tfgad import config_files
@@ -39,7 +40,7 @@ def _one_line(error):
     return " ".join(text.split())
 
 
-def unknown_field(config, dotted):
+def unknown_field(config: ml_collections.ConfigDict, dotted: str) -> str | None:
     """A message for the first part of dotted that config lacks: a suggestion and the section's
     fields; None if every part exists."""
     node, path = config, []
@@ -74,24 +75,42 @@ def _override_error(argv, error):
     return f"invalid config override --config.{' --config.'.join(overrides)}: {_one_line(error)}"
 
 
-def parse_flags(argv):
+def _known_configs():
+    folder = config_files.CONFIGS_DIR
+    return [f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_")] \
+        if os.path.isdir(folder) else []
+
+
+def parse_flags(argv: list) -> list:
     """absl's parsing, with config override errors (misspelt field, bad type) as one line."""
+    path = next((a.split("=", 1)[1] for a in argv[1:] if a.startswith("--config=")), None)
+    if path is not None and not os.path.isfile(path.split(":")[0]):
+        # ml_collections loads the file lazily and would fail later with a traceback.
+        print(f"error: config file {path} does not exist; e.g. --config=configs/anogan.py "
+              f"(configs: {', '.join(sorted(_known_configs()))})", file=sys.stderr)
+        sys.exit(2)
     try:
         return FLAGS(argv)
     except flags.Error as e:
         print(f"error: {_one_line(e)}", file=sys.stderr)
     except (AttributeError, KeyError, TypeError, ValueError) as e:
         print(f"error: {_override_error(argv, e)}", file=sys.stderr)
+    except Exception as e:  # the config file itself fails to run (syntax, imports, ...)
+        print(f"error: cannot load --config={path}: {type(e).__name__}: {_one_line(e)}",
+              file=sys.stderr)
     sys.exit(2)
 
 
-def main(argv):
+def main(argv: list) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     from tfgad import train_lib  # heavy imports after flag parsing, so --help is fast
     logging.set_verbosity(logging.INFO)
     try:
-        config = FLAGS.config
+        try:
+            config = FLAGS.config
+        except OSError as e:  # ml_collections could not execute the config file
+            raise UserError(f"cannot load the config file: {_one_line(e)}") from None
         if config is None:
             if FLAGS.mode not in ("detect", "export"):
                 raise UserError("--config is required, e.g. --config=configs/anogan.py")

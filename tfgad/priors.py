@@ -1,6 +1,7 @@
 """Latent priors (TensorFlow Probability) and the chi distribution of the latent norm."""
 import math
 
+import ml_collections
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -37,21 +38,21 @@ class Prior:
         self.scale = float(base.stddev())
         self.norm_distribution = tfd.Chi(df=float(self.latent_dim))
 
-    def sample(self, n, seed):
+    def sample(self, n: int, seed: int) -> tf.Tensor:
         """n latent vectors [n, d]; seed is a stateless int32 seed of shape [2]."""
         return self.distribution.sample(n, seed=seed)
 
-    def log_prob(self, z):
+    def log_prob(self, z: tf.Tensor) -> tf.Tensor:
         """log p(z) [B]."""
         return self.distribution.log_prob(z)
 
-    def project(self, z):
+    def project(self, z: tf.Tensor) -> tf.Tensor:
         """Clips z into the prior's support (identity for the normal prior)."""
         if self.bounds is None:
             return z
         return tf.clip_by_value(z, self.bounds[0], self.bounds[1])
 
-    def norm_log_prob(self, z):
+    def norm_log_prob(self, z: tf.Tensor) -> tf.Tensor:
         """log density of ||z|| under the scaled chi model [B]."""
         norm = tf.norm(z, axis=-1) / self.scale
         return self.norm_distribution.log_prob(tf.maximum(norm, 1e-12)) - math.log(self.scale)
@@ -60,5 +61,5 @@ class Prior:
 PRIORS = ("normal", "uniform", "truncated_normal")
 
 
-def from_config(config):
+def from_config(config: ml_collections.ConfigDict) -> Prior:
     return Prior(config.prior.name, config.model.latent_dim, config.prior.truncation)

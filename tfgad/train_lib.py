@@ -8,8 +8,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
+import ml_collections
 
 from tfgad import callbacks, config_checks, data, io_utils, models, priors
+from tfgad import workdir as workdir_lib
 from tfgad import export as export_lib
 from tfgad.data import pipeline, splits as split_lib
 from tfgad.detection import calibration, scorer as scorer_lib, scores
@@ -17,9 +19,10 @@ from tfgad.errors import UserError
 from tfgad.data.types import Samples
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import report, run_outputs
+from tfgad.models.base import AdversarialModel
 
 MODES = ("train", "detect", "export", "all")
-WEIGHTS_FILE = "model.weights.h5"
+WEIGHTS_FILE = workdir_lib.WEIGHTS_FILE
 
 
 def _strategy(name):
@@ -32,18 +35,20 @@ def _write_json(path, obj):
     io_utils.write_text(path, json.dumps(obj, indent=2, default=float))
 
 
-def build_model(config, input_shape):
+def build_model(config: ml_collections.ConfigDict, input_shape: tuple) -> AdversarialModel:
     """The model of config.model in the configured strategy's scope."""
     with _strategy(config.train.strategy).scope():
         return models.build(config, input_shape, priors.from_config(config))
 
 
-def train(config, workdir, train_split, val_split=None):
+def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
+          val_split: Samples | None = None) -> AdversarialModel:
     """Fits the model on the training split; resumes from workdir/backup after a crash.
 
     val_split feeds the calibration monitor (detection.monitor_every), if that is on.
     """
     model = build_model(config, train_split.x.shape[1:])
+    workdir_lib.record_training_split(workdir, train_split.x)
     dataset = pipeline.training_dataset(train_split.x, config.train.batch_size, config.seed)
     real = train_split.x[:6]
     monitor = None
@@ -56,6 +61,7 @@ def train(config, workdir, train_split, val_split=None):
               verbose=config.train.verbose, shuffle=False,
               callbacks=callbacks.standard(config, workdir, real, monitor)
               + model.training_callbacks(config))
+    models.check_finite_weights(model)
     # Keras wants the .weights.h5 suffix, so the temporary name keeps it.
     tmp = os.path.join(workdir, ".tmp-" + WEIGHTS_FILE)
     model.save_weights(tmp)
@@ -63,7 +69,8 @@ def train(config, workdir, train_split, val_split=None):
     return model
 
 
-def load_trained(config, workdir, input_shape):
+def load_trained(config: ml_collections.ConfigDict, workdir: str,
+                 input_shape: tuple) -> AdversarialModel:
     path = os.path.join(workdir, WEIGHTS_FILE)
     if not os.path.exists(path):
         raise UserError(f"no trained model at {path}; run --mode=train (or all) with "
@@ -85,7 +92,7 @@ def _score(scorer, samples, config, name):
     return out, 1000.0 * seconds / max(len(samples), 1)
 
 
-def scored_subsets(config, splits):
+def scored_subsets(config: ml_collections.ConfigDict, splits: dict) -> tuple:
     """The (val, test) samples that detection scores: detection.max_samples stratified subsets."""
     limit = config.detection.max_samples
     return (split_lib.stratified_subset(splits["val"], limit, config.seed),
@@ -103,7 +110,7 @@ class ScoredSplits(NamedTuple):
     ms_per_sample: float  # scoring time of test
 
 
-def score_splits(config, model, splits: dict) -> ScoredSplits:
+def score_splits(config: ml_collections.ConfigDict, model, splits: dict) -> ScoredSplits:
     """Score components of the (detection.max_samples subsets of the) val and test splits."""
     scorer = scorer_lib.from_config(config, model)
     val, test = scored_subsets(config, splits)
@@ -117,7 +124,7 @@ def score_splits(config, model, splits: dict) -> ScoredSplits:
     return ScoredSplits(scorer, val, test, val_out, test_out, train_out, ms_per_sample)
 
 
-def detect(config, workdir, model, splits):
+def detect(config: ml_collections.ConfigDict, workdir: str, model, splits: dict) -> dict:
     """Scores val and test, fits the calibration on val only, evaluates on test, writes outputs.
 
     Returns:
@@ -128,6 +135,7 @@ def detect(config, workdir, model, splits):
 
     # Validation only: the test split never reaches the calibration.
     calib = calibration.fit(val_out, val.y, config, scored.train_out)
+    calib["weights_sha256"] = workdir_lib.weights_fingerprint(workdir)
     calibration.save(calib, os.path.join(workdir, "calibration.json"))
     val_scores, val_pred = calibration.apply(calib, val_out)
     test_scores, test_pred = calibration.apply(calib, test_out)
@@ -153,7 +161,8 @@ def detect(config, workdir, model, splits):
     return result
 
 
-def train_and_evaluate(config, workdir, mode="all"):
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       mode: str = "all") -> dict | None:
     """Runs the whole flow in workdir.
 
     Args:
@@ -167,16 +176,19 @@ def train_and_evaluate(config, workdir, mode="all"):
     if mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
     config_checks.validate(config)
+    training = mode in ("train", "all")
+    # Before anything is written: a finished or mismatched workdir is refused here.
+    workdir_lib.prepare(workdir, config, mode)
     keras.utils.set_random_seed(config.seed)
-    os.makedirs(workdir, exist_ok=True)
-    _write_json(os.path.join(workdir, "config.json"), config.to_dict())
     splits, norm = data.load_splits(config)
-    _write_json(os.path.join(workdir, "normalization.json"), norm)
     logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
+    config_checks.check_splits(config, splits)
     sample_shape = splits["train"].x.shape[1:]
-    if mode in ("train", "all"):
+    if training:
+        _write_json(os.path.join(workdir, "normalization.json"), norm)
         model = train(config, workdir, splits["train"], splits["val"])
     else:
+        workdir_lib.check_training_split(workdir, splits["train"].x, config)
         model = load_trained(config, workdir, sample_shape)
     if mode == "train":
         return None
@@ -187,7 +199,9 @@ def train_and_evaluate(config, workdir, mode="all"):
         path = os.path.join(workdir, "calibration.json")
         if not os.path.exists(path):
             raise UserError(f"no calibration at {path}; run --mode=detect first")
-        exported = export_lib.export(model, config, calibration.load(path), norm, sample_shape)
+        calib = calibration.load(path)
+        workdir_lib.check_calibration_matches(calib, workdir)
+        exported = export_lib.export(model, config, calib, norm, sample_shape)
         logging.info("exported the SavedModel to %s", exported)
         result = dict(result or {}, export_path=exported)
     return result

@@ -1,4 +1,5 @@
 """Data sources and splits: numpy arrays in, normalized train/val/test Samples out."""
+import ml_collections
 import numpy as np
 
 from tfgad.data import arrays, digits, mitbih, mnist_png, normalization, splits, synthetic_ecg
@@ -15,21 +16,22 @@ SOURCES = {
 PROTOCOLS = ("intra", "inter")
 
 
-def check_finite(samples, where):
+def check_finite(samples: Samples, where: str) -> None:
     bad = ~np.isfinite(samples.x).reshape(len(samples), -1).all(axis=1)
     if bad.any():
         raise UserError(f"{where}: {bad.sum()} samples hold NaN or inf (first at index "
                         f"{np.flatnonzero(bad)[0]}); clean or drop them")
 
 
-def load_source(config):
+def load_source(config: ml_collections.ConfigDict) -> Samples:
     """All samples of config.data's source, checked for NaN and inf."""
     samples = choose(SOURCES, config.data.name, "data.name")(config)
     check_finite(samples, f"data source {config.data.name!r}")
     return samples
 
 
-def load_splits(config, normalize=True, samples=None):
+def load_splits(config: ml_collections.ConfigDict, normalize: bool = True,
+                samples: Samples | None = None) -> tuple:
     """Loads config.data's source, splits it and normalizes with train statistics.
 
     normalize=False returns the raw samples (and still the parameters), e.g. for requests to

@@ -1,11 +1,12 @@
 """scikit-learn's 8x8 digits as a one-class image task: one digit normal, the rest anomalous."""
+import ml_collections
 import numpy as np
 
 from tfgad.data.types import Samples
 from tfgad.errors import UserError
 
 
-def load(config):
+def load(config: ml_collections.ConfigDict) -> Samples:
     from sklearn.datasets import load_digits
     normal = config.data.normal_class
     if normal not in range(10):

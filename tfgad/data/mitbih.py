@@ -2,6 +2,9 @@
 import glob
 import os
 
+from absl import logging
+
+import ml_collections
 import numpy as np
 
 from tfgad.data.types import Samples
@@ -26,7 +29,7 @@ _HOW_TO_GET = ("download it with `python scripts/download_mitbih.py --dir DIR` (
                "or wfdb.dl_database('mitdb', DIR), then pass --config.data.dir=DIR")
 
 
-def list_records(directory):
+def list_records(directory: str) -> list:
     """Record names (the stems of *.hea files) in a WFDB directory, sorted."""
     if not directory or not os.path.isdir(directory):
         raise UserError(f"MIT-BIH directory {directory!r} does not exist; {_HOW_TO_GET}")
@@ -36,7 +39,7 @@ def list_records(directory):
     return records
 
 
-def remove_baseline(signal, fs):
+def remove_baseline(signal: np.ndarray, fs: float) -> np.ndarray:
     """Removes baseline wander with two median filters (200 ms, then 600 ms), as de Chazal did."""
     from scipy.signal import medfilt
     first = medfilt(signal, _odd(0.2 * fs))
@@ -49,28 +52,57 @@ def _odd(n):
     return n + 1 - n % 2
 
 
-def read_record(path, lead="MLII", baseline=True):
+def read_record(path: str, lead: str = "MLII", baseline: bool = True) -> tuple:
     """Reads one record's lead and its beat annotations.
 
     Returns:
       signal (T,) float32 in mV, R-peak sample indices (K,), AAMI classes (K,).
     """
     import wfdb
-    record = wfdb.rdrecord(path)
+    name = os.path.basename(path)
+    record = _read_or_explain(name, f"{path}.hea and its signal file",
+                              lambda: wfdb.rdrecord(path))
     if lead not in record.sig_name:
         raise UserError(f"record {os.path.basename(path)} has leads {record.sig_name}, "
                         f"not {lead!r}; set data.lead or data.records")
     signal = record.p_signal[:, record.sig_name.index(lead)].astype(np.float64)
     if baseline:
         signal = remove_baseline(signal, record.fs)
-    ann = wfdb.rdann(path, "atr")
+    ann = _read_or_explain(name, f"the beat annotations {path}.atr",
+                           lambda: wfdb.rdann(path, "atr"))
     keep = [i for i, s in enumerate(ann.symbol) if s in AAMI_CLASSES]
     samples = np.asarray(ann.sample)[keep]
     classes = np.array([AAMI_CLASSES[ann.symbol[i]] for i in keep])
     return signal.astype(np.float32), samples, classes
 
 
-def cut_beats(signal, r_peaks, before, after):
+class BadRecord(UserError):
+    """A record whose files are missing, empty, truncated or unreadable."""
+
+
+# What wfdb raises on broken files: missing (FileNotFoundError), truncated or empty signal files
+# (ValueError from numpy), corrupt headers (wfdb's HeaderSyntaxError is a ValueError; an empty
+# header gives IndexError).
+DATA_PROBLEMS = (OSError, ValueError, IndexError, EOFError)
+
+
+def _read_or_explain(name, what, read):
+    try:
+        return read()
+    except DATA_PROBLEMS as e:
+        if isinstance(e, FileNotFoundError):
+            reason = f"{os.path.basename(e.filename or '') or 'a file'} is missing"
+        elif "broadcast" in str(e):
+            reason = "its signal file is shorter than its header says (truncated or empty)"
+        elif isinstance(e, IndexError):
+            reason = "its header is empty or malformed"
+        else:
+            reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'unreadable'}"
+        raise BadRecord(f"MIT-BIH record {name}: cannot read {what}: {reason}; restore the "
+                        "record's files, or set data.skip_bad_records=True to skip it") from None
+
+
+def cut_beats(signal: np.ndarray, r_peaks: np.ndarray, before: int, after: int) -> tuple:
     """Windows [r - before, r + after) around each R peak; peaks too near an edge are dropped.
 
     Returns:
@@ -81,7 +113,7 @@ def cut_beats(signal, r_peaks, before, after):
     return signal[r_peaks[keep][:, None] + offsets], keep
 
 
-def aami_counts(directory, record):
+def aami_counts(directory: str, record: str) -> dict:
     """Beat counts per AAMI class of one record, from its annotations only."""
     import wfdb
     ann = wfdb.rdann(os.path.join(directory, record), "atr")
@@ -89,7 +121,7 @@ def aami_counts(directory, record):
     return {c: classes.count(c) for c in "NSVFQ"}
 
 
-def load(config):
+def load(config: ml_collections.ConfigDict) -> Samples:
     """All beats of the chosen records: N normal, S/V/F/Q anomalous; groups are record numbers."""
     cfg = config.data
     available = list_records(cfg.dir)
@@ -107,6 +139,11 @@ def load(config):
         path = os.path.join(cfg.dir, record)
         try:
             signal, peaks, classes = read_record(path, cfg.lead, cfg.remove_baseline)
+        except BadRecord as e:
+            if not cfg.skip_bad_records:
+                raise
+            logging.warning("skipping: %s", e)
+            continue
         except UserError:
             if cfg.records:
                 raise

@@ -1,6 +1,7 @@
 """5,000 MNIST digits from OpenCV's digits.png (20x20 tiles) as a one-class image task."""
 import os
 
+import ml_collections
 import numpy as np
 
 from tfgad.data.types import Samples
@@ -14,7 +15,7 @@ _HOW_TO_GET = ("it is OpenCV's samples/data/digits.png (Debian: apt-get install 
                "--config.data.dir=DIR")
 
 
-def read_tiles(path):
+def read_tiles(path: str) -> np.ndarray:
     """The (5000, 20, 20) uint8 tiles and their (5000,) digit labels, row by row."""
     import tensorflow as tf  # only for its PNG decoder; keeps Pillow out of the dependencies
     if not os.path.isfile(path):
@@ -29,7 +30,7 @@ def read_tiles(path):
     return tiles, labels
 
 
-def load(config):
+def load(config: ml_collections.ConfigDict) -> Samples:
     normal = config.data.normal_class
     if normal not in range(10):
         raise UserError(f"data.normal_class={normal} is not a digit; use 0..9")

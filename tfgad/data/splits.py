@@ -1,10 +1,12 @@
 """Train / validation / test splits: train holds normal samples only, unless contamination is asked for."""
+import ml_collections
 import numpy as np
 
 from tfgad.errors import UserError
+from tfgad.data.types import Samples
 
 
-def stratified_subset(samples, max_samples, seed):
+def stratified_subset(samples: Samples, max_samples: int, seed: int) -> Samples:
     """At most max_samples samples, keeping the anomaly rate (for quick runs)."""
     if not max_samples or len(samples) <= max_samples:
         return samples
@@ -37,7 +39,7 @@ def _with_contamination(train, pool, contamination, rng):
     return np.concatenate([train, pool[:wanted]]), pool[wanted:]
 
 
-def intra(samples, cfg, seed):
+def intra(samples: Samples, cfg: ml_collections.ConfigDict, seed: int) -> dict:
     """Per-sample split: normals to train/val/test, anomalies to val/test only."""
     rng = np.random.default_rng(seed)
     normal = rng.permutation(np.flatnonzero(samples.y == 0))
@@ -53,7 +55,8 @@ def intra(samples, cfg, seed):
                      np.concatenate([test, test_anomalies]))
 
 
-def inter(samples, cfg, seed, test_groups=None):
+def inter(samples: Samples, cfg: ml_collections.ConfigDict, seed: int,
+          test_groups: list | None = None) -> dict:
     """Group split: whole groups (patients, records) go to test; the rest give train and val.
 
     Args:

@@ -6,6 +6,7 @@ beats differ by heart-rate variability (RR intervals, QT following Bazett), nois
 wander. Windows are cut around the R peak like MIT-BIH beats, so neighbouring beats' T and P
 waves enter at the edges.
 """
+import ml_collections
 import numpy as np
 
 from tfgad.data.types import Samples
@@ -81,7 +82,7 @@ def _window(rng, waves, length, r_index, mean_rr, kind):
     return signal
 
 
-def load(config):
+def load(config: ml_collections.ConfigDict) -> Samples:
     """Generates the data set described by config.data; the same config gives the same data."""
     cfg = config.data
     if cfg.length < 32:

@@ -32,10 +32,10 @@ class Samples:
     def __len__(self):
         return len(self.x)
 
-    def subset(self, index):
+    def subset(self, index: np.ndarray) -> "Samples":
         return Samples(self.x[index], self.y[index], self.groups[index], self.classes[index])
 
     @staticmethod
-    def concatenate(parts):
+    def concatenate(parts: list) -> "Samples":
         return Samples(*(np.concatenate([getattr(p, f.name) for p in parts])
                          for f in dataclasses.fields(Samples)))

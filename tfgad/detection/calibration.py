@@ -7,6 +7,7 @@ functions, and a test holds them equal.
 import json
 import math
 
+import ml_collections
 import numpy as np
 import tensorflow as tf
 
@@ -15,7 +16,7 @@ from tfgad.detection import combiners, normalize, thresholds
 from tfgad.errors import UserError, choose
 
 
-def component_names(config) -> list:
+def component_names(config: ml_collections.ConfigDict) -> list:
     """The components the combiner uses, in the order of the saved vectors.
 
     Whether the model returns them is checked with the config (config_checks), and again
@@ -55,7 +56,8 @@ def _combiner(config, z, labels, names):
         z, labels, d.svm_c, d.svm_gamma or "scale", d.svm_cross_validate, d.svm_max_samples)}
 
 
-def fit(val_components: dict, val_labels: np.ndarray, config, train_components=None) -> dict:
+def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.ConfigDict,
+        train_components=None) -> dict:
     """Fits normalization, combiner and threshold on the validation split.
 
     Args:

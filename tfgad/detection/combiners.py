@@ -38,7 +38,7 @@ def _need_both_classes(labels, kind):
                         "detection.combiner=weighted with detection.threshold=percentile")
 
 
-def grid_metric(name: str, beta: float = 1.0):
+def grid_metric(name: str, beta: float = 1.0) -> callable:
     """A metric of confusion counts for thresholds._best."""
     if name == "f1":
         return thresholds.f1_counts

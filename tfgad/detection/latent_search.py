@@ -7,6 +7,7 @@ over steps and restarts. The R starts are draws from the prior for the given see
 every sample, so that a sample's result depends on neither its batch nor its position in it
 (an exported model then reproduces offline scores exactly).
 """
+import ml_collections
 import tensorflow as tf
 
 from tfgad.errors import UserError
@@ -57,7 +58,7 @@ class LatentSearch:
         self.jit_compile = bool(jit_compile)
         self._core = self._draw = None
 
-    def settings(self):
+    def settings(self) -> dict:
         """The search's settings, as recorded in outputs and export metadata."""
         return {"n_max": self.n_max, "eps": self.eps, "learning_rate": self.learning_rate,
                 "distance": self.distance, "restarts": self.restarts,
@@ -97,11 +98,11 @@ class LatentSearch:
             starts = tf.concat([starts, self.starts(self.restarts - 1, batch, seed)], axis=0)
         return starts
 
-    def starts(self, count, batch, seed):
+    def starts(self, count: int, batch, seed: tf.Tensor) -> tf.Tensor:
         """count shared starts from the prior, each repeated for the batch: [count * batch, d]."""
         return tf.repeat(self.prior.sample(count, seed=seed), batch, axis=0)
 
-    def objective(self, x, z, x_features=None):
+    def objective(self, x: tf.Tensor, z: tf.Tensor, x_features=None) -> tf.Tensor:
         """Search loss per sample [B] at z."""
         x_hat = self.generator(z, training=False)
         loss = _distance(self.distance, x, x_hat)
@@ -165,7 +166,8 @@ class LatentSearch:
                 iterations)
 
 
-def from_config(config, generator, prior, feature_fn=None):
+def from_config(config: ml_collections.ConfigDict, generator, prior,
+                feature_fn=None) -> LatentSearch:
     s = config.search
     return LatentSearch(generator, prior, n_max=s.n_max, eps=s.eps, learning_rate=s.learning_rate,
                         distance=s.distance, restarts=s.restarts, chi_weight=s.chi_weight,

@@ -1,4 +1,5 @@
 """Scorers: map samples to the common dict of per-sample score components."""
+import ml_collections
 import numpy as np
 import tensorflow as tf
 
@@ -40,7 +41,7 @@ class AnoGANScorer:
                                        reduce_retracing=True)
         self._encode = tf.function(lambda x: model.encode(x), reduce_retracing=True)
 
-    def find(self, x, seed=(0, 0)):
+    def find(self, x: np.ndarray, seed: tuple = (0, 0)) -> dict:
         """The search alone: dict z, x_hat, loss, iterations (from E(x) if so configured)."""
         x = tf.convert_to_tensor(x, tf.float32)
         z_init = self._encode(x) if self.init_from_encoder else None
@@ -86,7 +87,7 @@ def _anogan(config, model):
     if config.search.init_from_encoder and model.encoder is None:
         raise UserError(f"search.init_from_encoder needs a model with an encoder; "
                         f"{config.model.name} has none")
-    if config.search.feature_weight and len(model.discriminator.inputs) > 1:
+    if config.search.feature_weight and model.JOINT_DISCRIMINATOR:
         raise UserError(f"search.feature_weight needs an x-only discriminator; {config.model.name}'s "
                         "joint discriminator D(x, z) needs z too; set it to 0")
     features = lambda x: model.discriminator(x, training=False)[1]  # AnoGAN's feature term
@@ -108,7 +109,7 @@ def _auto(config, model):
 SCORERS = {"auto": _auto, "latent_search": _anogan, "encoder": _encoder}
 
 
-def from_config(config, model):
+def from_config(config: ml_collections.ConfigDict, model) -> object:
     """The scorer that config.detection.scorer names for model."""
     return choose(SCORERS, config.detection.scorer, "detection.scorer")(config, model)
 

@@ -1,4 +1,5 @@
 """Decision thresholds on a combined score, chosen on validation data only."""
+import ml_collections
 import numpy as np
 
 from tfgad.errors import UserError, choose
@@ -31,30 +32,30 @@ def _best(scores, labels, metric):
     return float(cuts[int(np.nanargmax(values))])
 
 
-def best_value(scores, labels, metric):
+def best_value(scores: np.ndarray, labels: np.ndarray, metric) -> float:
     """The metric's best value over all thresholds."""
     return float(np.nanmax(_sweep(scores, labels, metric)[1]))
 
 
-def f1_counts(tp, fp, fn, tn):
+def f1_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray) -> np.ndarray:
     return 2 * tp / np.maximum(2 * tp + fp + fn, 1)
 
 
-def mcc_counts(tp, fp, fn, tn):
+def mcc_counts(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray) -> np.ndarray:
     tp, fp, fn, tn = (np.asarray(a, np.float64) for a in (tp, fp, fn, tn))
     denom = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
     return np.where(denom > 0, (tp * tn - fp * fn) / np.where(denom > 0, denom, 1), 0.0)
 
 
-def max_f1(scores, labels, config):
+def max_f1(scores: np.ndarray, labels: np.ndarray, config: ml_collections.ConfigDict) -> float:
     return _best(scores, labels, f1_counts)
 
 
-def max_mcc(scores, labels, config):
+def max_mcc(scores: np.ndarray, labels: np.ndarray, config: ml_collections.ConfigDict) -> float:
     return _best(scores, labels, mcc_counts)
 
 
-def percentile(scores, labels, config):
+def percentile(scores: np.ndarray, labels: np.ndarray, config: ml_collections.ConfigDict) -> float:
     """The q-th percentile of the normal validation samples' scores: needs no labelled anomaly."""
     normal = np.asarray(scores)[np.asarray(labels) == 0]
     if not len(normal):
@@ -62,14 +63,14 @@ def percentile(scores, labels, config):
     return float(np.percentile(normal, config.detection.percentile))
 
 
-def fixed(scores, labels, config):
+def fixed(scores: np.ndarray, labels: np.ndarray, config: ml_collections.ConfigDict) -> float:
     return float(config.detection.fixed_threshold)
 
 
 METHODS = {"max_f1": max_f1, "max_mcc": max_mcc, "percentile": percentile, "fixed": fixed}
 
 
-def fit(scores, labels, config):
+def fit(scores: np.ndarray, labels: np.ndarray, config: ml_collections.ConfigDict) -> float:
     """Threshold by config.detection.threshold; predictions are score >= threshold."""
     method = choose(METHODS, config.detection.threshold, "detection.threshold")
     return method(np.asarray(scores, np.float64), labels, config)

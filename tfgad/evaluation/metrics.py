@@ -5,13 +5,13 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from tfgad.detection.thresholds import mcc_counts
 
 
-def confusion(labels, predictions):
+def confusion(labels: np.ndarray, predictions: np.ndarray) -> dict:
     """(tn, fp, fn, tp) counts for binary labels and predictions."""
     y, p = np.asarray(labels).astype(bool), np.asarray(predictions).astype(bool)
     return int((~y & ~p).sum()), int((~y & p).sum()), int((y & ~p).sum()), int((y & p).sum())
 
 
-def ranking(labels, scores):
+def ranking(labels: np.ndarray, scores: np.ndarray) -> dict:
     """AUROC and AUPRC (average precision); NaN where only one class is present."""
     labels = np.asarray(labels)
     if len(np.unique(labels)) < 2:
@@ -20,7 +20,7 @@ def ranking(labels, scores):
             "auprc": float(average_precision_score(labels, scores))}
 
 
-def decisions(labels, predictions):
+def decisions(labels: np.ndarray, predictions: np.ndarray) -> dict:
     """Precision, recall, F1 and MCC (the phi coefficient) of hard decisions, with the confusion matrix."""
     tn, fp, fn, tp = confusion(labels, predictions)
     precision = tp / (tp + fp) if tp + fp else 0.0
@@ -30,5 +30,5 @@ def decisions(labels, predictions):
             "mcc": float(mcc_counts(tp, fp, fn, tn)), "tn": tn, "fp": fp, "fn": fn, "tp": tp}
 
 
-def evaluate(labels, scores, predictions):
+def evaluate(labels: np.ndarray, scores: np.ndarray, predictions: np.ndarray) -> dict:
     return {**ranking(labels, scores), **decisions(labels, predictions)}

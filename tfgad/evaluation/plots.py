@@ -29,7 +29,7 @@ def _draw(ax, sample, **kwargs):
         ax.set_yticks([])
 
 
-def training_losses(history, path):
+def training_losses(history: dict, path: str) -> str:
     """history: {metric: [value per epoch]}."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for name, values in history.items():
@@ -41,7 +41,8 @@ def training_losses(history, path):
     return _save(fig, path)
 
 
-def real_vs_generated(real, generated, path, title="real (top) vs generated (bottom)"):
+def real_vs_generated(real: np.ndarray, generated: np.ndarray, path: str,
+                      title: str = "real (top) vs generated (bottom)") -> str:
     count = min(len(real), len(generated), 6)
     fig, axes = plt.subplots(2, count, figsize=(2.5 * count, 4.5), squeeze=False)
     for i in range(count):
@@ -51,7 +52,8 @@ def real_vs_generated(real, generated, path, title="real (top) vs generated (bot
     return _save(fig, path)
 
 
-def reconstructions(x, x_hat, labels, path, per_class=4):
+def reconstructions(x: np.ndarray, x_hat: np.ndarray, labels: np.ndarray, path: str,
+                    per_class: int = 4) -> str:
     """Samples and their reconstructions, normal ones in the top row and anomalies below."""
     rows = [np.flatnonzero(labels == c)[:per_class] for c in (0, 1)]
     fig, axes = plt.subplots(2, per_class, figsize=(2.8 * per_class, 5), squeeze=False)
@@ -71,7 +73,8 @@ def reconstructions(x, x_hat, labels, path, per_class=4):
     return _save(fig, path)
 
 
-def score_histograms(scores, labels, path, title="combined score", threshold=None):
+def score_histograms(scores: np.ndarray, labels: np.ndarray, path: str,
+                     title: str = "combined score", threshold=None) -> str:
     fig, ax = plt.subplots(figsize=(6, 4))
     bins = np.histogram_bin_edges(scores, bins=40)
     for label, name in ((0, "normal"), (1, "anomaly")):
@@ -83,7 +86,7 @@ def score_histograms(scores, labels, path, title="combined score", threshold=Non
     return _save(fig, path)
 
 
-def roc_pr(labels, scores, path):
+def roc_pr(labels: np.ndarray, scores: np.ndarray, path: str) -> str:
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
     fpr, tpr, _ = roc_curve(labels, scores)
     a.plot(fpr, tpr)
@@ -98,7 +101,8 @@ def roc_pr(labels, scores, path):
 
 
 
-def decision_boundary(calibration, components, labels, pair, path, apply_fn):
+def decision_boundary(calibration: dict, components: dict, labels: np.ndarray, pair: list,
+                      path: str, apply_fn) -> str:
     """The calibrated score over the plane of two components, the others at their normal median.
 
     Args:

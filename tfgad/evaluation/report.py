@@ -1,6 +1,8 @@
 """The markdown report of a run."""
 import json
 
+import ml_collections
+
 
 def _fmt(value):
     return f"{value:.4f}" if isinstance(value, float) else str(value)
@@ -26,7 +28,7 @@ def _combiner_line(calibration):
     return text + "."
 
 
-def render(config, metrics, plot_files):
+def render(config: ml_collections.ConfigDict, metrics: dict, plot_files: dict) -> str:
     """Markdown text from the config, the metrics dict and the plot paths (relative to the workdir)."""
     test = metrics["test"]
     weights = _weights(metrics["calibration"])

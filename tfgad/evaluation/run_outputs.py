@@ -7,9 +7,11 @@ import numpy as np
 
 from tfgad.detection import calibration, scores
 from tfgad.evaluation import plots
+from tfgad.data.types import Samples
 
 
-def scores_csv(samples, outputs: dict, combined: np.ndarray, predictions: np.ndarray) -> str:
+def scores_csv(samples: Samples, outputs: dict, combined: np.ndarray,
+               predictions: np.ndarray) -> str:
     """One CSV row per sample: id, group, label, class, components, search diagnostics, score.
 
     Args:
@@ -41,7 +43,7 @@ def history(workdir: str) -> dict:
             if k != "epoch" and all(r[k] not in ("", "NA") for r in rows)}
 
 
-def strongest_pair(calib: dict, components_val: dict):
+def strongest_pair(calib: dict, components_val: dict) -> list | None:
     """The two calibrated components with the highest validation AUROC, or None."""
     ranked = sorted(calib["components"], key=lambda n: -np.nan_to_num(components_val[n]["auroc"]))
     return ranked[:2] if len(ranked) >= 2 else None

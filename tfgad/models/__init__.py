@@ -1,4 +1,7 @@
 """Model families by name, and the factory that builds and compiles them from a config."""
+import ml_collections
+import numpy as np
+
 from tfgad.errors import UserError, choose
 from tfgad.models.aegan import AEGAN
 from tfgad.models.alad import ALAD
@@ -17,7 +20,15 @@ OUTPUT_ACTIVATIONS = ("linear", "tanh")
 ALL_COMPONENTS = tuple(dict.fromkeys(c for m in MODELS.values() for c in m.score_components()))
 
 
-def build(config, input_shape: tuple, prior) -> AdversarialModel:
+def check_finite_weights(model: AdversarialModel) -> None:
+    """Refuses a model with NaN or inf weights (a diverged training): it would flag nothing."""
+    bad = [v.path for v in model.weights if not np.all(np.isfinite(v.numpy()))]
+    if bad:
+        raise UserError(f"the model holds NaN or inf weights ({len(bad)} variables, e.g. {bad[0]}): "
+                        "training diverged; retrain with lower train.*_learning_rate")
+
+
+def build(config: ml_collections.ConfigDict, input_shape: tuple, prior) -> AdversarialModel:
     """Builds the networks and the model named by config.model.name, compiled and with weights.
 
     Call inside the distribution strategy's scope.

@@ -4,6 +4,7 @@ The generator is the autoencoder x -> E(x) -> G(E(x)); its loss is the squared r
 error plus w_adv times the feature-matching distance of the discriminator between x and
 x_hat. The anomaly score is the residual.
 """
+import ml_collections
 import tensorflow as tf
 
 from tfgad.models import base, losses
@@ -12,18 +13,20 @@ from tfgad.models.base import AdversarialModel
 
 class AEGAN(AdversarialModel):
 
+    HAS_ENCODER = True
+
     def __init__(self, generator, discriminator, encoder, prior, w_adv=1.0, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
         self.w_adv = float(w_adv)
         self.add_trackers("d_loss", "g_loss", "reconstruction", "adversarial")
 
     @classmethod
-    def from_config(cls, config, input_shape, prior):
+    def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape)
         return cls(generator, discriminator, base.encoder_for(config, input_shape), prior,
                    config.model.aegan.w_adv, seed=config.seed)
 
-    def generator_variables(self):
+    def generator_variables(self) -> list:
         return self.generator.trainable_variables + self.encoder.trainable_variables
 
     def train_step(self, data):

@@ -4,6 +4,7 @@ BiGAN's D_xz plus two discriminators that enforce cycle consistency: D_xx(x, x')
 (x, x) from (x, G(E(x))), D_zz(z, z') tells (z, z) from (z, E(G(z))). The anomaly score is
 the L1 distance of D_xx's features between (x, x) and (x, G(E(x))).
 """
+import ml_collections
 import tensorflow as tf
 
 from tfgad.models import base, losses, networks
@@ -12,6 +13,8 @@ from tfgad.models.base import AdversarialModel
 
 class ALAD(AdversarialModel):
 
+    HAS_ENCODER = True
+    JOINT_DISCRIMINATOR = True
     OWN_COMPONENTS = ("dxx_feature",)
 
     def __init__(self, generator, d_xz, d_xx, d_zz, encoder, prior, seed=0, **kwargs):
@@ -20,7 +23,7 @@ class ALAD(AdversarialModel):
         self.add_trackers("d_loss", "g_loss", "d_xz", "d_xx", "d_zz")
 
     @classmethod
-    def from_config(cls, config, input_shape, prior):
+    def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
         m = config.model
         generator, d_xz = base.dcgan_pair(config, input_shape, extra_input_dim=m.latent_dim)
         pair_shape = tuple(input_shape[:-1]) + (2 * input_shape[-1],)  # x and x' as channels
@@ -31,23 +34,23 @@ class ALAD(AdversarialModel):
         return cls(generator, d_xz, d_xx, d_zz, base.encoder_for(config, input_shape), prior,
                    seed=config.seed)
 
-    def generator_variables(self):
+    def generator_variables(self) -> list:
         return self.generator.trainable_variables + self.encoder.trainable_variables
 
-    def discriminator_variables(self):
+    def discriminator_variables(self) -> list:
         return (self.discriminator.trainable_variables + self.d_xx.trainable_variables
                 + self.d_zz.trainable_variables)
 
-    def discriminate(self, x, z, training=False):
+    def discriminate(self, x: tf.Tensor, z: tf.Tensor, training: bool = False) -> tuple:
         return self.discriminator([x, z], training=training)
 
-    def pair_xx(self, x, x_other, training=False):
+    def pair_xx(self, x: tf.Tensor, x_other: tf.Tensor, training: bool = False) -> tuple:
         return self.d_xx(tf.concat([x, x_other], axis=-1), training=training)
 
-    def pair_zz(self, z, z_other, training=False):
+    def pair_zz(self, z: tf.Tensor, z_other: tf.Tensor, training: bool = False) -> tuple:
         return self.d_zz(tf.concat([z, z_other], axis=-1), training=training)
 
-    def build_networks(self):
+    def build_networks(self) -> None:
         super().build_networks()
         z = tf.zeros([1, self.prior.latent_dim])
         x = self(z)
@@ -81,7 +84,7 @@ class ALAD(AdversarialModel):
         del tape
         return self.update_trackers(d_loss=d_loss, g_loss=g_loss, d_xz=d_xz, d_xx=d_xx, d_zz=d_zz)
 
-    def extra_scores(self, x, z, x_hat):
+    def extra_scores(self, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
         _, real_features = self.pair_xx(x, x)
         _, rec_features = self.pair_xx(x, x_hat)
         return {"dxx_feature": tf.reduce_mean(tf.abs(real_features - rec_features), axis=-1)}

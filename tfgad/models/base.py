@@ -1,18 +1,20 @@
 """What every tfgad adversarial model shares: networks, prior, seeds, optimizers, trackers."""
 import keras
+import ml_collections
 import tensorflow as tf
 
 from tfgad.detection import scores
 from tfgad.models import networks
 
 
-def adam(config, which: str) -> keras.optimizers.Optimizer:
+def adam(config: ml_collections.ConfigDict, which: str) -> keras.optimizers.Optimizer:
     t = config.train
     rate = t.g_learning_rate if which == "g" else t.d_learning_rate
     return keras.optimizers.Adam(rate, beta_1=t.beta_1, beta_2=t.beta_2)
 
 
-def dcgan_pair(config, input_shape: tuple, **discriminator_kwargs) -> tuple:
+def dcgan_pair(config: ml_collections.ConfigDict, input_shape: tuple,
+               **discriminator_kwargs) -> tuple:
     """The DCGAN generator and discriminator of config.model for samples of input_shape."""
     m = config.model
     generator = networks.build_generator(input_shape, m.latent_dim, m.base_filters, m.num_blocks,
@@ -23,7 +25,8 @@ def dcgan_pair(config, input_shape: tuple, **discriminator_kwargs) -> tuple:
     return generator, discriminator
 
 
-def encoder_for(config, input_shape: tuple, outputs: int = 1, name: str = "encoder") -> keras.Model:
+def encoder_for(config: ml_collections.ConfigDict, input_shape: tuple, outputs: int = 1,
+                name: str = "encoder") -> keras.Model:
     """The encoder x -> z (outputs * latent_dim values) of config.model for samples of input_shape."""
     m = config.model
     return networks.build_encoder(input_shape, m.latent_dim, m.base_filters, m.num_blocks,
@@ -42,6 +45,10 @@ class AdversarialModel(keras.Model):
     """
 
     OWN_COMPONENTS = ()
+    # Whether the discriminator judges (x, z) pairs (BiGAN, ALAD): no x-only features then.
+    JOINT_DISCRIMINATOR = False
+    # Whether the family learns an encoder x -> z (all but GAN and WGAN-GP).
+    HAS_ENCODER = False
 
     @classmethod
     def score_components(cls) -> tuple:
@@ -56,28 +63,28 @@ class AdversarialModel(keras.Model):
         self.trackers = {}
 
     @classmethod
-    def from_config(cls, config, input_shape, prior):
+    def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
         """Builds the networks of config.model for samples of input_shape."""
         generator, discriminator = dcgan_pair(config, input_shape)
         return cls(generator, discriminator, prior, seed=config.seed)
 
-    def extra_epochs(self):
+    def extra_epochs(self) -> int:
         """Epochs beyond train.epochs that the model trains for (f-AnoGAN's encoder stage)."""
         return 0
 
-    def training_callbacks(self, config):
+    def training_callbacks(self, config: ml_collections.ConfigDict) -> list:
         """Callbacks the model's training needs (f-AnoGAN's stage switch)."""
         return []
 
-    def add_trackers(self, *names):
+    def add_trackers(self, *names) -> None:
         for name in names:
             self.trackers[name] = keras.metrics.Mean(name=name)
 
-    def generator_variables(self):
+    def generator_variables(self) -> list:
         """Variables that g_optimizer updates."""
         return self.generator.trainable_variables
 
-    def discriminator_variables(self):
+    def discriminator_variables(self) -> list:
         """Variables that d_optimizer updates."""
         return self.discriminator.trainable_variables
 
@@ -94,7 +101,7 @@ class AdversarialModel(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def update_trackers(self, **values):
+    def update_trackers(self, **values) -> dict:
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
@@ -102,7 +109,7 @@ class AdversarialModel(keras.Model):
     def call(self, z, training=False):
         return self.generator(z, training=training)
 
-    def build_networks(self):
+    def build_networks(self) -> None:
         """Calls every network once so that weights exist (needed before loading them)."""
         z = tf.zeros([1, self.prior.latent_dim])
         x = self(z)
@@ -110,37 +117,37 @@ class AdversarialModel(keras.Model):
         if self.encoder is not None:
             self.encode(x)
 
-    def sample_latent(self, n):
+    def sample_latent(self, n: int) -> tf.Tensor:
         return self.prior.sample(n, seed=self.next_seed())
 
-    def next_seed(self):
+    def next_seed(self) -> tf.Tensor:
         return tf.cast(self.seed_generator.next(), tf.int32)
 
     @staticmethod
-    def real_batch(data):
+    def real_batch(data: bytes) -> tf.Tensor:
         """The x of a batch given as x, (x,) or (x, y)."""
         return data[0] if isinstance(data, (tuple, list)) else data
 
     @staticmethod
-    def minimize(optimizer, tape, loss, variables):
+    def minimize(optimizer, tape, loss, variables) -> None:
         """One optimizer step down the gradient of loss (recorded on tape) for variables."""
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
 
-    def discriminate(self, x, z, training=False):
+    def discriminate(self, x: tf.Tensor, z: tf.Tensor, training: bool = False) -> tuple:
         """(logits [B, 1], features [B, F]) for samples x whose latent code is z."""
         return self.discriminator(x, training=training)
 
-    def encode(self, x, training=False):
+    def encode(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         """z = E(x) [B, d] for models with an encoder."""
         if self.encoder is None:
             raise ValueError(f"{type(self).__name__} has no encoder; use latent search")
         return self.encoder(x, training=training)
 
-    def extra_scores(self, x, z, x_hat):
+    def extra_scores(self, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
         """The family's OWN_COMPONENTS {name: [B]} for samples x, codes z and reconstructions x_hat."""
         return {}
 
-    def discrimination_score(self, logits):
+    def discrimination_score(self, logits: tf.Tensor) -> tf.Tensor:
         """Per-example anomaly score [B] from discriminator logits [B, 1]: high = looks fake.
 
         BCE against 'real' for every discriminator trained with the BCE loss; a Wasserstein

@@ -3,6 +3,7 @@
 An encoder E learns the inverse of G because a joint discriminator D(x, z) must not tell
 (x, E(x)) from (G(z), z).
 """
+import ml_collections
 import tensorflow as tf
 
 from tfgad.models import base, losses
@@ -11,21 +12,24 @@ from tfgad.models.base import AdversarialModel
 
 class BiGAN(AdversarialModel):
 
+    HAS_ENCODER = True
+    JOINT_DISCRIMINATOR = True
+
     def __init__(self, generator, discriminator, encoder, prior, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
         self.add_trackers("d_loss", "g_loss", "d_real", "d_fake")
 
     @classmethod
-    def from_config(cls, config, input_shape, prior):
+    def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape,
                                                    extra_input_dim=config.model.latent_dim)
         return cls(generator, discriminator, base.encoder_for(config, input_shape), prior,
                    seed=config.seed)
 
-    def generator_variables(self):
+    def generator_variables(self) -> list:
         return self.generator.trainable_variables + self.encoder.trainable_variables
 
-    def discriminate(self, x, z, training=False):
+    def discriminate(self, x: tf.Tensor, z: tf.Tensor, training: bool = False) -> tuple:
         return self.discriminator([x, z], training=training)
 
     def train_step(self, data):

@@ -7,6 +7,7 @@ kappa * mean (f(x) - f(G(E(x))))^2. Both stages run in one fit with the same cal
 callback sets the stage from the epoch, so a resumed run continues in the right stage.
 """
 import keras
+import ml_collections
 import tensorflow as tf
 
 from tfgad.models import base
@@ -26,6 +27,8 @@ class StageSwitch(keras.callbacks.Callback):
 
 class FAnoGAN(WGANGP):
 
+    HAS_ENCODER = True
+
     def __init__(self, generator, discriminator, encoder, prior, n_critic=5, gp_weight=10.0,
                  kappa=1.0, encoder_epochs=10, encoder_learning_rate=1e-3, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, n_critic, gp_weight, seed=seed,
@@ -36,7 +39,7 @@ class FAnoGAN(WGANGP):
         self.add_trackers("e_loss")
 
     @classmethod
-    def from_config(cls, config, input_shape, prior):
+    def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape)
         w, f = config.model.wgan_gp, config.model.fanogan
         return cls(generator, discriminator, base.encoder_for(config, input_shape), prior,
@@ -48,10 +51,10 @@ class FAnoGAN(WGANGP):
         self.e_optimizer = e_optimizer or keras.optimizers.Adam(self.encoder_learning_rate)
         self.e_optimizer.build(self.encoder.trainable_variables)
 
-    def extra_epochs(self):
+    def extra_epochs(self) -> int:
         return self.encoder_epochs
 
-    def training_callbacks(self, config):
+    def training_callbacks(self, config: ml_collections.ConfigDict) -> list:
         return [StageSwitch(config.train.epochs)]
 
     def _encoder_step(self, x):

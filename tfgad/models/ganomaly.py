@@ -4,6 +4,7 @@ G_E: x -> z, G_D: z -> x_hat (the generator), E: x_hat -> z'. The generator loss
 adversarial (feature matching), contextual (|x - x_hat|) and encoder (||z - z'||^2) terms;
 the anomaly score is the latent distance ||z - z'||^2.
 """
+import ml_collections
 import tensorflow as tf
 
 from tfgad.models import base, losses
@@ -12,6 +13,7 @@ from tfgad.models.base import AdversarialModel
 
 class GANomaly(AdversarialModel):
 
+    HAS_ENCODER = True
     OWN_COMPONENTS = ("latent_distance",)
 
     def __init__(self, generator, discriminator, encoder, second_encoder, prior, w_adv=1.0,
@@ -22,18 +24,18 @@ class GANomaly(AdversarialModel):
         self.add_trackers("d_loss", "g_loss", "adversarial", "contextual", "encoder")
 
     @classmethod
-    def from_config(cls, config, input_shape, prior):
+    def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape)
         g = config.model.ganomaly
         return cls(generator, discriminator, base.encoder_for(config, input_shape),
                    base.encoder_for(config, input_shape, name="second_encoder"), prior,
                    g.w_adv, g.w_con, g.w_enc, seed=config.seed)
 
-    def generator_variables(self):
+    def generator_variables(self) -> list:
         return (self.generator.trainable_variables + self.encoder.trainable_variables
                 + self.second_encoder.trainable_variables)
 
-    def build_networks(self):
+    def build_networks(self) -> None:
         super().build_networks()
         self.second_encoder(self(tf.zeros([1, self.prior.latent_dim])))
 
@@ -56,7 +58,7 @@ class GANomaly(AdversarialModel):
         return self.update_trackers(d_loss=d_loss, g_loss=g_loss, adversarial=adversarial,
                                     contextual=contextual, encoder=encoder)
 
-    def extra_scores(self, x, z, x_hat):
+    def extra_scores(self, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
         z_again = self.second_encoder(x_hat, training=False)
         return {"latent_distance": tf.reduce_mean(tf.square(z - z_again), axis=-1)}
 

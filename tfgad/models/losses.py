@@ -2,26 +2,26 @@
 import tensorflow as tf
 
 
-def discriminator_bce(real_logits, fake_logits):
+def discriminator_bce(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
     """Standard GAN discriminator loss: -log D(x) - log(1 - D(G(z))), batch mean."""
     return tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(tf.nn.softplus(fake_logits))
 
 
-def generator_nonsaturating(fake_logits):
+def generator_nonsaturating(fake_logits: tf.Tensor) -> tf.Tensor:
     """Non-saturating generator loss -log D(G(z)) (Goodfellow et al. 2014), batch mean."""
     return tf.reduce_mean(tf.nn.softplus(-fake_logits))
 
 
-def critic_wasserstein(real_scores, fake_scores):
+def critic_wasserstein(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
     """WGAN critic loss E[C(G(z))] - E[C(x)]."""
     return tf.reduce_mean(fake_scores) - tf.reduce_mean(real_scores)
 
 
-def generator_wasserstein(fake_scores):
+def generator_wasserstein(fake_scores: tf.Tensor) -> tf.Tensor:
     return -tf.reduce_mean(fake_scores)
 
 
-def gradient_penalty(critic, real, fake, alpha):
+def gradient_penalty(critic, real: tf.Tensor, fake: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
     """WGAN-GP penalty E[(||grad C(x~)|| - 1)^2] at x~ = alpha x + (1 - alpha) G(z).
 
     Args:
@@ -40,6 +40,6 @@ def gradient_penalty(critic, real, fake, alpha):
     return tf.reduce_mean(tf.square(norms - 1.0))
 
 
-def feature_matching(real_features, fake_features):
+def feature_matching(real_features: tf.Tensor, fake_features: tf.Tensor) -> tf.Tensor:
     """Squared distance between the batch-mean discriminator features (Salimans et al. 2016)."""
     return tf.reduce_mean(tf.square(tf.reduce_mean(real_features, 0) - tf.reduce_mean(fake_features, 0)))

@@ -21,8 +21,9 @@ def _spatial(input_shape):
     return tuple(input_shape[:-1])
 
 
-def build_generator(input_shape, latent_dim, base_filters=32, num_blocks=3, kernel_size=5,
-                    output_activation="linear", name="generator"):
+def build_generator(input_shape: tuple, latent_dim: int, base_filters: int = 32,
+                    num_blocks: int = 3, kernel_size: int = 5, output_activation: str = "linear",
+                    name: str = "generator") -> keras.Model:
     """z [B, latent_dim] -> x [B, *input_shape].
 
     A dense layer makes a small feature map, num_blocks stride-2 transposed convolutions double
@@ -51,8 +52,9 @@ def build_generator(input_shape, latent_dim, base_filters=32, num_blocks=3, kern
     return keras.Model(z, h, name=name)
 
 
-def build_discriminator(input_shape, base_filters=32, num_blocks=3, kernel_size=5,
-                        spectral_norm=False, extra_input_dim=0, name="discriminator"):
+def build_discriminator(input_shape: tuple, base_filters: int = 32, num_blocks: int = 3,
+                        kernel_size: int = 5, spectral_norm: bool = False,
+                        extra_input_dim: int = 0, name: str = "discriminator") -> keras.Model:
     """x [B, *input_shape] (and optionally z [B, extra_input_dim]) -> (logits [B, 1], features [B, F]).
 
     The features are the flattened last convolutional block, used for feature matching.
@@ -81,8 +83,9 @@ def build_discriminator(input_shape, base_filters=32, num_blocks=3, kernel_size=
     return keras.Model(inputs if extra_input_dim else x, [logits, features], name=name)
 
 
-def build_encoder(input_shape, latent_dim, base_filters=32, num_blocks=3, kernel_size=5,
-                  outputs=1, name="encoder"):
+def build_encoder(input_shape: tuple, latent_dim: int, base_filters: int = 32,
+                  num_blocks: int = 3, kernel_size: int = 5, outputs: int = 1,
+                  name: str = "encoder") -> keras.Model:
     """x [B, *input_shape] -> [B, outputs * latent_dim] (a VAE asks for 2: mean and log-variance).
 
     The mirror of the discriminator's convolutions, with batch normalization as in DCGAN.
@@ -99,7 +102,8 @@ def build_encoder(input_shape, latent_dim, base_filters=32, num_blocks=3, kernel
     return keras.Model(x, layers.Dense(outputs * latent_dim, name="z")(h), name=name)
 
 
-def build_latent_discriminator(input_dim, units=64, spectral_norm=False, name="latent_discriminator"):
+def build_latent_discriminator(input_dim: int, units: int = 64, spectral_norm: bool = False,
+                               name: str = "latent_discriminator") -> keras.Model:
     """v [B, input_dim] -> (logits [B, 1], features [B, units]), an MLP (ALAD's D_zz)."""
     wrap = layers.SpectralNormalization if spectral_norm else (lambda layer: layer)
     v = keras.Input((input_dim,), name="v")

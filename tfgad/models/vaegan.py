@@ -13,6 +13,7 @@ KL outweighs the reconstruction by the sample size and the posterior collapses t
 import math
 
 import keras
+import ml_collections
 import tensorflow as tf
 
 from tfgad.errors import UserError
@@ -20,13 +21,14 @@ from tfgad.models import base, losses
 from tfgad.models.base import AdversarialModel
 
 
-def kl_to_standard_normal(mean, log_var):
+def kl_to_standard_normal(mean: tf.Tensor, log_var: tf.Tensor) -> tf.Tensor:
     """KL(N(mean, exp(log_var)) || N(0, I)) per sample [B]."""
     return 0.5 * tf.reduce_sum(tf.square(mean) + tf.exp(log_var) - log_var - 1.0, axis=-1)
 
 
 class VAEGAN(AdversarialModel):
 
+    HAS_ENCODER = True
     OWN_COMPONENTS = ("kl", "mean_norm")
 
     def __init__(self, generator, discriminator, encoder, prior, beta=1.0, beta_warmup_steps=0,
@@ -38,7 +40,7 @@ class VAEGAN(AdversarialModel):
         self.add_trackers("d_loss", "g_loss", "e_loss", "kl", "feature_error", "beta")
 
     @classmethod
-    def from_config(cls, config, input_shape, prior):
+    def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
         if prior.name != "normal":
             raise UserError(f"vaegan's KL term assumes prior.name=normal, not {prior.name!r}")
         generator, discriminator = base.dcgan_pair(config, input_shape)
@@ -47,18 +49,18 @@ class VAEGAN(AdversarialModel):
                    prior, v.beta, v.beta_warmup_steps, v.feature_weight, v.pixel_weight,
                    seed=config.seed)
 
-    def generator_variables(self):
+    def generator_variables(self) -> list:
         return self.encoder.trainable_variables + self.generator.trainable_variables
 
-    def posterior(self, x, training=False):
+    def posterior(self, x: tf.Tensor, training: bool = False) -> tuple:
         """(mean [B, d], log-variance [B, d]) of q(z|x)."""
         mean, log_var = tf.split(self.encoder(x, training=training), 2, axis=-1)
         return mean, tf.clip_by_value(log_var, -10.0, 10.0)
 
-    def encode(self, x, training=False):
+    def encode(self, x: tf.Tensor, training: bool = False) -> tf.Tensor:
         return self.posterior(x, training)[0]
 
-    def current_beta(self):
+    def current_beta(self) -> tf.Tensor:
         if not self.beta_warmup_steps:
             return tf.constant(self.beta)
         progress = tf.cast(self.g_optimizer.iterations, tf.float32) / self.beta_warmup_steps
@@ -95,7 +97,7 @@ class VAEGAN(AdversarialModel):
         return self.update_trackers(d_loss=d_loss, g_loss=g_loss, e_loss=e_loss, kl=kl,
                                     feature_error=feature_error, beta=beta)
 
-    def extra_scores(self, x, z, x_hat):
+    def extra_scores(self, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
         mean, log_var = self.posterior(x)
         return {"kl": kl_to_standard_normal(mean, log_var), "mean_norm": tf.norm(mean, axis=-1)}
 

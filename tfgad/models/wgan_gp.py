@@ -1,5 +1,6 @@
 """WGAN-GP: Wasserstein critic with a gradient penalty (Gulrajani et al. 2017)."""
 import keras
+import ml_collections
 import tensorflow as tf
 
 from tfgad.models import base, losses
@@ -16,7 +17,7 @@ class WGANGP(AdversarialModel):
         self.add_trackers("d_loss", "g_loss", "gp", "wasserstein")
 
     @classmethod
-    def from_config(cls, config, input_shape, prior):
+    def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
         generator, discriminator = base.dcgan_pair(config, input_shape)
         w = config.model.wgan_gp
         return cls(generator, discriminator, prior, w.n_critic, w.gp_weight, seed=config.seed)
@@ -46,6 +47,6 @@ class WGANGP(AdversarialModel):
         self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         return {"d_loss": d_loss, "g_loss": g_loss, "gp": gp, "wasserstein": -wasserstein}
 
-    def discrimination_score(self, logits):
+    def discrimination_score(self, logits: tf.Tensor) -> tf.Tensor:
         """Negative critic value: the less real the critic finds x, the higher the score."""
         return -tf.reshape(logits, [-1])
