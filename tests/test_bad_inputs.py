@@ -84,7 +84,8 @@ def files(tmp_path_factory):
 ARRAYS = ["--config.data.name=arrays"]
 # (id, arguments after --config=configs/test.py (files[...] filled in), text the error must hold)
 CASES = [
-    ("misspelt_field", ["--config.train.epoch=3"], "no field train.epoch; did you mean train.epochs?"),
+    ("misspelt_field", ["--config.train.epoch=3"],
+     "no field train.epoch; did you mean train.epochs? fields of train: batch_size, beta_1"),
     ("misspelt_section", ["--config.trian.epochs=3"], "no field trian; did you mean train?"),
     ("bad_type", ["--config.train.epochs=abc"], "--config.train.epochs=abc"),
     ("unknown_model", ["--config.model.name=stylegan"], "unknown model.name 'stylegan'; known: aegan"),

@@ -2,6 +2,7 @@
 import glob
 import json
 import os
+import re
 
 import keras
 import numpy as np
@@ -24,6 +25,16 @@ def test_config_is_valid_and_documents_its_run(path):
     assert "python -m tfgad.main --config=configs/" in docstring
     if not path.endswith(("default.py", "test.py")):
         assert "Expected" in docstring and "AUROC" in docstring, "the measured result to expect"
+
+
+def test_the_quick_start_figures_are_the_same_in_readme_and_config():
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    row = next(line for line in readme.splitlines() if "the quick start's run" in line)
+    doc = open(os.path.join(ROOT, "configs", "anogan.py")).read().split('"""')[1]
+    doc = " ".join(doc.split())
+    for pattern in (r"AUROC (\d\.\d+)", r"MCC (\d\.\d+)", r"(\d+) s \("):
+        in_readme = re.search(pattern, row).group(1)
+        assert re.search(pattern.replace(r" \(", " for"), doc).group(1) == in_readme, pattern
 
 
 def test_components_are_checked_against_the_model_before_training(test_config):

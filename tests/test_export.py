@@ -60,6 +60,23 @@ def test_round_trip_equals_the_in_memory_scorer(test_config, raw_splits, tmp_pat
                                rtol=1e-4, atol=1e-5)
 
 
+def test_export_keeps_tensorflow_info_lines_out_of_the_log(test_config, raw_splits, tmp_path,
+                                                          caplog):
+    import logging
+    splits, norm = raw_splits
+    test_config.model.name = "aegan"
+    model = models.build(test_config, splits["train"].x.shape[1:], priors.from_config(test_config))
+    calib = {"components": ["residual"], "combiner": {"kind": "weighted", "weights": [1.0]},
+             "normalization": {"kind": "none", "shift": [0.0], "scale": [1.0]}, "threshold": 1.0}
+    logging.getLogger("tensorflow").setLevel(logging.INFO)
+    with caplog.at_level(logging.INFO, logger="absl"):  # as tfgad.main sets absl's verbosity
+        export.export(model, test_config, calib, norm, splits["train"].x.shape[1:],
+                      base_dir=str(tmp_path), name="m")
+        assert logging.getLogger("absl").level == logging.INFO  # restored after the save
+    assert not [r for r in caplog.records if "unsupported characters" in r.getMessage()]
+    assert logging.getLogger("tensorflow").level == logging.INFO
+
+
 def test_versions_count_up_and_half_written_ones_are_skipped(tmp_path):
     (tmp_path / "1").mkdir()
     (tmp_path / ".tmp-2-123").mkdir()

@@ -31,14 +31,17 @@ SEARCH_OUTPUTS = tuple(k for k in scores.DIAGNOSTICS if k not in ("z", "x_hat"))
 
 @contextlib.contextmanager
 def _quiet_tensorflow_log():
-    """TensorFlow logs an INFO line per signature input name at save; keep the run's log readable."""
-    logger = logging.getLogger("tensorflow")
-    level = logger.level
-    logger.setLevel(max(level, logging.WARNING))
+    """TensorFlow logs an INFO line per signature input name at save (through absl's logger
+    once absl is set up, else its own); keep the run's log readable."""
+    loggers = [logging.getLogger(name) for name in ("tensorflow", "absl")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(max(logger.getEffectiveLevel(), logging.WARNING))
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 class ScoringModule(tf.Module):
