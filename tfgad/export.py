@@ -18,7 +18,7 @@ import shutil
 import ml_collections
 import tensorflow as tf
 
-from tfgad import io_utils, models
+from tfgad import data, io_utils, models
 from tfgad.data import normalization as normalization_lib
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
@@ -174,13 +174,17 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
     tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
+        signatures = module.signatures()
         with _quiet_tensorflow_log():
-            tf.saved_model.save(module, tmp, signatures=module.signatures())
+            tf.saved_model.save(module, tmp, signatures=signatures)
         metadata = {"name": name, "version": version, "sample_shape": list(sample_shape),
                     **module.scorer.settings(), "search": module.searcher.settings()["search"],
                     "calibration": calibration,
                     "normalization": normalization, "config": config.to_dict(),
-                    "signatures": sorted(module.signatures())}
+                    "input": data.describe_input(config, sample_shape),
+                    "components": sorted(k for k in signatures["serving_default"].structured_outputs
+                                         if k not in ("score", "is_anomaly", "x_hat")),
+                    "signatures": sorted(signatures)}
         io_utils.write_text(os.path.join(tmp, "assets.extra", METADATA_FILE),
                             json.dumps(metadata, indent=2))
         final = os.path.join(model_dir, str(version))

@@ -58,4 +58,25 @@ def load_splits(config: ml_collections.ConfigDict, normalize: bool = True,
     return parts, params
 
 
-__all__ = ["Samples", "SOURCES", "load_source", "load_splits", "check_finite", "UserError"]
+def describe_input(config: ml_collections.ConfigDict, sample_shape: tuple) -> dict:
+    """How raw samples for this model are made, for exports: new data must be made the same way.
+
+    kind "ecg_beats": beats cut around R peaks of a WFDB record's lead (with the window, the
+    baseline removal and the sampling rate below); "images": pixel values times pixel_scale,
+    grey when the model has one channel; "arrays": samples as the source gave them.
+    """
+    d = config.data
+    description = {"source": d.name, "sample_shape": [int(n) for n in sample_shape]}
+    if d.name == "mitbih":
+        description.update(kind="ecg_beats", lead=d.lead, sampling_rate=mitbih.SAMPLING_RATE,
+                           window_before=int(d.window_before), window_after=int(d.window_after),
+                           remove_baseline=bool(d.remove_baseline))
+    elif d.name in ("digits", "mnist_png"):
+        description.update(kind="images", pixel_scale=1.0 / 255.0)  # both sources are in [0, 1]
+    else:
+        description.update(kind="arrays")
+    return description
+
+
+__all__ = ["Samples", "SOURCES", "load_source", "load_splits", "check_finite", "describe_input",
+           "UserError"]

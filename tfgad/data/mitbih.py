@@ -19,6 +19,7 @@ AAMI_CLASSES = {
     **dict.fromkeys("/fQ", "Q"),
 }
 PACED_RECORDS = ("102", "104", "107", "217")
+SAMPLING_RATE = 360.0  # Hz, every MIT-BIH record
 # de Chazal et al. (2004) inter-patient split.
 DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122", "124",
        "201", "203", "205", "207", "208", "209", "215", "220", "223", "230")
@@ -52,28 +53,43 @@ def _odd(n):
     return n + 1 - n % 2
 
 
-def read_record(path: str, lead: str = "MLII", baseline: bool = True) -> tuple:
-    """Reads one record's lead and its beat annotations.
+def read_signal(path: str, lead: str = "MLII", baseline: bool = True) -> tuple:
+    """One record's lead, baseline-removed as in training if asked.
 
     Returns:
-      signal (T,) float32 in mV, R-peak sample indices (K,), AAMI classes (K,).
+      (signal (T,) float32 in mV, sampling rate in Hz).
     """
     import wfdb
     name = os.path.basename(path)
     record = _read_or_explain(name, f"{path}.hea and its signal file",
                               lambda: wfdb.rdrecord(path))
     if lead not in record.sig_name:
-        raise UserError(f"record {os.path.basename(path)} has leads {record.sig_name}, "
-                        f"not {lead!r}; set data.lead or data.records")
+        raise UserError(f"record {name} has leads {record.sig_name}, not {lead!r}; "
+                        "set data.lead or data.records")
     signal = record.p_signal[:, record.sig_name.index(lead)].astype(np.float64)
     if baseline:
         signal = remove_baseline(signal, record.fs)
-    ann = _read_or_explain(name, f"the beat annotations {path}.atr",
+    return signal.astype(np.float32), float(record.fs)
+
+
+def read_beat_annotations(path: str) -> tuple:
+    """The record's annotated beats: (R-peak sample indices (K,), AAMI classes (K,))."""
+    import wfdb
+    ann = _read_or_explain(os.path.basename(path), f"the beat annotations {path}.atr",
                            lambda: wfdb.rdann(path, "atr"))
     keep = [i for i, s in enumerate(ann.symbol) if s in AAMI_CLASSES]
-    samples = np.asarray(ann.sample)[keep]
-    classes = np.array([AAMI_CLASSES[ann.symbol[i]] for i in keep])
-    return signal.astype(np.float32), samples, classes
+    return np.asarray(ann.sample)[keep], np.array([AAMI_CLASSES[ann.symbol[i]] for i in keep])
+
+
+def read_record(path: str, lead: str = "MLII", baseline: bool = True) -> tuple:
+    """Reads one record's lead and its beat annotations.
+
+    Returns:
+      signal (T,) float32 in mV, R-peak sample indices (K,), AAMI classes (K,).
+    """
+    signal, _ = read_signal(path, lead, baseline)
+    peaks, classes = read_beat_annotations(path)
+    return signal, peaks, classes
 
 
 class BadRecord(UserError):

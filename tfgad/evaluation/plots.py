@@ -1,20 +1,24 @@
 """Figures for a run; each function writes one PNG and returns its path."""
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; no display on servers
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
-
+import numpy as np
+# Figure objects, not pyplot: files only, and importing tfgad leaves the process's matplotlib
+# backend (a notebook's inline one, say) as it is.
+from matplotlib.figure import Figure
+from sklearn.metrics import precision_recall_curve, roc_curve
 
 
-def _save(fig, path):
+def subplots(*args, figsize=None, **kwargs):
+    """pyplot.subplots without pyplot: (figure, axes)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*args, **kwargs)
+
+
+def save(fig: Figure, path: str) -> str:
+    """Writes fig as a PNG at path atomically; returns path."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = os.path.join(os.path.dirname(path), ".tmp-" + os.path.basename(path))
     fig.savefig(tmp, dpi=80, bbox_inches="tight", format="png")
-    plt.close(fig)
     os.replace(tmp, path)
     return path
 
@@ -31,32 +35,32 @@ def _draw(ax, sample, **kwargs):
 
 def training_losses(history: dict, path: str) -> str:
     """history: {metric: [value per epoch]}."""
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = subplots(figsize=(7, 4))
     for name, values in history.items():
         if name != "epoch":
             ax.plot(np.arange(1, len(values) + 1), values, label=name)
     ax.set_xlabel("epoch")
     ax.legend()
     ax.set_title("training")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def real_vs_generated(real: np.ndarray, generated: np.ndarray, path: str,
                       title: str = "real (top) vs generated (bottom)") -> str:
     count = min(len(real), len(generated), 6)
-    fig, axes = plt.subplots(2, count, figsize=(2.5 * count, 4.5), squeeze=False)
+    fig, axes = subplots(2, count, figsize=(2.5 * count, 4.5), squeeze=False)
     for i in range(count):
         _draw(axes[0, i], real[i])
         _draw(axes[1, i], generated[i], color="tab:orange")
     fig.suptitle(title)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def reconstructions(x: np.ndarray, x_hat: np.ndarray, labels: np.ndarray, path: str,
                     per_class: int = 4) -> str:
     """Samples and their reconstructions, normal ones in the top row and anomalies below."""
     rows = [np.flatnonzero(labels == c)[:per_class] for c in (0, 1)]
-    fig, axes = plt.subplots(2, per_class, figsize=(2.8 * per_class, 5), squeeze=False)
+    fig, axes = subplots(2, per_class, figsize=(2.8 * per_class, 5), squeeze=False)
     for r, (index, name) in enumerate(zip(rows, ("normal", "anomaly"))):
         for c in range(per_class):
             ax = axes[r, c]
@@ -70,12 +74,12 @@ def reconstructions(x: np.ndarray, x_hat: np.ndarray, labels: np.ndarray, path: 
                 _draw(ax, np.concatenate([x[index[c]], x_hat[index[c]]], axis=1))
             ax.set_title(name)
     axes[0, 0].legend(fontsize=7) if x.ndim == 3 else None
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def score_histograms(scores: np.ndarray, labels: np.ndarray, path: str,
                      title: str = "combined score", threshold=None) -> str:
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     bins = np.histogram_bin_edges(scores, bins=40)
     for label, name in ((0, "normal"), (1, "anomaly")):
         ax.hist(scores[labels == label], bins=bins, alpha=0.6, density=True, label=name)
@@ -83,11 +87,11 @@ def score_histograms(scores: np.ndarray, labels: np.ndarray, path: str,
         ax.axvline(threshold, color="k", linestyle="--", label="threshold")
     ax.set_title(title)
     ax.legend()
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def roc_pr(labels: np.ndarray, scores: np.ndarray, path: str) -> str:
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (a, b) = subplots(1, 2, figsize=(10, 4))
     fpr, tpr, _ = roc_curve(labels, scores)
     a.plot(fpr, tpr)
     a.plot([0, 1], [0, 1], "k:")
@@ -96,7 +100,7 @@ def roc_pr(labels: np.ndarray, scores: np.ndarray, path: str) -> str:
     b.plot(recall, precision)
     b.axhline(np.mean(labels), color="k", linestyle=":")
     b.set(xlabel="recall", ylabel="precision", title="precision-recall")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 
@@ -119,7 +123,7 @@ def decision_boundary(calibration: dict, components: dict, labels: np.ndarray, p
         grid[name] = np.full(ga.size, np.median(components[name][normal]))
     grid[a], grid[b] = ga.ravel(), gb.ravel()
     scores, _ = apply_fn(calibration, grid)
-    fig, ax = plt.subplots(figsize=(6.5, 5))
+    fig, ax = subplots(figsize=(6.5, 5))
     mesh = ax.contourf(ga, gb, scores.reshape(ga.shape), levels=30, cmap="coolwarm", alpha=0.5)
     ax.contour(ga, gb, scores.reshape(ga.shape), levels=[calibration["threshold"]], colors="k")
     for label, name, color in ((0, "normal", "tab:blue"), (1, "anomaly", "tab:red")):
@@ -129,4 +133,4 @@ def decision_boundary(calibration: dict, components: dict, labels: np.ndarray, p
            title=f"{calibration['combiner']['kind']} score and threshold (black)")
     fig.colorbar(mesh, ax=ax, label="combined score")
     ax.legend(loc="upper left")
-    return _save(fig, path)
+    return save(fig, path)

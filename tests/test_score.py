@@ -1,0 +1,234 @@
+"""Scoring new data with an export: records (with and without annotations), arrays, images,
+the Python API, Beam on the DirectRunner, and one-line errors."""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tfgad
+from tests.conftest import MITDB, ROOT
+from tfgad import score as score_cli
+from tfgad import train_lib
+from tfgad.data import mitbih
+
+
+def export_of(config, tmp_path_factory, name):
+    config.train.epochs = 1
+    config.export.dir = str(tmp_path_factory.mktemp("saved"))
+    config.export.name = name
+    workdir = str(tmp_path_factory.mktemp(name))
+    return train_lib.train_and_evaluate(config, workdir, "all")["export_path"]
+
+
+@pytest.fixture(scope="module")
+def ecg_export(tmp_path_factory):
+    """A tiny AE-GAN trained on two MIT-BIH records, exported."""
+    if not os.path.isdir(MITDB):
+        pytest.skip("MIT-BIH copy not found")
+    from configs import test
+    config = test.get_config()
+    config.model.name = "aegan"
+    config.data.name, config.data.dir = "mitbih", MITDB
+    config.data.records, config.data.max_samples = "101,103", 1500
+    return export_of(config, tmp_path_factory, "ecg")
+
+
+@pytest.fixture(scope="module")
+def digits_export(tmp_path_factory):
+    from configs import test
+    config = test.get_config()
+    config.model.name, config.data.name = "aegan", "digits"
+    return export_of(config, tmp_path_factory, "digits")
+
+
+@pytest.fixture(scope="module")
+def scored_record(ecg_export, tmp_path_factory):
+    output = str(tmp_path_factory.mktemp("scored"))
+    report = score_cli.run([f"--model={os.path.dirname(ecg_export)}",
+                            f"--input={os.path.join(MITDB, '100')}", f"--output={output}"])
+    return output, report
+
+
+def read_csv(path):
+    import csv
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_record_is_scored_beat_by_beat_as_in_training(ecg_export, scored_record):
+    output, report = scored_record
+    rows = read_csv(os.path.join(output, "scores.csv"))
+    detector = tfgad.load(os.path.dirname(ecg_export))  # the latest version
+    window = (detector.input["window_before"], detector.input["window_after"])
+    signal, peaks, classes = mitbih.read_record(os.path.join(MITDB, "100"), "MLII", True)
+    beats, keep = mitbih.cut_beats(signal, peaks, *window)  # the training data path
+    assert [int(r["sample"]) for r in rows] == peaks[keep].tolist()
+    assert [r["annotation"] for r in rows] == classes[keep].tolist()
+    assert float(rows[10]["time_s"]) == pytest.approx(peaks[keep][10] / 360.0, abs=1e-4)
+    expected = detector.score(beats[..., None])
+    np.testing.assert_allclose([float(r["score"]) for r in rows], expected.score, rtol=1e-5,
+                               atol=1e-5)
+    assert [int(r["is_anomaly"]) for r in rows] == expected.is_anomaly.astype(int).tolist()
+    for name in detector.components:
+        np.testing.assert_allclose([float(r[name]) for r in rows], expected.components[name],
+                                   rtol=1e-5, atol=1e-6)
+    entry = report["sources"][0]
+    assert entry["peaks_from"] == "annotations" and entry["samples"] == len(rows)
+    assert entry["flagged"] == int(expected.is_anomaly.sum())
+    assert os.path.getsize(os.path.join(output, "plots", "100.png")) > 1000
+
+
+def test_the_annotation_file_reads_back_with_wfdb(scored_record):
+    import wfdb
+    output, _ = scored_record
+    rows = read_csv(os.path.join(output, "scores.csv"))
+    flagged = [int(r["sample"]) for r in rows if r["is_anomaly"] == "1"]
+    assert flagged, "the tiny model flags some beats of record 100"
+    annotation = wfdb.rdann(os.path.join(output, "100"), "tfgad")
+    assert annotation.sample.tolist() == flagged
+    assert all(note.startswith("tfgad anomaly score") for note in annotation.aux_note)
+
+
+def test_a_record_without_annotations_gets_its_peaks_from_xqrs(ecg_export, tmp_path):
+    for ext in ("hea", "dat"):
+        shutil.copy(os.path.join(MITDB, f"100.{ext}"), tmp_path / f"100.{ext}")
+    beats, result = tfgad.load(ecg_export).score_record(str(tmp_path / "100"))
+    assert beats.peak_source == "xqrs" and len(result) == len(beats.peaks)
+    annotated, _ = mitbih.read_beat_annotations(os.path.join(MITDB, "100"))
+    found = np.sort(beats.peaks)
+    nearest = np.abs(found[np.clip(np.searchsorted(found, annotated), 0, len(found) - 1)]
+                     - annotated)
+    before = np.abs(found[np.clip(np.searchsorted(found, annotated) - 1, 0, len(found) - 1)]
+                    - annotated)
+    recovered = np.minimum(nearest, before) <= 0.05 * 360  # within 50 ms
+    assert recovered.mean() > 0.98
+
+
+def test_arrays_score_like_the_same_beats_of_a_record(ecg_export, scored_record, tmp_path):
+    output, _ = scored_record
+    detector = tfgad.load(ecg_export)
+    beats = detector.score_record(os.path.join(MITDB, "100"))[0]
+    np.savez(tmp_path / "beats.npz", x=beats.x[:300])
+    np.save(tmp_path / "beats.npy", beats.x[:300, :, 0])  # (N, L): one channel is implied
+    for name in ("beats.npz", "beats.npy"):
+        out = tmp_path / name.replace(".", "_")
+        score_cli.run([f"--model={ecg_export}", f"--input={tmp_path / name}", f"--output={out}"])
+        rows = read_csv(out / "scores.csv")
+        record_rows = read_csv(os.path.join(output, "scores.csv"))[:300]
+        assert [r["score"] for r in rows] == [r["score"] for r in record_rows]
+        assert {r["source"] for r in rows} == {name}
+
+
+def test_an_image_folder_is_scored_like_its_arrays(digits_export, tmp_path):
+    import tensorflow as tf
+    from sklearn.datasets import load_digits
+    images = (load_digits().images[:12] / 16.0 * 255).round().astype(np.uint8)[..., None]
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i, image in enumerate(images):
+        tf.io.write_file(str(folder / f"digit{i:02d}.png"), tf.io.encode_png(image))
+    score_cli.run([f"--model={digits_export}", f"--input={folder}", f"--output={tmp_path / 'out'}"])
+    rows = read_csv(tmp_path / "out" / "scores.csv")
+    assert [r["file"] for r in rows] == [f"digit{i:02d}.png" for i in range(12)]
+    expected = tfgad.load(digits_export).score(images.astype(np.float32) / 255.0)
+    np.testing.assert_allclose([float(r["score"]) for r in rows], expected.score, rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_the_python_api_exposes_threshold_settings_and_numpy_results(ecg_export):
+    detector = tfgad.load(ecg_export)
+    assert detector.version == 1 and detector.sample_shape == (64, 1)
+    assert detector.threshold == pytest.approx(detector.metadata["calibration"]["threshold"])
+    assert detector.scorer == "encoder" and detector.search_settings["n_max"] == 20
+    assert detector.input["lead"] == "MLII" and detector.input["remove_baseline"] is True
+    x = np.random.default_rng(0).normal(size=(5, 64)).astype(np.float32)
+    result = detector.score(x)
+    assert isinstance(result.score, np.ndarray) and result.score.shape == (5,)
+    assert result.is_anomaly.dtype == bool
+    np.testing.assert_array_equal(result.is_anomaly, result.score >= detector.threshold)
+    assert sorted(result.components) == detector.components
+
+
+def test_beam_direct_runner_writes_the_same_rows_as_the_local_path(ecg_export, scored_record,
+                                                                 tmp_path):
+    pytest.importorskip("apache_beam")
+    output, _ = scored_record
+    score_cli.run([f"--model={ecg_export}", f"--input={os.path.join(MITDB, '100')}",
+                   f"--output={tmp_path}", "--runner=DirectRunner", "--batch_size=512"])
+    lines = []
+    for shard in sorted(glob.glob(str(tmp_path / "scores-*.csv"))):
+        text = open(shard).read().splitlines()
+        assert text[0] == open(os.path.join(output, "scores.csv")).readline().strip()
+        lines += text[1:]
+    local = open(os.path.join(output, "scores.csv")).read().splitlines()[1:]
+    assert len(lines) == len(local)
+    # batch_size 512 differs from the local 256; kernels may round the last bit differently
+    by_beat = {tuple(line.split(",")[:2]): line.split(",") for line in lines}
+    for line in local:
+        fields = line.split(",")
+        other = by_beat[tuple(fields[:2])]
+        assert other[:6] == fields[:6] and other[7] == fields[7]
+        assert float(other[6]) == pytest.approx(float(fields[6]), rel=1e-4, abs=1e-5)
+
+
+def test_beam_gives_identical_rows_at_the_same_batch_size(ecg_export, scored_record, tmp_path):
+    pytest.importorskip("apache_beam")
+    output, _ = scored_record
+    score_cli.run([f"--model={ecg_export}", f"--input={os.path.join(MITDB, '100')}",
+                   f"--output={tmp_path}", "--runner=DirectRunner"])
+    lines = [l for s in glob.glob(str(tmp_path / "scores-*.csv")) for l in open(s).read().splitlines()[1:]]
+    assert sorted(lines) == sorted(open(os.path.join(output, "scores.csv")).read().splitlines()[1:])
+
+
+@pytest.mark.parametrize("case", ["missing_model", "wrong_shape", "missing_lead", "empty_folder",
+                                  "record_for_an_image_model"])
+def test_bad_scoring_input_gets_one_line(ecg_export, digits_export, tmp_path, capsys, case):
+    model, data = ecg_export, None
+    if case == "missing_model":
+        model, data, message = str(tmp_path / "nothing"), os.path.join(MITDB, "100"), "does not exist"
+    elif case == "wrong_shape":
+        np.save(tmp_path / "x.npy", np.zeros((4, 50, 1), np.float32))
+        data, message = str(tmp_path / "x.npy"), "samples have shape (50, 1); the model expects (64, 1)"
+    elif case == "missing_lead":
+        for ext in ("hea", "dat", "atr"):
+            shutil.copy(os.path.join(MITDB, f"102.{ext}"), tmp_path / f"102.{ext}")
+        data, message = str(tmp_path / "102"), "record 102 has leads ['V5', 'V2'], not 'MLII'"
+    elif case == "empty_folder":
+        (tmp_path / "empty").mkdir()
+        data, message = str(tmp_path / "empty"), "holds no WFDB records (*.hea), .npz/.npy arrays"
+    else:
+        model, data = digits_export, os.path.join(MITDB, "100")
+        message = "this model was trained on digits data, not on beats of WFDB records"
+    with pytest.raises(SystemExit) as stopped:
+        score_cli.main([f"--model={model}", f"--input={data}", f"--output={tmp_path / 'out'}"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
+
+
+def test_importing_tfgad_leaves_the_matplotlib_backend_alone():
+    code = ("import matplotlib; matplotlib.use('svg'); import tfgad.train_lib, tfgad.inference.outputs, "
+            "tfgad.evaluation.plots; print(matplotlib.get_backend())")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=120)
+    assert result.stdout.strip() == "svg", result.stderr[-1000:]
+
+
+def test_scoring_benchmark_writes_its_table(ecg_export, tmp_path):
+    pytest.importorskip("apache_beam")
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import benchmark_scoring
+    out = tmp_path / "scoring.json"
+    benchmark_scoring.main(["--model", f"encoder={ecg_export}", "--record",
+                            os.path.join(MITDB, "100"), "--repeats=1", "--workers=1",
+                            f"--output={out}"])
+    import json
+    rows = json.loads(out.read_text())["rows"]
+    assert [r["path"] for r in rows] == ["local", "beam DirectRunner, 1 worker(s)"]
+    beats = len(tfgad.load(ecg_export).score_record(os.path.join(MITDB, "100"))[0].peaks)
+    assert all(r["beats"] == beats > 2000 and r["beats_per_second"] > 0 for r in rows)
+    assert f"| encoder | encoder | local | {beats} |" in (tmp_path / "scoring.md").read_text()

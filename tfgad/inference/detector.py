@@ -1,0 +1,145 @@
+"""A loaded export: its metadata and its serving signature, called on numpy batches."""
+import dataclasses
+import json
+import os
+
+import numpy as np
+
+from tfgad.errors import UserError
+
+METADATA = os.path.join("assets.extra", "tfgad.json")
+# serving_default outputs that are not score components.
+NOT_COMPONENTS = ("score", "is_anomaly", "x_hat")
+
+
+def resolve_version(path: str) -> str:
+    """The version folder of an export: path itself if it holds saved_model.pb, else its highest
+    integer subfolder that does (TF Serving's layout saved_models/NAME/VERSION)."""
+    if not os.path.isdir(path):
+        raise UserError(f"--model={path} does not exist; give saved_models/NAME or "
+                        "saved_models/NAME/VERSION of an export (python -m tfgad.main ... "
+                        "--mode=export)")
+    if os.path.isfile(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = sorted((int(d) for d in os.listdir(path) if d.isdigit()
+                       and os.path.isfile(os.path.join(path, d, "saved_model.pb"))), reverse=True)
+    if not versions:
+        raise UserError(f"{path} holds no exported version (no <integer>/saved_model.pb); "
+                        "export one with python -m tfgad.main ... --mode=export")
+    return os.path.join(path, str(versions[0]))
+
+
+@dataclasses.dataclass
+class ScoreResult:
+    """Per-sample outputs of an export, as numpy arrays of length N."""
+    score: np.ndarray  # calibrated anomaly score (float32)
+    is_anomaly: np.ndarray  # score >= the calibrated threshold (bool)
+    components: dict  # {component name: [N] float32}, uncalibrated
+
+    def __len__(self):
+        return len(self.score)
+
+    @staticmethod
+    def concatenate(parts: list) -> "ScoreResult":
+        if not parts:
+            return ScoreResult(np.zeros(0, np.float32), np.zeros(0, bool), {})
+        return ScoreResult(np.concatenate([p.score for p in parts]),
+                           np.concatenate([p.is_anomaly for p in parts]),
+                           {k: np.concatenate([p.components[k] for p in parts])
+                            for k in parts[0].components})
+
+
+class ExportInfo:
+    """An export's metadata: what it expects and how it decides, without loading the model.
+
+    Attributes:
+      path: the version folder; version: its number; metadata: assets.extra/tfgad.json.
+      sample_shape: what one sample must look like; threshold: the calibrated threshold;
+      search_settings: the latent search the export runs (n_max, eps, ...); scorer: "encoder"
+      or "latent_search"; input: how raw samples were made in training (data.describe_input);
+      components: the score components the export returns, sorted.
+    """
+
+    def __init__(self, path: str):
+        self.path = resolve_version(path)
+        folder = os.path.basename(os.path.normpath(self.path))
+        self.version = int(folder) if folder.isdigit() else None
+        metadata_path = os.path.join(self.path, METADATA)
+        if not os.path.isfile(metadata_path):
+            raise UserError(f"{self.path} is not a tfgad export: {metadata_path} is missing")
+        with open(metadata_path) as f:
+            self.metadata = json.load(f)
+        self.sample_shape = tuple(self.metadata["sample_shape"])
+        self.threshold = float(self.metadata["calibration"]["threshold"])
+        self.search_settings = dict(self.metadata.get("search", {}))
+        self.scorer = self.metadata.get("scorer")
+        self.input = self.metadata.get("input", {"kind": "arrays"})
+        self.components = list(self.metadata.get("components", []))
+        self.name = self.metadata.get("name", os.path.basename(os.path.dirname(self.path)))
+
+    def __repr__(self):
+        return (f"{type(self).__name__}({self.name!r}, version={self.version}, "
+                f"scorer={self.scorer}, sample_shape={self.sample_shape}, "
+                f"threshold={self.threshold:.6g})")
+
+    def check_samples(self, x) -> np.ndarray:
+        """x as float32 [N, *sample_shape]; a (N, L) series gets its one channel added."""
+        x = np.asarray(x)
+        if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+            raise UserError(f"samples have dtype {x.dtype}; the model needs numbers")
+        x = x.astype(np.float32)
+        if x.ndim == len(self.sample_shape) and self.sample_shape[-1] == 1:
+            x = x[..., None]
+        if x.shape[1:] != self.sample_shape:
+            raise UserError(f"samples have shape {tuple(x.shape[1:])}; the model expects "
+                            f"{self.sample_shape} per sample (input of shape [N, "
+                            f"{', '.join(map(str, self.sample_shape))}])")
+        bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+        if bad.any():
+            raise UserError(f"{int(bad.sum())} samples hold NaN or inf (first at index "
+                            f"{int(np.flatnonzero(bad)[0])}); drop or repair them")
+        return x
+
+
+class Detector(ExportInfo):
+    """An exported tfgad model, ready to score samples and ECG records (see ExportInfo)."""
+
+    def __init__(self, path: str):
+        import tensorflow as tf
+        super().__init__(path)
+        try:
+            self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
+        except (OSError, ValueError, KeyError) as e:
+            raise UserError(f"cannot load the SavedModel in {self.path}: {type(e).__name__}: "
+                            f"{str(e).splitlines()[0] if str(e) else ''}") from None
+
+    def score(self, x, batch_size: int = 256, progress=None) -> ScoreResult:
+        """Scores samples x [N, *sample_shape] (raw, as in training; the export normalizes).
+
+        Args:
+          x: numpy array of samples.
+          batch_size: samples per call; a sample's score does not depend on it.
+          progress: optional callable(done_samples) after each batch.
+        """
+        import tensorflow as tf
+        x = self.check_samples(x)
+        parts = []
+        for start in range(0, len(x), batch_size):
+            out = self._serve(x=tf.constant(x[start:start + batch_size]))
+            parts.append(ScoreResult(
+                out["score"].numpy(), out["is_anomaly"].numpy().astype(bool),
+                {k: out[k].numpy() for k in sorted(out) if k not in NOT_COMPONENTS}))
+            if progress:
+                progress(min(start + batch_size, len(x)))
+        return ScoreResult.concatenate(parts)
+
+    def score_record(self, path: str, batch_size: int = 256, progress=None):
+        """Cuts the beats of a WFDB record as in training and scores them (see records.py)."""
+        from tfgad.inference import records
+        beats = records.cut(path, self.input)
+        return beats, self.score(beats.x, batch_size, progress)
+
+
+def load(path: str) -> Detector:
+    """The export at saved_models/NAME (latest version) or saved_models/NAME/VERSION."""
+    return Detector(path)
