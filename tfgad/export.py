@@ -6,7 +6,8 @@ saved_models/<name>/<version>/ holds a SavedModel with the signatures
   latent_search     x -> z, x_hat, loss, iterations (settings fixed at export)
   generate          z -> x
   encode            x -> z (models with an encoder)
-and assets.extra/tfgad.json with the config, calibration, normalization and search settings.
+and assets.extra/tfgad.json with the config, calibration, normalization and search settings, and
+assets.extra/tf_serving_warmup_requests, TF Serving's warm-up file (a PredictionLog).
 Inputs are raw samples; the normalization fit on training data is applied in the graph.
 """
 import contextlib
@@ -24,6 +25,7 @@ from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
 from tfgad.detection import scores
 from tfgad.errors import UserError
+from tfgad.serving import warmup
 
 METADATA_FILE = "tfgad.json"
 SEARCH_OUTPUTS = tuple(k for k in scores.DIAGNOSTICS if k not in ("z", "x_hat"))
@@ -187,6 +189,8 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
                     "signatures": sorted(signatures)}
         io_utils.write_text(os.path.join(tmp, "assets.extra", METADATA_FILE),
                             json.dumps(metadata, indent=2))
+        # TF Serving replays it before it reports the version AVAILABLE (so does ours).
+        warmup.write(tmp, sample_shape)
         final = os.path.join(model_dir, str(version))
         os.rename(tmp, final)
     except BaseException:

@@ -1,1 +1,1 @@
-"""A REST server compatible with TF Serving's API, for tests, demos and small deployments."""
+"""A server compatible with TF Serving's REST and gRPC APIs, for laptops, CI and small deployments."""

@@ -1,23 +1,47 @@
-"""python -m tfgad.serving --model_base_path=saved_models/NAME --model_name=NAME --port=8501"""
+"""python -m tfgad.serving --model_base_path=saved_models/NAME --model_name=NAME [--port=8501]
+[--grpc_port=8500] [--enable_batching] [--max_batch_size=64] [--batch_timeout_micros=2000]"""
+import sys
+
 import tfgad  # noqa: F401  (quiet TensorFlow before it is imported)
 from absl import app, flags
-
-from tfgad.serving.server import make_server
 
 flags.DEFINE_string("model_base_path", None, "Folder with integer version subfolders.", required=True)
 flags.DEFINE_string("model_name", None, "Name in /v1/models/NAME.", required=True)
 flags.DEFINE_string("host", "127.0.0.1", "Address to listen on.")
 flags.DEFINE_integer("port", 8501, "REST port (TF Serving's default is 8501).")
+flags.DEFINE_integer("grpc_port", 8500, "gRPC port (TF Serving's default is 8500); -1: off.")
 flags.DEFINE_integer("max_body_bytes", 32 << 20, "Largest request body accepted.")
+flags.DEFINE_float("read_timeout", 30.0, "Seconds a client may stall sending a request.")
+flags.DEFINE_bool("enable_batching", True, "Merge concurrent requests into batches.")
+flags.DEFINE_integer("max_batch_size", 64, "Samples in one merged call.")
+flags.DEFINE_integer("batch_timeout_micros", 2000, "How long a batch waits for more requests.")
+flags.DEFINE_integer("max_enqueued", 1000, "Waiting requests per queue before 503s.")
+flags.DEFINE_float("poll_seconds", 1.0, "How often the model folder is checked for versions.")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
-    server = make_server(FLAGS.model_name, FLAGS.model_base_path, FLAGS.host, FLAGS.port,
-                         FLAGS.max_body_bytes)
-    print(f"serving {FLAGS.model_name} from {FLAGS.model_base_path} on "
-          f"http://{FLAGS.host}:{FLAGS.port}/v1/models/{FLAGS.model_name}", flush=True)
-    server.serve_forever()
+    from tfgad.serving.batching import BatchingOptions
+    from tfgad.serving.registry import NoLoadableVersion
+    from tfgad.serving.server import ModelServer, ServerOptions
+    options = ServerOptions(
+        FLAGS.host, FLAGS.port, FLAGS.grpc_port, FLAGS.max_body_bytes,
+        read_timeout=FLAGS.read_timeout, enable_batching=FLAGS.enable_batching,
+        batching=BatchingOptions(FLAGS.max_batch_size, FLAGS.batch_timeout_micros,
+                                 FLAGS.max_enqueued),
+        poll_seconds=FLAGS.poll_seconds)
+    try:
+        server = ModelServer(FLAGS.model_name, FLAGS.model_base_path, options).start()
+    except (NoLoadableVersion, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    grpc = f", gRPC on {FLAGS.host}:{server.grpc_port}" if server.grpc_port else ""
+    print(f"serving {FLAGS.model_name} from {FLAGS.model_base_path}: REST on "
+          f"http://{FLAGS.host}:{server.port}/v1/models/{FLAGS.model_name}{grpc}", flush=True)
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.stop()
 
 
 if __name__ == "__main__":

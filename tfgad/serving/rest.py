@@ -1,6 +1,8 @@
 """TF Serving's REST request and response formats, for one signature of a SavedModel."""
+import json
+import math
+
 import numpy as np
-import tensorflow as tf
 from tensorflow.core.framework import types_pb2
 
 
@@ -8,27 +10,48 @@ class BadRequest(ValueError):
     """The request cannot be answered as sent; the server answers 400."""
 
 
-def _tensor(value, spec, name):
+def _array(value, spec, name):
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise BadRequest(f"input {name!r} must be a (nested) list of numbers, not "
+                         f"{type(value).__name__}")
     try:
         array = np.asarray(value, dtype=spec.dtype.as_numpy_dtype)
-    except (TypeError, ValueError) as e:
-        raise BadRequest(f"input {name!r} is not a numeric array of {spec.dtype.name}: {e}") from None
+    except (TypeError, ValueError, RecursionError) as e:
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).splitlines()[0]
+        raise BadRequest(f"input {name!r} is not a rectangular numeric array of "
+                         f"{spec.dtype.name}: {reason}") from None
     if not spec.shape.is_compatible_with(array.shape):
         raise BadRequest(f"input {name!r} has shape {list(array.shape)}; the signature expects "
                          f"{spec.shape}")
-    return tf.constant(array)
+    return array
 
 
-def _input_specs(function):
+def input_specs(function) -> dict:
     specs = function.structured_input_signature[1]
     if not specs:
         raise BadRequest("the signature takes no named inputs")
     return specs
 
 
-def parse(body, function):
-    """Request JSON -> ({input name: tensor}, "row" or "columnar")."""
-    specs = _input_specs(function)
+def decode(body: bytes) -> dict:
+    """The request body as a JSON object, or BadRequest saying what is wrong with it."""
+    try:
+        value = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise BadRequest(f"malformed JSON: {e}") from None
+    except RecursionError:
+        raise BadRequest("malformed JSON: nested too deeply") from None
+    if not isinstance(value, dict):
+        raise BadRequest("the request body must be a JSON object")
+    name = value.get("signature_name", "serving_default")
+    if not isinstance(name, str):
+        raise BadRequest(f'"signature_name" must be a string, not {type(name).__name__}')
+    return value
+
+
+def parse(body: dict, function) -> tuple:
+    """Request JSON -> ({input name: numpy array}, "row" or "columnar")."""
+    specs = input_specs(function)
     has_instances, has_inputs = "instances" in body, "inputs" in body
     if has_instances == has_inputs:
         raise BadRequest('the request needs exactly one of "instances" (row format) or '
@@ -39,10 +62,10 @@ def parse(body, function):
             raise BadRequest('"instances" must be a non-empty list, one entry per example')
         if len(specs) == 1 and not isinstance(rows[0], dict):
             name = next(iter(specs))
-            return {name: _tensor(rows, specs[name], name)}, "row"
+            return {name: _array(rows, specs[name], name)}, "row"
         if not all(isinstance(r, dict) for r in rows):
             raise BadRequest("with several inputs each instance must be an object of named inputs")
-        return {n: _tensor([r.get(n) for r in rows], s, n) for n, s in specs.items()}, "row"
+        return {n: _array([r.get(n) for r in rows], s, n) for n, s in specs.items()}, "row"
     columns = body["inputs"]
     if not isinstance(columns, dict):
         if len(specs) != 1:
@@ -51,23 +74,37 @@ def parse(body, function):
     missing = sorted(set(specs) - set(columns))
     if missing:
         raise BadRequest(f"missing inputs {missing}; the signature takes {sorted(specs)}")
-    return {n: _tensor(columns[n], s, n) for n, s in specs.items()}, "columnar"
+    return {n: _array(columns[n], s, n) for n, s in specs.items()}, "columnar"
 
 
-def respond(outputs, style):
-    """Signature outputs -> response JSON in the request's format."""
-    arrays = {k: v.numpy() for k, v in outputs.items()}
+def _json_safe(value):
+    """Lists of numbers with NaN and inf as null: JSON has no token for them."""
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def respond(arrays: dict, style: str) -> dict:
+    """Signature outputs {name: numpy array} -> response JSON in the request's format."""
+    lists = {k: _json_safe(np.asarray(v).tolist()) for k, v in arrays.items()}
     if style == "columnar":
-        if len(arrays) == 1:
-            return {"outputs": next(iter(arrays.values())).tolist()}
-        return {"outputs": {k: v.tolist() for k, v in arrays.items()}}
-    if len(arrays) == 1:
-        return {"predictions": next(iter(arrays.values())).tolist()}
-    count = len(next(iter(arrays.values())))
-    return {"predictions": [{k: v[i].tolist() for k, v in arrays.items()} for i in range(count)]}
+        if len(lists) == 1:
+            return {"outputs": next(iter(lists.values()))}
+        return {"outputs": lists}
+    if len(lists) == 1:
+        return {"predictions": next(iter(lists.values()))}
+    count = len(next(iter(lists.values())))
+    return {"predictions": [{k: v[i] for k, v in lists.items()} for i in range(count)]}
 
 
-def signature_metadata(function):
+def encode(body: dict) -> bytes:
+    """JSON bytes; strict, so that no NaN token ever leaves the server."""
+    return json.dumps(body, allow_nan=False).encode()
+
+
+def signature_metadata(function) -> dict:
     """A signature's inputs and outputs as TF Serving's metadata describes them."""
     def describe(spec):
         dims = [] if spec.shape.rank is None else [{"size": str(-1 if d is None else d)}

@@ -1,112 +1,130 @@
-"""HTTP server implementing TF Serving's REST API (predict, status, metadata) over a registry."""
-import json
-import re
+"""The built-in server: TF Serving's REST API on Hypercorn (an ASGI server with a listen backlog
+and read timeouts) and its gRPC API on grpc.aio, in one event loop, over one model registry."""
+import asyncio
+import dataclasses
+import socket
 import threading
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import tensorflow as tf
+import h11
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from hypercorn.protocol import h11 as hypercorn_h11
 
-from tfgad.serving import rest
-from tfgad.serving.registry import ModelNotFound, ModelRegistry
+from tfgad.serving import grpc_service, http_app, rest
+from tfgad.serving.batching import Batcher, BatchingOptions
+from tfgad.serving.registry import ModelRegistry
+from tfgad.serving.service import Service
 
-_ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d+))?"
-                    r"(?P<action>:predict|/metadata)?$")
+
+@dataclasses.dataclass
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 8501  # REST; 0 picks a free port
+    grpc_port: int = 8500  # gRPC; 0 picks a free port, -1 turns gRPC off
+    max_body_bytes: int = 32 << 20
+    backlog: int = 1024  # pending connections the kernel queues
+    read_timeout: float = 30.0  # seconds a client may stall while sending headers or body
+    keep_alive_timeout: float = 10.0
+    enable_batching: bool = True
+    batching: BatchingOptions = dataclasses.field(default_factory=BatchingOptions)
+    poll_seconds: float = 1.0  # how often the model folder is checked for versions
 
 
-class _Handler(BaseHTTPRequestHandler):
-    registry: ModelRegistry = None
-    max_body_bytes = 0
-    server_version = "tfgad-serving"
+async def _json_protocol_error(self, status_code):
+    """Hypercorn answers requests that are not valid HTTP (a Content-Length that is not a
+    number, say) with an empty body; tfgad's API promises {"error": ...} for every failure.
+    Hypercorn is pinned (0.18.0), since this replaces its H11Protocol._send_error_response."""
+    body = rest.encode({"error": f"malformed HTTP request ({status_code}): check the request "
+                                 "line and headers (e.g. Content-Length)"})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               (b"connection", b"close"), *self.config.response_headers("h11")]
+    await self._send_h11_event(h11.Response(status_code=status_code, headers=headers))
+    await self._send_h11_event(h11.Data(data=body))
+    await self._send_h11_event(h11.EndOfMessage())
 
-    def log_message(self, format, *args):  # noqa: A002 - quiet by default
-        pass
 
-    def _send(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+hypercorn_h11.H11Protocol._send_error_response = _json_protocol_error
 
-    def _error(self, status, message):
-        self._send(status, {"error": message})
 
-    def _route(self):
-        match = _ROUTE.match(self.path.split("?")[0])
-        if not match:
-            raise ModelNotFound(f"no route for {self.path}; use /v1/models/NAME[/versions/V]"
-                                "[:predict|/metadata]")
-        version = int(match["version"]) if match["version"] else None
-        return match["name"], version, match["action"]
+def _listening_socket(host, port, backlog):
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    sock.setblocking(False)
+    return sock
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+
+class ModelServer:
+    """Serves one model's versions. start() returns once both ports answer; stop() ends it."""
+
+    def __init__(self, model_name: str, model_base_path: str, options: ServerOptions | None = None):
+        self.options = options or ServerOptions()
+        self.registry = ModelRegistry(model_name, model_base_path, self.options.poll_seconds)
+        self.service = Service(self.registry, Batcher(self.options.batching)
+                               if self.options.enable_batching else None)
+        self.port = self.grpc_port = None
+        self._loop = self._thread = self._stop_event = None
+        self._ready = threading.Event()
+        self._failure = None
+
+    def start(self) -> "ModelServer":
+        """Loads the model (raises registry.NoLoadableVersion), then serves in a thread."""
+        self.registry.start()
+        o = self.options
+        self._socket = _listening_socket(o.host, o.port, o.backlog)
+        self.port = self._socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._run, daemon=True, name="model-server")
+        self._thread.start()
+        self._ready.wait(60)
+        if self._failure:
+            raise self._failure
+        return self
+
+    def _run(self):
+        self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
         try:
-            name, version, action = self._route()
-            if action == ":predict":
-                return self._error(HTTPStatus.METHOD_NOT_ALLOWED, "predict needs POST")
-            version, model = self.registry.get(name, version)
-            if action == "/metadata":
-                signatures = {k: rest.signature_metadata(f) for k, f in model.signatures.items()}
-                return self._send(HTTPStatus.OK, {
-                    "model_spec": {"name": name, "signature_name": "", "version": str(version)},
-                    "metadata": {"signature_def": {"signature_def": signatures}}})
-            self._send(HTTPStatus.OK, {"model_version_status": [
-                {"version": str(version), "state": "AVAILABLE",
-                 "status": {"error_code": "OK", "error_message": ""}}]})
-        except ModelNotFound as e:
-            self._error(HTTPStatus.NOT_FOUND, str(e))
+            self._loop.run_until_complete(self._serve())
+        except Exception as e:  # surfaced to start()
+            self._failure = e
+            self._ready.set()
 
-    def do_POST(self):  # noqa: N802
-        try:
-            name, version, action = self._route()
-            if action != ":predict":
-                return self._error(HTTPStatus.METHOD_NOT_ALLOWED, "POST only to ...:predict")
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > self.max_body_bytes:
-                self.rfile.read(min(length, 1 << 20))  # drain a little, then refuse
-                return self._error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                                   f"request body of {length} bytes exceeds the limit of "
-                                   f"{self.max_body_bytes}; send smaller batches")
-            try:
-                body = json.loads(self.rfile.read(length) or b"null")
-            except json.JSONDecodeError as e:
-                raise rest.BadRequest(f"malformed JSON: {e}") from None
-            if not isinstance(body, dict):
-                raise rest.BadRequest("the request body must be a JSON object")
-            version, model = self.registry.get(name, version)
-            signature = body.get("signature_name") or "serving_default"
-            if signature not in model.signatures:
-                return self._error(HTTPStatus.BAD_REQUEST,
-                                   f"signature {signature!r} not found; known: "
-                                   f"{sorted(model.signatures)}")
-            function = model.signatures[signature]
-            inputs, style = rest.parse(body, function)
-            self._send(HTTPStatus.OK, rest.respond(function(**inputs), style))
-        except ModelNotFound as e:
-            self._error(HTTPStatus.NOT_FOUND, str(e))
-        except rest.BadRequest as e:
-            self._error(HTTPStatus.BAD_REQUEST, str(e))
-        except tf.errors.InvalidArgumentError as e:
-            # The graph's own input checks (shape, NaN) end up here.
-            self._error(HTTPStatus.BAD_REQUEST, _assertion_text(e))
+    async def _serve(self):
+        o = self.options
+        self._stop_event = asyncio.Event()
+        config = Config()
+        config.bind = [f"fd://{self._socket.fileno()}"]
+        config.backlog = o.backlog
+        config.read_timeout = o.read_timeout
+        # Hypercorn's idle timer runs until a request's headers are complete, so this bounds a
+        # client that stalls mid-headers too (the app bounds a stalled body: 408).
+        config.keep_alive_timeout = min(o.keep_alive_timeout, o.read_timeout)
+        config.accesslog = None
+        config.errorlog = None
+        app = http_app.make_app(self.service, o.max_body_bytes, o.read_timeout)
+        if self.service.batcher is not None:  # a vanished version's queues go with it
+            loop = asyncio.get_running_loop()
+            self.registry.on_unload = lambda v: loop.call_soon_threadsafe(
+                self.service.batcher.forget, v)
+        grpc_server = None
+        if o.grpc_port >= 0:
+            grpc_server, self.grpc_port = grpc_service.make_server(self.service, o.host, o.grpc_port)
+            await grpc_server.start()
+        rest_task = asyncio.ensure_future(serve(app, config, shutdown_trigger=self._stop_event.wait))
+        await asyncio.sleep(0.2)  # let Hypercorn take the socket
+        self._ready.set()
+        await rest_task
+        if grpc_server is not None:
+            await grpc_server.stop(grace=1.0)
 
+    def stop(self) -> None:
+        self.registry.stop()
+        if self._loop is not None and self._stop_event is not None:
+            self._loop.call_soon_threadsafe(self._stop_event.set)
+        if self._thread is not None:
+            self._thread.join(10)
 
-def _assertion_text(error):
-    lines = [l.strip() for l in str(error.message).splitlines() if "assertion failed" in l]
-    return lines[0] if lines else str(error.message).splitlines()[0]
-
-
-def make_server(model_name, model_base_path, host="127.0.0.1", port=8501,
-                max_body_bytes=32 << 20):
-    """A ThreadingHTTPServer (one thread per request) serving one model's versions."""
-    handler = type("Handler", (_Handler,), {
-        "registry": ModelRegistry(model_name, model_base_path), "max_body_bytes": max_body_bytes})
-    return ThreadingHTTPServer((host, port), handler)
-
-
-def serve_in_thread(server):
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return thread
+    def wait(self) -> None:
+        """Blocks until the server ends (Ctrl-C in the command)."""
+        self._thread.join()
