@@ -97,6 +97,14 @@ class Batcher:
                             "later") from None
         return await future
 
+    async def close(self) -> None:
+        """Ends every queue's worker (at server stop)."""
+        tasks = [q.task for q in self._queues.values()]
+        self._queues.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def forget(self, version: int) -> None:
         """Drops the queues of an unloaded version."""
         for key in [k for k in self._queues if k[0] == version]:

@@ -117,6 +117,8 @@ class ModelServer:
         await rest_task
         if grpc_server is not None:
             await grpc_server.stop(grace=1.0)
+        if self.service.batcher is not None:
+            await self.service.batcher.close()
 
     def stop(self) -> None:
         self.registry.stop()
