@@ -1,6 +1,6 @@
 """Checks a config before any work starts, so a typo costs seconds, not a training run."""
-from absl import logging
 import ml_collections
+from absl import logging
 
 from tfgad import data, models, priors
 from tfgad.data import normalization

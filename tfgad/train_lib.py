@@ -5,18 +5,18 @@ import time
 from typing import NamedTuple
 
 import keras
+import ml_collections
 import numpy as np
 import tensorflow as tf
 from absl import logging
-import ml_collections
 
 from tfgad import callbacks, config_checks, data, io_utils, models, priors
-from tfgad import workdir as workdir_lib
 from tfgad import export as export_lib
+from tfgad import workdir as workdir_lib
 from tfgad.data import pipeline, splits as split_lib
+from tfgad.data.types import Samples
 from tfgad.detection import calibration, scorer as scorer_lib, scores
 from tfgad.errors import UserError
-from tfgad.data.types import Samples
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import report, run_outputs
 from tfgad.models.base import AdversarialModel

@@ -3,7 +3,6 @@ GetModelStatus) with tensorflow-serving-api's generated servicers, over the same
 import grpc
 import numpy as np
 import tensorflow as tf
-from google.protobuf import json_format
 from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
                                      model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
@@ -111,5 +110,3 @@ def make_server(service, host: str, port: int):
     bound = server.add_insecure_port(f"{host}:{port}")
     return server, bound
 
-
-__all__ = ["make_server", "json_format"]
