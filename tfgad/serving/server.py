@@ -72,8 +72,12 @@ class ModelServer:
         """Loads the model (raises registry.NoLoadableVersion), then serves in a thread."""
         self.registry.start()
         o = self.options
-        self._socket = _listening_socket(o.host, o.port, o.backlog)
-        self.port = self._socket.getsockname()[1]
+        sock = _listening_socket(o.host, o.port, o.backlog)
+        self.port = sock.getsockname()[1]
+        # Hypercorn takes the descriptor over and closes it; a Python socket object still
+        # owning it would close it again when collected, maybe after the number was reused
+        # (a TensorBoard event file of a later training, say).
+        self._fd = sock.detach()
         self._thread = threading.Thread(target=self._run, daemon=True, name="model-server")
         self._thread.start()
         self._ready.wait(60)
@@ -94,7 +98,7 @@ class ModelServer:
         o = self.options
         self._stop_event = asyncio.Event()
         config = Config()
-        config.bind = [f"fd://{self._socket.fileno()}"]
+        config.bind = [f"fd://{self._fd}"]
         config.backlog = o.backlog
         config.read_timeout = o.read_timeout
         # Hypercorn's idle timer runs until a request's headers are complete, so this bounds a
