@@ -187,8 +187,7 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
                     "components": sorted(k for k in signatures["serving_default"].structured_outputs
                                          if k not in ("score", "is_anomaly", "x_hat")),
                     "signatures": sorted(signatures)}
-        io_utils.write_text(os.path.join(tmp, "assets.extra", METADATA_FILE),
-                            json.dumps(metadata, indent=2))
+        io_utils.write_json(os.path.join(tmp, "assets.extra", METADATA_FILE), metadata)
         # TF Serving replays it before it reports the version AVAILABLE (so does ours).
         warmup.write(tmp, sample_shape)
         final = os.path.join(model_dir, str(version))

@@ -1,4 +1,5 @@
 """Atomic file writes: a crash leaves either the old file or the new one, never half of one."""
+import json
 import os
 import tempfile
 
@@ -14,6 +15,11 @@ _UMASK = _read_umask()
 
 def write_text(path: str, text: str) -> None:
     write_bytes(path, text.encode())
+
+
+def write_json(path: str, obj) -> None:
+    """obj as indented JSON; numpy scalars are written as floats."""
+    write_text(path, json.dumps(obj, indent=2, default=float))
 
 
 def write_bytes(path: str, data: bytes) -> None:

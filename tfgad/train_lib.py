@@ -1,5 +1,4 @@
 """train_and_evaluate: data -> fit -> scores -> calibration -> metrics, plots and report."""
-import json
 import os
 import time
 from typing import NamedTuple
@@ -29,10 +28,6 @@ def _strategy(name):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
-
-
-def _write_json(path, obj):
-    io_utils.write_text(path, json.dumps(obj, indent=2, default=float))
 
 
 def build_model(config: ml_collections.ConfigDict, input_shape: tuple) -> AdversarialModel:
@@ -152,7 +147,7 @@ def detect(config: ml_collections.ConfigDict, workdir: str, model, splits: dict)
                     "batch_size": config.detection.batch_size,
                     "mean_iterations": float(np.mean(test_out.get("iterations", np.nan)))},
     }
-    _write_json(os.path.join(workdir, "metrics.json"), result)
+    io_utils.write_json(os.path.join(workdir, "metrics.json"), result)
     io_utils.write_text(os.path.join(workdir, "scores.csv"),
                         run_outputs.scores_csv(test, test_out, test_scores, test_pred))
     plot_files = run_outputs.write_plots(workdir, model, test, test_out, test_scores, calib,
@@ -185,7 +180,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     config_checks.check_splits(config, splits)
     sample_shape = splits["train"].x.shape[1:]
     if training:
-        _write_json(os.path.join(workdir, "normalization.json"), norm)
+        io_utils.write_json(os.path.join(workdir, "normalization.json"), norm)
         model = train(config, workdir, splits["train"], splits["val"])
     else:
         workdir_lib.check_training_split(workdir, splits["train"].x, config)

@@ -95,7 +95,7 @@ def prepare(workdir: str, config: ml_collections.ConfigDict, mode: str) -> None:
                 raise UserError(f"--workdir={workdir} holds a killed training with other settings, so "
                                 f"it cannot resume: {'; '.join(changed)}; use the same settings or a "
                                 "new --workdir")
-        io_utils.write_text(os.path.join(workdir, CONFIG_FILE), json.dumps(current, indent=2, default=float))
+        io_utils.write_json(os.path.join(workdir, CONFIG_FILE), current)
         return
     if not finished or trained is None:
         raise UserError(f"no trained model in --workdir={workdir} ({WEIGHTS_FILE} and {CONFIG_FILE}); "
@@ -128,8 +128,7 @@ def _split_fingerprint(train_x: np.ndarray) -> dict:
 
 def record_training_split(workdir: str, train_x: np.ndarray) -> None:
     """Writes the fingerprint of the training data the weights are fit on."""
-    io_utils.write_text(os.path.join(workdir, TRAINING_SPLIT_FILE),
-                        json.dumps(_split_fingerprint(train_x), indent=2))
+    io_utils.write_json(os.path.join(workdir, TRAINING_SPLIT_FILE), _split_fingerprint(train_x))
 
 
 def check_training_split(workdir: str, train_x: np.ndarray, config: ml_collections.ConfigDict) -> None:

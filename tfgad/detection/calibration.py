@@ -134,7 +134,7 @@ def check_finite(calibration: dict) -> None:
 
 
 def save(calibration: dict, path: str) -> None:
-    io_utils.write_text(path, json.dumps(calibration, indent=2))
+    io_utils.write_json(path, calibration)
 
 
 def load(path: str) -> dict:

@@ -1,7 +1,6 @@
 """What scoring writes: scores.csv rows, WFDB annotations of flagged beats, record plots, a summary."""
 import csv
 import io
-import json
 import os
 
 import numpy as np
@@ -82,5 +81,5 @@ def summary(per_source: list, detector) -> dict:
 
 def write_summary(directory: str, report: dict) -> str:
     path = os.path.join(directory, "summary.json")
-    io_utils.write_text(path, json.dumps(report, indent=2))
+    io_utils.write_json(path, report)
     return path
