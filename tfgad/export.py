@@ -11,7 +11,6 @@ assets.extra/tf_serving_warmup_requests, TF Serving's warm-up file (a Prediction
 Inputs are raw samples; the normalization fit on training data is applied in the graph.
 """
 import contextlib
-import json
 import logging
 import os
 import shutil
@@ -19,7 +18,7 @@ import shutil
 import ml_collections
 import tensorflow as tf
 
-from tfgad import data, io_utils, models
+from tfgad import data, export_format, io_utils, models
 from tfgad.data import normalization as normalization_lib
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
@@ -27,7 +26,6 @@ from tfgad.detection import scores
 from tfgad.errors import UserError
 from tfgad.serving import warmup
 
-METADATA_FILE = "tfgad.json"
 SEARCH_OUTPUTS = tuple(k for k in scores.DIAGNOSTICS if k not in ("z", "x_hat"))
 
 
@@ -185,9 +183,9 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
                     "normalization": normalization, "config": config.to_dict(),
                     "input": data.describe_input(config, sample_shape),
                     "components": sorted(k for k in signatures["serving_default"].structured_outputs
-                                         if k not in ("score", "is_anomaly", "x_hat")),
+                                         if k not in export_format.NOT_COMPONENTS),
                     "signatures": sorted(signatures)}
-        io_utils.write_json(os.path.join(tmp, "assets.extra", METADATA_FILE), metadata)
+        io_utils.write_json(os.path.join(tmp, export_format.METADATA_PATH), metadata)
         # TF Serving replays it before it reports the version AVAILABLE (so does ours).
         warmup.write(tmp, sample_shape)
         final = os.path.join(model_dir, str(version))
@@ -198,9 +196,4 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
     return final
 
 
-def load_metadata(version_dir: str) -> dict:
-    path = os.path.join(version_dir, "assets.extra", METADATA_FILE)
-    if not os.path.exists(path):
-        raise UserError(f"{version_dir} is not a tfgad export: {path} is missing")
-    with open(path) as f:
-        return json.load(f)
+load_metadata = export_format.read_metadata

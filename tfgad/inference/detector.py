@@ -1,15 +1,11 @@
 """A loaded export: its metadata and its serving signature, called on numpy batches."""
 import dataclasses
-import json
 import os
 
 import numpy as np
 
 from tfgad.errors import UserError
-
-METADATA = os.path.join("assets.extra", "tfgad.json")
-# serving_default outputs that are not score components.
-NOT_COMPONENTS = ("score", "is_anomaly", "x_hat")
+from tfgad.export_format import NOT_COMPONENTS, read_metadata
 
 
 def resolve_version(path: str) -> str:
@@ -64,11 +60,7 @@ class ExportInfo:
         self.path = resolve_version(path)
         folder = os.path.basename(os.path.normpath(self.path))
         self.version = int(folder) if folder.isdigit() else None
-        metadata_path = os.path.join(self.path, METADATA)
-        if not os.path.isfile(metadata_path):
-            raise UserError(f"{self.path} is not a tfgad export: {metadata_path} is missing")
-        with open(metadata_path) as f:
-            self.metadata = json.load(f)
+        self.metadata = read_metadata(self.path)
         self.sample_shape = tuple(self.metadata["sample_shape"])
         self.threshold = float(self.metadata["calibration"]["threshold"])
         self.search_settings = dict(self.metadata.get("search", {}))
