@@ -16,8 +16,9 @@ SOURCES = {
 PROTOCOLS = ("intra", "inter")
 
 
-def check_finite(samples: Samples, where: str) -> None:
-    bad = ~np.isfinite(samples.x).reshape(len(samples), -1).all(axis=1)
+def check_finite(x: np.ndarray, where: str) -> None:
+    """Raises UserError naming how many samples of x [N, ...] hold NaN or inf, and the first."""
+    bad = ~np.isfinite(x).reshape(len(x), -1).all(axis=1)
     if bad.any():
         raise UserError(f"{where}: {bad.sum()} samples hold NaN or inf (first at index "
                         f"{np.flatnonzero(bad)[0]}); clean or drop them")
@@ -26,7 +27,7 @@ def check_finite(samples: Samples, where: str) -> None:
 def load_source(config: ml_collections.ConfigDict) -> Samples:
     """All samples of config.data's source, checked for NaN and inf."""
     samples = choose(SOURCES, config.data.name, "data.name")(config)
-    check_finite(samples, f"data source {config.data.name!r}")
+    check_finite(samples.x, f"data source {config.data.name!r}")
     return samples
 
 

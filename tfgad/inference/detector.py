@@ -4,6 +4,7 @@ import os
 
 import numpy as np
 
+from tfgad import data
 from tfgad.errors import UserError
 from tfgad.export_format import NOT_COMPONENTS, read_metadata
 
@@ -86,10 +87,7 @@ class ExportInfo:
             raise UserError(f"samples have shape {tuple(x.shape[1:])}; the model expects "
                             f"{self.sample_shape} per sample (input of shape [N, "
                             f"{', '.join(map(str, self.sample_shape))}])")
-        bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
-        if bad.any():
-            raise UserError(f"{int(bad.sum())} samples hold NaN or inf (first at index "
-                            f"{int(np.flatnonzero(bad)[0])}); drop or repair them")
+        data.check_finite(x, "input")
         return x
 
 
