@@ -50,8 +50,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                                         specs[n].dtype.as_numpy_dtype) for n in specs}
             except (TypeError, ValueError) as e:
                 raise rest.BadRequest(f"unreadable input tensor: {e}") from None
-            version, outputs = await self.service.predict(spec.name, version, signature_name,
-                                                          inputs, function)
+            outputs = await self.service.predict(version, signature_name, function, inputs)
             response = predict_pb2.PredictResponse()
             response.model_spec.name = spec.name
             response.model_spec.version.value = version

@@ -74,7 +74,7 @@ def make_app(service, max_body_bytes: int = 32 << 20, body_timeout: float = 30.0
             version, signature_name, function = service.signature(
                 name, version, body.get("signature_name"))
             inputs, style = rest.parse(body, function)
-            _, outputs = await service.predict(name, version, signature_name, inputs, function)
+            outputs = await service.predict(version, signature_name, function, inputs)
             return _json(200, rest.respond(outputs, style))
         except ModelNotFound as e:
             return _error(404, str(e))

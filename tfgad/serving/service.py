@@ -33,11 +33,8 @@ class Service:
                                   f"{sorted(model.signatures)}")
         return version, signature_name, model.signatures[signature_name]
 
-    async def predict(self, name: str, version: int | None, signature_name: str,
-                      inputs: dict, function=None) -> tuple:
-        """(version served, {output: numpy array}) for numpy inputs."""
-        if function is None:
-            version, signature_name, function = self.signature(name, version, signature_name)
+    async def predict(self, version: int, signature_name: str, function, inputs: dict) -> dict:
+        """{output: numpy array} of a signature (as signature() resolved it) for numpy inputs."""
         for key, array in inputs.items():
             # Checked here, not only in the graph: one bad request must not fail the batch
             # it would be merged into.
@@ -56,8 +53,8 @@ class Service:
         if self.batcher is not None and _batchable(function):
             key = (version, signature_name, tuple(sorted((k, v.shape[1:], str(v.dtype))
                                                          for k, v in inputs.items())))
-            return version, await self.batcher.submit(key, call, inputs)
-        return version, await asyncio.get_running_loop().run_in_executor(None, call, inputs)
+            return await self.batcher.submit(key, call, inputs)
+        return await asyncio.get_running_loop().run_in_executor(None, call, inputs)
 
     def status(self, name: str, version: int | None = None) -> dict:
         return {"model_version_status": [
