@@ -17,8 +17,7 @@ def _one_of(value, known, field):
 
 def _positive(config, *fields):
     for field in fields:
-        section, name = field.split(".")
-        value = getattr(getattr(config, section), name)
+        value = _field(config, field)
         if not value > 0:
             raise UserError(f"{field}={value!r}; must be positive")
 
