@@ -76,6 +76,18 @@ def get_config():
     config.train.beta_1 = 0.5
     config.train.beta_2 = 0.999
     config.train.strategy = "default"  # default | mirrored
+    # Robust training on contaminated "normal" data (tfgad/robust): leave suspected anomalies
+    # of the training split out of the real-data losses.
+    config.train.robust = ml_collections.ConfigDict()
+    config.train.robust.method = "none"  # none | trim (per batch, by loss) | reject (per split)
+    # Share cut (of a batch for trim, of the split for reject), in [0, 0.5); 0: estimated,
+    # the samples whose robust z-score (median/MAD) of the score is above z_cut.
+    config.train.robust.fraction = 0.0
+    config.train.robust.z_cut = 3.5
+    config.train.robust.warmup_epochs = 3  # epochs on everything before the first cut
+    config.train.robust.every = 3  # reject: epochs between re-scorings of the training split
+    config.train.robust.score = "residual"  # reject: the score component it ranks by
+    config.train.robust.search_steps = 50  # reject, models without encoder: latent search steps
     config.train.sample_plot_every = 5  # epochs between generated-sample plots; 0: never
     config.train.verbose = 2  # Keras fit verbosity: 0 silent, 1 progress bar, 2 one line/epoch
 

@@ -2,7 +2,7 @@
 import ml_collections
 from absl import logging
 
-from tfgad import data, models, priors
+from tfgad import data, models, priors, robust
 from tfgad.data import normalization
 from tfgad.detection import calibration, combiners, latent_search, normalize, scorer, thresholds
 from tfgad.errors import UserError
@@ -69,6 +69,26 @@ def _export_would_work(config):
                         "export's latent_search signature would fail); set it to 0")
 
 
+def _robust_training(config):
+    r = config.train.robust
+    _one_of(r.method, robust.METHODS, "train.robust.method")
+    if r.method == "none":
+        return
+    if not 0 <= r.fraction < robust.MAX_FRACTION:
+        raise UserError(f"train.robust.fraction={r.fraction!r}; must be in [0, "
+                        f"{robust.MAX_FRACTION}) (0: estimate it by the robust z-score)")
+    _positive(config, "train.robust.z_cut", "train.robust.every", "train.robust.search_steps")
+    if not r.warmup_epochs >= 0:
+        raise UserError(f"train.robust.warmup_epochs={r.warmup_epochs!r}; must be >= 0")
+    own = models.MODELS[config.model.name].score_components()
+    if r.score not in own:
+        raise UserError(f"train.robust.score {r.score!r} is not a score component of model.name="
+                        f"{config.model.name}; it returns: {', '.join(own)}")
+    if config.train.strategy != "default":
+        raise UserError(f"train.robust.method={r.method} runs with train.strategy=default only "
+                        f"(its per-sample state is not replicated), not {config.train.strategy!r}")
+
+
 def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
     """Checks the loaded splits against what training and calibration need, before training."""
     normal_train = int((splits["train"].y == 0).sum())
@@ -124,6 +144,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
             raise UserError(f"{field}={value!r}; must be >= 0")
     _weights_not_all_zero(config)
     _export_would_work(config)
+    _robust_training(config)
     if not 0 <= config.detection.percentile <= 100:
         raise UserError(f"detection.percentile={config.detection.percentile}; must be in [0, 100]")
     if config.detection.center_discrimination and config.detection.normalization != "none":

@@ -1,7 +1,10 @@
 """Atomic file writes: a crash leaves either the old file or the new one, never half of one."""
+import io
 import json
 import os
 import tempfile
+
+import numpy as np
 
 
 def _read_umask() -> int:
@@ -20,6 +23,13 @@ def write_text(path: str, text: str) -> None:
 def write_json(path: str, obj) -> None:
     """obj as indented JSON; numpy scalars are written as floats."""
     write_text(path, json.dumps(obj, indent=2, default=float))
+
+
+def write_npz(path: str, arrays: dict) -> None:
+    """{name: array} as an uncompressed .npz."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes(path, buffer.getvalue())
 
 
 def write_bytes(path: str, data: bytes) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgad import callbacks, config_checks, data, io_utils, models, priors
+from tfgad import callbacks, config_checks, data, io_utils, models, priors, robust
 from tfgad import export as export_lib
 from tfgad import workdir as workdir_lib
 from tfgad.data import pipeline, splits as split_lib
@@ -19,6 +19,7 @@ from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import report, run_outputs
 from tfgad.models.base import AdversarialModel
+from tfgad.robust import callback as robust_callback, outputs as robust_outputs
 
 MODES = ("train", "detect", "export", "all")
 WEIGHTS_FILE = workdir_lib.WEIGHTS_FILE
@@ -41,22 +42,39 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
     """Fits the model on the training split; resumes from workdir/backup after a crash.
 
     val_split feeds the calibration monitor (detection.monitor_every), if that is on.
+    With train.robust.method other than none, robust training leaves suspected anomalies of
+    the training split out and writes what it left out (rejected.csv, robust.json).
     """
     model = build_model(config, train_split.x.shape[1:])
     workdir_lib.record_training_split(workdir, train_split.x)
-    dataset = pipeline.training_dataset(train_split.x, config.train.batch_size, config.seed)
+    epochs = config.train.epochs + model.extra_epochs()
+    robust_state, first_callbacks = None, []
+    r = config.train.robust
+    if r.method != "none":
+        robust_state = robust.TrainingSetState(len(train_split), r.method, r.fraction, r.z_cut,
+                                               r.warmup_epochs)
+        model.robust = robust_state
+        first_callbacks.append(robust_callback.RobustTraining(
+            robust_state, config, train_split.x, os.path.join(workdir, "robust"), epochs))
+    dataset = pipeline.training_dataset(train_split.x, config.train.batch_size, config.seed,
+                                        with_index=robust_state is not None)
     real = train_split.x[:6]
     monitor = None
     if val_split is not None and config.detection.monitor_every:
         monitor = split_lib.stratified_subset(val_split, config.detection.monitor_samples,
                                               config.seed)
-    logging.info("training %s for %d epochs on %d samples", config.model.name,
-                 config.train.epochs, len(train_split))
-    model.fit(dataset, epochs=config.train.epochs + model.extra_epochs(),
-              verbose=config.train.verbose, shuffle=False,
-              callbacks=callbacks.standard(config, workdir, real, monitor)
+    logging.info("training %s for %d epochs on %d samples (robust: %s)", config.model.name,
+                 config.train.epochs, len(train_split), r.method)
+    model.fit(dataset, epochs=epochs, verbose=config.train.verbose, shuffle=False,
+              callbacks=first_callbacks + callbacks.standard(config, workdir, real, monitor)
               + model.training_callbacks(config))
     models.check_finite_weights(model)
+    if robust_state is not None:
+        summary = robust_outputs.write(workdir, robust_state, train_split, config)
+        logging.info("robust %s left out %d of %d training samples (precision %s, recall %s)",
+                     r.method, summary["left_out"], len(train_split), summary["precision"],
+                     summary["recall"])
+        model.robust = None  # scoring and export see the plain model
     # Keras wants the .weights.h5 suffix, so the temporary name keeps it.
     tmp = os.path.join(workdir, ".tmp-" + WEIGHTS_FILE)
     model.save_weights(tmp)

@@ -3,10 +3,16 @@ import numpy as np
 import tensorflow as tf
 
 
-def training_dataset(x: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
-    """Shuffled full batches of x, reshuffled every epoch, prefetched."""
+def training_dataset(x: np.ndarray, batch_size: int, seed: int,
+                     with_index: bool = False) -> tf.data.Dataset:
+    """Shuffled full batches of x, reshuffled every epoch, prefetched.
+
+    with_index: batches are (x, index) with each sample's index into x (robust training
+    keeps per-sample state by it).
+    """
     batch_size = min(batch_size, len(x))
-    return (tf.data.Dataset.from_tensor_slices(x)
+    elements = (x, np.arange(len(x), dtype=np.int32)) if with_index else x
+    return (tf.data.Dataset.from_tensor_slices(elements)
             .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
             .batch(batch_size, drop_remainder=True)
             .prefetch(tf.data.AUTOTUNE))

@@ -103,6 +103,20 @@ def roc_pr(labels: np.ndarray, scores: np.ndarray, path: str) -> str:
     return save(fig, path)
 
 
+def training_scores(scores: np.ndarray, labels: np.ndarray, left_out: np.ndarray, path: str,
+                    title: str = "training scores") -> str:
+    """Histogram of the training split's scores by true label, with robust training's cut: the
+    lowest score among the samples it left out (none drawn if it left none out)."""
+    fig, ax = subplots(figsize=(6, 4))
+    bins = np.histogram_bin_edges(scores, bins=50)
+    for label, name in ((0, "normal"), (1, "anomaly (injected)")):
+        if (labels == label).any():
+            ax.hist(scores[labels == label], bins=bins, alpha=0.6, label=name)
+    if left_out.any():
+        ax.axvline(scores[left_out].min(), color="k", linestyle="--", label="left out above")
+    ax.set(xlabel="score", ylabel="training samples", title=title)
+    ax.legend()
+    return save(fig, path)
 
 
 def decision_boundary(calibration: dict, components: dict, labels: np.ndarray, pair: list,

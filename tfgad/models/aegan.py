@@ -30,14 +30,16 @@ class AEGAN(AdversarialModel):
         return self.generator.trainable_variables + self.encoder.trainable_variables
 
     def train_step(self, data):
-        x = self.real_batch(data)
+        x, index = self.unpack(data)
         with tf.GradientTape(persistent=True) as tape:
             x_hat = self.generator(self.encoder(x, training=True), training=True)
             real_logits, real_features = self.discriminator(x, training=True)
             fake_logits, fake_features = self.discriminator(x_hat, training=True)
-            d_loss = losses.discriminator_bce(real_logits, fake_logits)
-            reconstruction = tf.reduce_mean(tf.square(x - x_hat))
-            adversarial = losses.feature_matching(real_features, fake_features)
+            squared_error = tf.square(x - x_hat)
+            w = self.real_weights(index, squared_error)
+            d_loss = losses.discriminator_bce(real_logits, fake_logits, w, w)
+            reconstruction = losses.mean(squared_error, w)
+            adversarial = losses.feature_matching(real_features, fake_features, w)
             g_loss = reconstruction + self.w_adv * adversarial
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
         self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())

@@ -58,7 +58,7 @@ class ALAD(AdversarialModel):
         self.pair_zz(z, z)
 
     def train_step(self, data):
-        x = self.real_batch(data)
+        x, index = self.unpack(data)
         z = self.sample_latent(tf.shape(x)[0])
         with tf.GradientTape(persistent=True) as tape:
             z_hat = self.encoder(x, training=True)
@@ -71,13 +71,16 @@ class ALAD(AdversarialModel):
             xx_fake, _ = self.pair_xx(x, x_rec, training=True)
             zz_real, _ = self.pair_zz(z, z, training=True)
             zz_fake, _ = self.pair_zz(z, z_rec, training=True)
-            d_xz = losses.discriminator_bce(xz_real, xz_fake)
-            d_xx = losses.discriminator_bce(xx_real, xx_fake)
+            # Every term with a real x: (x, E(x)), (x, x) and (x, G(E(x))); trim ranks by them.
+            w = self.real_weights(index, tf.nn.softplus(-xz_real) + tf.nn.softplus(-xx_real)
+                                  + tf.nn.softplus(xx_fake))
+            d_xz = losses.discriminator_bce(xz_real, xz_fake, w)
+            d_xx = losses.discriminator_bce(xx_real, xx_fake, w, w)
             d_zz = losses.discriminator_bce(zz_real, zz_fake)
             d_loss = d_xz + d_xx + d_zz
             # G and E: the same three games with the labels swapped.
-            g_loss = (losses.discriminator_bce(xz_fake, xz_real)
-                      + losses.discriminator_bce(xx_fake, xx_real)
+            g_loss = (losses.discriminator_bce(xz_fake, xz_real, fake_weights=w)
+                      + losses.discriminator_bce(xx_fake, xx_real, w, w)
                       + losses.discriminator_bce(zz_fake, zz_real))
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
         self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())

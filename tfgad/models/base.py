@@ -61,6 +61,9 @@ class AdversarialModel(keras.Model):
         self.encoder = encoder
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {}
+        # A robust.TrainingSetState while robust training runs (its batches carry sample
+        # indices); None otherwise, and then train_step is exactly the plain one.
+        self.robust = None
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
@@ -127,6 +130,27 @@ class AdversarialModel(keras.Model):
     def real_batch(data: bytes) -> tf.Tensor:
         """The x of a batch given as x, (x,) or (x, y)."""
         return data[0] if isinstance(data, (tuple, list)) else data
+
+    def unpack(self, data) -> tuple:
+        """(x, index): index [B] into the training split under robust training, else None."""
+        if self.robust is None:
+            return self.real_batch(data), None
+        x, index = data
+        return x, index
+
+    def real_weights(self, index, ranking: tf.Tensor):
+        """Per-sample weights [B] of the real samples for the real-data losses, or None.
+
+        ranking [B, ...]: the family's per-sample loss on real data, by which trim cuts; it is
+        read only under robust training.
+        """
+        if self.robust is None:
+            return None
+        return self.robust.batch_weights(index, ranking)
+
+    def rejection_scorer(self) -> str:
+        """The detection.scorer that robust rejection scores the training split with now."""
+        return "encoder" if self.HAS_ENCODER else "latent_search"
 
     @staticmethod
     def minimize(optimizer, tape, loss, variables) -> None:

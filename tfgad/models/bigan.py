@@ -33,16 +33,17 @@ class BiGAN(AdversarialModel):
         return self.discriminator([x, z], training=training)
 
     def train_step(self, data):
-        x = self.real_batch(data)
+        x, index = self.unpack(data)
         z = self.sample_latent(tf.shape(x)[0])
         with tf.GradientTape(persistent=True) as tape:
             z_hat = self.encoder(x, training=True)
             x_hat = self.generator(z, training=True)
             real_logits, _ = self.discriminate(x, z_hat, training=True)
             fake_logits, _ = self.discriminate(x_hat, z, training=True)
-            d_loss = losses.discriminator_bce(real_logits, fake_logits)
+            weights = self.real_weights(index, tf.nn.softplus(-real_logits))
+            d_loss = losses.discriminator_bce(real_logits, fake_logits, weights)
             # G and E play the inverted game: swap the labels (non-saturating).
-            g_loss = losses.discriminator_bce(fake_logits, real_logits)
+            g_loss = losses.discriminator_bce(fake_logits, real_logits, fake_weights=weights)
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
         self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         del tape

@@ -10,7 +10,7 @@ import keras
 import ml_collections
 import tensorflow as tf
 
-from tfgad.models import base
+from tfgad.models import base, losses
 from tfgad.models.wgan_gp import WGANGP
 
 
@@ -57,26 +57,34 @@ class FAnoGAN(WGANGP):
     def training_callbacks(self, config: ml_collections.ConfigDict) -> list:
         return [StageSwitch(config.train.epochs)]
 
-    def _encoder_step(self, x):
+    def rejection_scorer(self) -> str:
+        """The encoder exists only in stage 2; stage 1 is scored by (short) latent search."""
+        return "encoder" if int(self.stage.numpy()) > 0 else "latent_search"
+
+    def _encoder_step(self, x, index=None):
         """One izif step; G and D are called in inference mode and not updated."""
         with tf.GradientTape() as tape:
             x_hat = self.generator(self.encoder(x, training=True), training=False)
             _, real_features = self.discriminator(x, training=False)
             _, fake_features = self.discriminator(x_hat, training=False)
-            e_loss = (tf.reduce_mean(tf.square(x - x_hat))
-                      + self.kappa * tf.reduce_mean(tf.square(real_features - fake_features)))
+            residual = tf.square(x - x_hat)
+            feature = tf.square(real_features - fake_features)
+            weights = self.real_weights(
+                index, losses.per_sample(residual) + self.kappa * losses.per_sample(feature))
+            e_loss = (losses.mean(residual, weights)
+                      + self.kappa * losses.mean(feature, weights))
         self.minimize(self.e_optimizer, tape, e_loss, self.encoder.trainable_variables)
         return e_loss
 
     def train_step(self, data):
-        real = self.real_batch(data)
+        real, index = self.unpack(data)
 
         def gan_stage():
-            self.update_trackers(**self._gan_step(real))
+            self.update_trackers(**self._gan_step(real, index))
             return tf.constant(True)
 
         def encoder_stage():
-            self.update_trackers(e_loss=self._encoder_step(real))
+            self.update_trackers(e_loss=self._encoder_step(real, index))
             return tf.constant(True)
 
         tf.cond(self.stage > 0, encoder_stage, gan_stage)

@@ -13,13 +13,14 @@ class GAN(AdversarialModel):
         self.add_trackers("d_loss", "g_loss", "d_real", "d_fake")
 
     def train_step(self, data):
-        real = self.real_batch(data)
+        real, index = self.unpack(data)
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_latent(batch), training=True)
             real_logits, _ = self.discriminate(real, None, training=True)
             fake_logits, _ = self.discriminate(fake, None, training=True)
-            d_loss = losses.discriminator_bce(real_logits, fake_logits)
+            weights = self.real_weights(index, tf.nn.softplus(-real_logits))
+            d_loss = losses.discriminator_bce(real_logits, fake_logits, weights)
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
 
         with tf.GradientTape() as tape:

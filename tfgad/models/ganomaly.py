@@ -40,17 +40,20 @@ class GANomaly(AdversarialModel):
         self.second_encoder(self(tf.zeros([1, self.prior.latent_dim])))
 
     def train_step(self, data):
-        x = self.real_batch(data)
+        x, index = self.unpack(data)
         with tf.GradientTape(persistent=True) as tape:
             z = self.encoder(x, training=True)
             x_hat = self.generator(z, training=True)
             z_again = self.second_encoder(x_hat, training=True)
             real_logits, real_features = self.discriminator(x, training=True)
             fake_logits, fake_features = self.discriminator(x_hat, training=True)
-            d_loss = losses.discriminator_bce(real_logits, fake_logits)
-            adversarial = losses.feature_matching(real_features, fake_features)
-            contextual = tf.reduce_mean(tf.abs(x - x_hat))
-            encoder = tf.reduce_mean(tf.square(z - z_again))
+            contextual_error, encoder_error = tf.abs(x - x_hat), tf.square(z - z_again)
+            w = self.real_weights(index, self.w_con * losses.per_sample(contextual_error)
+                                  + self.w_enc * losses.per_sample(encoder_error))
+            d_loss = losses.discriminator_bce(real_logits, fake_logits, w, w)
+            adversarial = losses.feature_matching(real_features, fake_features, w)
+            contextual = losses.mean(contextual_error, w)
+            encoder = losses.mean(encoder_error, w)
             g_loss = self.w_adv * adversarial + self.w_con * contextual + self.w_enc * encoder
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
         self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())

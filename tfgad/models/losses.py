@@ -1,10 +1,30 @@
-"""Adversarial losses as pure functions of tensors; each returns a scalar."""
+"""Adversarial losses as pure functions of tensors; each returns a scalar.
+
+Terms on real data take optional per-sample weights [B] (robust training leaves suspected
+anomalies out with weight 0). Without weights a term is the plain tf.reduce_mean, so that
+training without robust weights runs the very same graph as before they existed.
+"""
 import tensorflow as tf
 
 
-def discriminator_bce(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+def per_sample(values: tf.Tensor) -> tf.Tensor:
+    """The mean of each sample's entries: [B, ...] -> [B]."""
+    return tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+
+
+def mean(values: tf.Tensor, weights: tf.Tensor | None = None) -> tf.Tensor:
+    """Batch mean of values [B, ...]; with weights [B], the weighted mean of per-sample means."""
+    if weights is None:
+        return tf.reduce_mean(values)
+    return tf.reduce_sum(weights * per_sample(values)) / tf.maximum(tf.reduce_sum(weights), 1e-6)
+
+
+def discriminator_bce(real_logits: tf.Tensor, fake_logits: tf.Tensor,
+                      real_weights: tf.Tensor | None = None,
+                      fake_weights: tf.Tensor | None = None) -> tf.Tensor:
     """Standard GAN discriminator loss: -log D(x) - log(1 - D(G(z))), batch mean."""
-    return tf.reduce_mean(tf.nn.softplus(-real_logits)) + tf.reduce_mean(tf.nn.softplus(fake_logits))
+    return (mean(tf.nn.softplus(-real_logits), real_weights)
+            + mean(tf.nn.softplus(fake_logits), fake_weights))
 
 
 def generator_nonsaturating(fake_logits: tf.Tensor) -> tf.Tensor:
@@ -12,9 +32,10 @@ def generator_nonsaturating(fake_logits: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(tf.nn.softplus(-fake_logits))
 
 
-def critic_wasserstein(real_scores: tf.Tensor, fake_scores: tf.Tensor) -> tf.Tensor:
+def critic_wasserstein(real_scores: tf.Tensor, fake_scores: tf.Tensor,
+                       real_weights: tf.Tensor | None = None) -> tf.Tensor:
     """WGAN critic loss E[C(G(z))] - E[C(x)]."""
-    return tf.reduce_mean(fake_scores) - tf.reduce_mean(real_scores)
+    return tf.reduce_mean(fake_scores) - mean(real_scores, real_weights)
 
 
 def generator_wasserstein(fake_scores: tf.Tensor) -> tf.Tensor:
@@ -40,6 +61,17 @@ def gradient_penalty(critic, real: tf.Tensor, fake: tf.Tensor, alpha: tf.Tensor)
     return tf.reduce_mean(tf.square(norms - 1.0))
 
 
-def feature_matching(real_features: tf.Tensor, fake_features: tf.Tensor) -> tf.Tensor:
-    """Squared distance between the batch-mean discriminator features (Salimans et al. 2016)."""
-    return tf.reduce_mean(tf.square(tf.reduce_mean(real_features, 0) - tf.reduce_mean(fake_features, 0)))
+def _batch_mean(features, weights):
+    if weights is None:
+        return tf.reduce_mean(features, 0)
+    return tf.reduce_sum(weights[:, None] * features, 0) / tf.maximum(tf.reduce_sum(weights), 1e-6)
+
+
+def feature_matching(real_features: tf.Tensor, fake_features: tf.Tensor,
+                     weights: tf.Tensor | None = None) -> tf.Tensor:
+    """Squared distance between the batch-mean discriminator features (Salimans et al. 2016).
+
+    weights [B] weigh the samples of both means (the fakes are reconstructions of the reals).
+    """
+    return tf.reduce_mean(tf.square(_batch_mean(real_features, weights)
+                                    - _batch_mean(fake_features, weights)))

@@ -67,7 +67,7 @@ class VAEGAN(AdversarialModel):
         return self.beta * tf.minimum(1.0, progress)
 
     def train_step(self, data):
-        x = self.real_batch(data)
+        x, index = self.unpack(data)
         batch = tf.shape(x)[0]
         beta = self.current_beta()
         with tf.GradientTape(persistent=True) as tape:
@@ -78,15 +78,19 @@ class VAEGAN(AdversarialModel):
             real_logits, real_features = self.discriminator(x, training=True)
             tilde_logits, tilde_features = self.discriminator(x_tilde, training=True)
             p_logits, _ = self.discriminator(x_p, training=True)
-            d_loss = (tf.reduce_mean(tf.nn.softplus(-real_logits))
-                      + 0.5 * tf.reduce_mean(tf.nn.softplus(tilde_logits))
+            squared_features = tf.square(real_features - tilde_features)
+            absolute_error = tf.abs(x - x_tilde)
+            w = self.real_weights(index, losses.per_sample(squared_features)
+                                  + self.pixel_weight * losses.per_sample(absolute_error))
+            d_loss = (losses.mean(tf.nn.softplus(-real_logits), w)
+                      + 0.5 * losses.mean(tf.nn.softplus(tilde_logits), w)
                       + 0.5 * tf.reduce_mean(tf.nn.softplus(p_logits)))
-            kl = tf.reduce_mean(kl_to_standard_normal(mean, log_var))
-            feature_error = tf.reduce_mean(tf.square(real_features - tilde_features))
-            pixel_error = tf.reduce_mean(tf.abs(x - x_tilde))
+            kl = losses.mean(kl_to_standard_normal(mean, log_var), w)
+            feature_error = losses.mean(squared_features, w)
+            pixel_error = losses.mean(absolute_error, w)
             e_loss = beta * self.kl_scale * kl + feature_error + self.pixel_weight * pixel_error
             g_loss = (self.feature_weight * feature_error + self.pixel_weight * pixel_error
-                      + losses.generator_nonsaturating(tilde_logits)
+                      + losses.mean(tf.nn.softplus(-tilde_logits), w)
                       + losses.generator_nonsaturating(p_logits))
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
         # One optimizer, two losses: the encoder follows e_loss, the decoder g_loss.

@@ -26,16 +26,23 @@ class WGANGP(AdversarialModel):
         return self.discriminate(x, None, training=True)[0]
 
     def train_step(self, data):
-        return self.update_trackers(**self._gan_step(self.real_batch(data)))
+        return self.update_trackers(**self._gan_step(*self.unpack(data)))
 
-    def _gan_step(self, real):
-        """n_critic critic updates and one generator update; returns the losses."""
+    def _gan_step(self, real, index=None):
+        """n_critic critic updates and one generator update; returns the losses.
+
+        Under robust training the real samples' weights are set once per batch, in the first
+        critic step, from the critic's value (-C(x): high = looks fake).
+        """
         batch = tf.shape(real)[0]
-        for _ in range(self.n_critic):  # unrolled at trace time: n_critic is a small constant
+        weights = None
+        for step in range(self.n_critic):  # unrolled at trace time: n_critic is a small constant
             with tf.GradientTape() as tape:
                 fake = self.generator(self.sample_latent(batch), training=True)
                 real_scores, fake_scores = self._critic(real), self._critic(fake)
-                wasserstein = losses.critic_wasserstein(real_scores, fake_scores)
+                if step == 0:
+                    weights = self.real_weights(index, -real_scores)
+                wasserstein = losses.critic_wasserstein(real_scores, fake_scores, weights)
                 alpha = keras.random.uniform([batch], seed=self.seed_generator)
                 gp = losses.gradient_penalty(self._critic, real, fake, alpha)
                 d_loss = wasserstein + self.gp_weight * gp

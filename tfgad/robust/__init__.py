@@ -1,0 +1,16 @@
+"""Robust training on contaminated "normal" data: find the anomalies hidden in the training
+split and leave them out (train.robust.*).
+
+- trim: inside train_step, the real samples of a batch with the highest per-sample loss get
+  weight 0 in the real-data loss (a trimmed loss), after train.robust.warmup_epochs.
+- reject: every train.robust.every epochs a callback scores the whole training split with the
+  model's own scorer and gives the highest-scoring samples weight 0 until the next rejection
+  (Beggel et al. 2019's rejection; re-scoring everything lets false rejections come back).
+
+How many are cut: train.robust.fraction of the batch or split if given, else the samples
+whose robust z-score (median / MAD) exceeds train.robust.z_cut; see cuts.outlier_mask.
+"""
+from tfgad.robust.cuts import MAX_FRACTION, METHODS, outlier_mask
+from tfgad.robust.state import TrainingSetState
+
+__all__ = ["MAX_FRACTION", "METHODS", "outlier_mask", "TrainingSetState"]
