@@ -17,7 +17,10 @@ def get_config():
     config.data.val_fraction = 0.15  # of the normal samples
     config.data.test_fraction = 0.25  # of the normal samples
     config.data.anomaly_val_fraction = 0.3  # of the anomalies (the rest go to test)
-    config.data.contamination = 0.0  # fraction of anomalies injected into train
+    # Fraction of the train split that is anomalous after injection (anomalies moved from
+    # the val/test pool; the rest of the pool is split as usual); 0: train is all normal.
+    config.data.contamination = 0.0
+    config.data.contamination_classes = ""  # comma separated, e.g. "V" (MIT-BIH); empty: any
     config.data.normalization = "zscore"  # zscore (fit on train) | per_sample_minmax | none
     config.data.max_samples = 0  # 0: all; else a stratified random subset (quick runs)
     # synthetic_ecg

@@ -161,6 +161,9 @@ def detect(config: ml_collections.ConfigDict, workdir: str, model, splits: dict)
         "calibration": calib,
         "splits": {k: {"samples": len(s), "anomalies": int(s.y.sum())}
                    for k, s in (("train", splits["train"]), ("val", val), ("test", test))},
+        "contamination": split_lib.contamination_summary(config.data, splits["train"]),
+        # What robust training left out, with precision/recall against the true labels.
+        "robust": robust_outputs.load_summary(workdir),
         "scoring": {**scored.scorer.settings(), "ms_per_sample": scored.ms_per_sample,
                     "batch_size": config.detection.batch_size,
                     "mean_iterations": float(np.mean(test_out.get("iterations", np.nan)))},
@@ -196,6 +199,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     splits, norm = data.load_splits(config)
     logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
     config_checks.check_splits(config, splits)
+    if config.data.contamination:
+        logging.info("contamination: %s", split_lib.contamination_summary(config.data,
+                                                                          splits["train"]))
     sample_shape = splits["train"].x.shape[1:]
     if training:
         io_utils.write_json(os.path.join(workdir, "normalization.json"), norm)

@@ -25,18 +25,35 @@ def _cut(index, fractions):
     return np.split(index, np.minimum(bounds, len(index)))
 
 
-def _with_contamination(train, pool, contamination, rng):
-    """Moves anomalies from pool into train so that they make up `contamination` of it."""
+def contamination_classes(cfg: ml_collections.ConfigDict) -> list:
+    """data.contamination_classes as a list; empty: every anomaly class may be injected."""
+    return [c.strip() for c in cfg.contamination_classes.split(",") if c.strip()]
+
+
+def _with_contamination(samples, train, pool, cfg, rng):
+    """Moves anomalies from pool into train so that they make up data.contamination of the
+    train split after injection (N normal train samples get round(c N / (1 - c)) anomalies),
+    drawn only from data.contamination_classes if given. The others stay in the pool."""
+    contamination = cfg.contamination
     if contamination <= 0:
         return train, pool
     if not 0 < contamination < 1:
         raise UserError(f"data.contamination={contamination}; use a fraction in [0, 1)")
-    wanted = int(round(contamination * len(train) / (1 - contamination)))
-    if wanted > len(pool):
-        raise UserError(f"data.contamination={contamination} needs {wanted} anomalies in train "
-                        f"but only {len(pool)} are available; lower it")
+    classes = contamination_classes(cfg)
     pool = rng.permutation(pool)
-    return np.concatenate([train, pool[:wanted]]), pool[wanted:]
+    eligible = np.isin(samples.classes[pool], classes) if classes else np.ones(len(pool), bool)
+    if classes and not eligible.any():
+        present = sorted(set(samples.classes[pool]))
+        raise UserError(f"data.contamination_classes={cfg.contamination_classes!r} matches no "
+                        f"anomaly here; the anomaly classes are: {', '.join(present)}")
+    wanted = int(round(contamination * len(train) / (1 - contamination)))
+    if wanted > eligible.sum():
+        raise UserError(f"data.contamination={contamination} needs {wanted} anomalies in train "
+                        f"but only {eligible.sum()} are available"
+                        + (f" in classes {', '.join(classes)}" if classes else "") + "; lower it")
+    chosen = np.zeros(len(pool), bool)
+    chosen[np.flatnonzero(eligible)[:wanted]] = True
+    return np.concatenate([train, pool[chosen]]), pool[~chosen]
 
 
 def intra(samples: Samples, cfg: ml_collections.ConfigDict, seed: int) -> dict:
@@ -49,7 +66,7 @@ def intra(samples: Samples, cfg: ml_collections.ConfigDict, seed: int) -> dict:
         raise UserError(f"data.val_fraction + data.test_fraction = "
                         f"{cfg.val_fraction + cfg.test_fraction}; must be below 1")
     train, val, test = _cut(normal, [train_fraction, cfg.val_fraction])
-    train, anomalies = _with_contamination(train, anomalies, cfg.contamination, rng)
+    train, anomalies = _with_contamination(samples, train, anomalies, cfg, rng)
     val_anomalies, test_anomalies = _cut(anomalies, [cfg.anomaly_val_fraction])
     return _assemble(samples, train, np.concatenate([val, val_anomalies]),
                      np.concatenate([test, test_anomalies]))
@@ -74,7 +91,7 @@ def inter(samples: Samples, cfg: ml_collections.ConfigDict, seed: int,
     anomalies = np.flatnonzero(~in_test & (samples.y == 1))
     val_share = cfg.val_fraction / (1.0 - cfg.test_fraction)
     val, train = _cut(normal, [val_share])
-    train, anomalies = _with_contamination(train, anomalies, cfg.contamination, rng)
+    train, anomalies = _with_contamination(samples, train, anomalies, cfg, rng)
     if cfg.anomaly_val_fraction == 0:
         anomalies = anomalies[:0]  # one-class: no labelled anomaly in validation
     return _assemble(samples, train, np.concatenate([val, anomalies]), np.flatnonzero(in_test))
@@ -87,3 +104,12 @@ def _assemble(samples, train, val, test):
         if len(split) == 0:
             raise UserError(f"the {name} split is empty; use more data or other fractions")
     return splits
+
+
+def contamination_summary(cfg: ml_collections.ConfigDict, train: Samples) -> dict:
+    """What injection put into the train split: asked and actual fraction, count, classes."""
+    injected = train.y == 1
+    classes, counts = np.unique(train.classes[injected], return_counts=True)
+    return {"asked": float(cfg.contamination), "classes": contamination_classes(cfg) or "any",
+            "injected": int(injected.sum()), "fraction": float(injected.mean()),
+            "injected_by_class": {str(c): int(n) for c, n in zip(classes, counts)}}

@@ -28,6 +28,29 @@ def _combiner_line(calibration):
     return text + "."
 
 
+def _contamination_lines(metrics):
+    """The injected contamination and what robust training left out, if either happened."""
+    lines = []
+    c = metrics.get("contamination")
+    if c and c["asked"]:
+        lines += ["## Contamination", "",
+                  f"data.contamination = {c['asked']}: {c['injected']} anomalies injected into the "
+                  f"train split ({c['fraction']:.2%}), classes {c['injected_by_class']}.", ""]
+    r = metrics.get("robust")
+    if r:
+        quality = " | ".join(_fmt(r[k]) if r[k] is not None else "n/a"
+                             for k in ("precision", "recall"))
+        lines += ["## Robust training", "",
+                  f"Method `{r['method']}`, cut: {r['fraction_rule']}. The true labels of the "
+                  "train split were used for this table only.", "",
+                  "| left out | of them anomalies | precision | recall |", "|---|---|---|---|",
+                  f"| {r['left_out']} of {r['training_samples']} | {r['true_rejections']} of "
+                  f"{r['anomalies']} | {quality} |", "",
+                  f"Left out by class: {r['left_out_by_class']}; see `rejected.csv` and "
+                  "`plots/training_scores.png`.", ""]
+    return lines
+
+
 def render(config: ml_collections.ConfigDict, metrics: dict, plot_files: dict) -> str:
     """Markdown text from the config, the metrics dict and the plot paths (relative to the workdir)."""
     test = metrics["test"]
@@ -62,6 +85,7 @@ def render(config: ml_collections.ConfigDict, metrics: dict, plot_files: dict) -
         "|---|---|---|",
         *[f"| {k} | {v['samples']} | {v['anomalies']} |" for k, v in metrics["splits"].items()],
         "",
+        *_contamination_lines(metrics),
         "## Plots",
         "",
         *[f"![{name}]({path})" for name, path in plot_files.items()],

@@ -72,4 +72,8 @@ def write_plots(workdir: str, model, test, outputs: dict, combined: np.ndarray, 
         files["decision boundary"] = plots.decision_boundary(
             calib, outputs, test.y, pair, os.path.join(d, "decision_boundary.png"),
             calibration.apply)
+    # Written by robust training (tfgad/robust/outputs.py); listed here so the report shows it.
+    training_scores = os.path.join(d, "training_scores.png")
+    if os.path.exists(training_scores):
+        files["training scores (robust training)"] = training_scores
     return {k: os.path.relpath(v, workdir) for k, v in files.items()}
