@@ -145,3 +145,28 @@ def test_quality_benchmark_rejects_unknown_names():
     import benchmark_quality
     with pytest.raises(SystemExit, match="unknown model \\['dcgan'\\]; known: gan, wgan_gp"):
         benchmark_quality.parse_args(["--models=gan,dcgan"])
+
+
+def test_contamination_benchmark_quick_records_rejection_quality_and_resumes(tmp_path):
+    import benchmark_contamination
+    out = tmp_path / "contamination.json"
+    args = ["--quick", "--suites=synthetic", "--models=aegan", "--robust=trim,reject",
+            "--baselines=isolation_forest", "--contamination=0,0.2", "--seeds=0",
+            f"--output={out}"]
+    benchmark_contamination.main(args)
+    runs = json.loads(out.read_text())["runs"]
+    assert {(r["method"], r["contamination"]) for r in runs} == {
+        (m, c) for m in ("aegan/plain", "aegan/trim", "aegan/reject", "isolation_forest")
+        for c in (0.0, 0.2)}
+    for r in runs:
+        assert 0.0 <= r["auroc"] <= 1.0 and 0.0 <= r["auprc"] <= 1.0
+        assert (r["injected"] > 0) == (r["contamination"] > 0)
+    # Every method of a level trained on the same contaminated split.
+    assert len({(r["contamination"], r["injected"]) for r in runs}) == 2
+    robust = [r for r in runs if r["method"] in ("aegan/trim", "aegan/reject")
+              and r["contamination"] == 0.2]
+    assert all(r["left_out"] > 0 and r["rejection_precision"] > 0.2 for r in robust)
+    assert "rejection precision / recall" in (tmp_path / "contamination.md").read_text()
+    assert (tmp_path / "contamination.png").stat().st_size > 0
+    benchmark_contamination.main(args)  # every run is done: nothing is added
+    assert len(json.loads(out.read_text())["runs"]) == len(runs)

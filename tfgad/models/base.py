@@ -149,7 +149,8 @@ class AdversarialModel(keras.Model):
         return self.robust.batch_weights(index, ranking)
 
     def rejection_scorer(self) -> str:
-        """The detection.scorer that robust rejection scores the training split with now."""
+        """How robust rejection scores the training split now: a detection.scorer name
+        (encoder, latent_search), or "discriminator" for discrimination_score(D(x)) alone."""
         return "encoder" if self.HAS_ENCODER else "latent_search"
 
     @staticmethod

@@ -58,8 +58,9 @@ class FAnoGAN(WGANGP):
         return [StageSwitch(config.train.epochs)]
 
     def rejection_scorer(self) -> str:
-        """The encoder exists only in stage 2; stage 1 is scored by (short) latent search."""
-        return "encoder" if int(self.stage.numpy()) > 0 else "latent_search"
+        """The encoder exists only in stage 2; in stage 1 the critic judges (a latent search of
+        the whole split per rejection would cost more than the training)."""
+        return "encoder" if int(self.stage.numpy()) > 0 else "discriminator"
 
     def _encoder_step(self, x, index=None):
         """One izif step; G and D are called in inference mode and not updated."""

@@ -5,6 +5,7 @@ import os
 import keras
 import ml_collections
 import numpy as np
+import tensorflow as tf
 from absl import logging
 
 from tfgad.detection import scorer as scorer_lib
@@ -46,6 +47,8 @@ class RobustTraining(keras.callbacks.Callback):
     def training_scores(self) -> np.ndarray:
         """Scores [N] of the whole training split by the model's scorer for rejection."""
         kind = self.model.rejection_scorer()
+        if kind == "discriminator":
+            return self._discriminator_scores()
         if kind not in self._scorers:
             cfg = self.config.copy_and_resolve_references()
             cfg.detection.scorer = kind
@@ -55,6 +58,16 @@ class RobustTraining(keras.callbacks.Callback):
         out = scorer_lib.score_samples(self._scorers[kind], self.train_x,
                                        self.config.detection.batch_size, self.config.seed)
         return out[self.robust.score]
+
+    def _discriminator_scores(self) -> np.ndarray:
+        if "discriminator" not in self._scorers:
+            model = self.model
+            self._scorers["discriminator"] = tf.function(
+                lambda x: model.discrimination_score(model.discriminate(x, None)[0]),
+                reduce_retracing=True)
+        size = self.config.detection.batch_size
+        return np.concatenate([self._scorers["discriminator"](self.train_x[i:i + size]).numpy()
+                               for i in range(0, len(self.train_x), size)])
 
     def on_epoch_end(self, epoch, logs=None):
         next_epoch = epoch + 1

@@ -1,0 +1,264 @@
+"""Contaminated training data: test AUROC and AUPRC against the anomalous share of the train split.
+
+Usage:
+  python scripts/benchmark_contamination.py [--suites=mitbih_intra,synthetic]
+      [--models=aegan,fanogan,gan] [--robust=reject] [--baselines=isolation_forest,conv_ae]
+      [--contamination=0,0.02,0.05,0.1,0.2] [--seeds=0,1,2] [--quick]
+      [--output=results/contamination.json]
+
+Per suite, contamination level and seed, every method trains on the same contaminated train
+split (data.contamination: the anomalous share after injection) and is tested on the same
+test subset: each GAN family plainly and with robust training (train.robust.method, the cut
+estimated by the robust z-score: no method is told the contamination), and the classic
+baselines. GAN scores are combined and thresholded as the family's config does, fit on
+validation only. Robust runs also record the rejection precision and recall, measured with
+the train split's true labels (used for this report only).
+Every finished run is appended to the output JSON at once; a rerun skips the runs it holds.
+Writes a markdown table (.md) and a plot of AUROC against contamination (.png) beside it.
+"""
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+
+import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+import benchmark_quality
+from tfgad import baselines, config_files, data, io_utils, train_lib
+from tfgad.detection import calibration
+from tfgad.evaluation import metrics as metric_lib
+from tfgad.evaluation import plots
+from tfgad.robust import outputs as robust_outputs
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUITES = {
+    "mitbih_intra": {"data.name": "mitbih", "data.protocol": "intra"},
+    "synthetic": {"data.name": "synthetic_ecg"},
+}
+# Budgets per suite (config overrides), sized for a 2-core CPU: some 3,000 normal training
+# beats. 20 % contamination needs a quarter as many anomalies in the pool: MIT-BIH (10.5 %
+# abnormal beats) gets 12,000 beats of which 30 % of the normals train, the synthetic ECG an
+# anomaly rate of 30 %.
+_ROBUST = {"train.robust.warmup_epochs": 2, "train.robust.every": 1}
+_MITBIH_SPLIT = {"data.val_fraction": 0.2, "data.test_fraction": 0.5}
+BUDGETS = {
+    "cpu": {
+        "mitbih_intra": {**_ROBUST, **_MITBIH_SPLIT, "data.max_samples": 12000, "train.epochs": 5,
+                         "model.fanogan.encoder_epochs": 3, "model.wgan_gp.n_critic": 2,
+                         "search.n_max": 50, "detection.max_samples": 1500},
+        "synthetic": {**_ROBUST, "data.max_samples": 4000, "data.anomaly_rate": 0.3,
+                      "train.epochs": 5,
+                      "model.fanogan.encoder_epochs": 3, "model.wgan_gp.n_critic": 2,
+                      "search.n_max": 50, "detection.max_samples": 1500},
+    },
+    "quick": {
+        "mitbih_intra": {**_ROBUST, **_MITBIH_SPLIT, **benchmark_quality._TINY,
+                         "data.records": "100,119,208,233", "data.max_samples": 1500,
+                         "train.epochs": 3, "train.robust.warmup_epochs": 1},
+        "synthetic": {**_ROBUST, **benchmark_quality._TINY, "data.anomaly_rate": 0.3,
+                      "data.max_samples": 1200, "train.epochs": 3,
+                      "train.robust.warmup_epochs": 1},
+    },
+}
+METRICS = ("auroc", "auprc")
+
+
+def make_config(family, suite, budget, seed, contamination, robust, mitdb):
+    config = config_files.load(benchmark_quality.FAMILIES[family])
+    config_files.override(config, SUITES[suite])
+    config_files.override(config, BUDGETS[budget][suite])
+    config.seed, config.data.dir = seed, mitdb if config.data.name == "mitbih" else ""
+    config.data.contamination = contamination
+    config.train.robust.method = robust
+    config.train.verbose, config.train.sample_plot_every = 0, 0
+    return config
+
+
+def gan_run(config, splits):
+    """Trains (plainly or robustly), scores val/test, calibrates on val, evaluates on test."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        model = train_lib.train(config, workdir, splits["train"])
+        robust = robust_outputs.load_summary(workdir)
+    train_seconds = time.perf_counter() - started
+    scored = train_lib.score_splits(config, model, splits)
+    calib = calibration.fit(scored.val_out, scored.val.y, config, scored.train_out)
+    test_scores, test_pred = calibration.apply(calib, scored.test_out)
+    keras.backend.clear_session()
+    result = {**metric_lib.evaluate(scored.test.y, test_scores, test_pred),
+              "train_seconds": train_seconds, "test_samples": len(scored.test)}
+    if robust:
+        result.update(rejection_precision=robust["precision"], rejection_recall=robust["recall"],
+                      left_out=robust["left_out"])
+    return result
+
+
+def summarize(runs):
+    """Mean and std over seeds per (suite, method, contamination)."""
+    groups = {}
+    for run in runs:
+        groups.setdefault((run["suite"], run["method"], run["contamination"]), []).append(run)
+    rows = []
+    for (suite, method, level), members in sorted(groups.items()):
+        row = {"suite": suite, "method": method, "contamination": level,
+               "seeds": sorted(r["seed"] for r in members)}
+        for metric in METRICS + ("rejection_precision", "rejection_recall"):
+            values = [r[metric] for r in members if r.get(metric) is not None]
+            if values:
+                row[metric] = {"mean": float(np.mean(values)), "std": float(np.std(values))}
+        rows.append(row)
+    return rows
+
+
+def _cell(row, metric):
+    if not row or metric not in row:
+        return "-"
+    value = row[metric]
+    return f"{value['mean']:.3f}" + (f" ± {value['std']:.3f}" if len(row["seeds"]) > 1 else "")
+
+
+def markdown(result):
+    lines = []
+    for suite in SUITES:
+        rows = [r for r in result["summary"] if r["suite"] == suite]
+        if not rows:
+            continue
+        levels = sorted({r["contamination"] for r in rows})
+        methods = list(dict.fromkeys(r["method"] for r in rows))
+        find = {(r["method"], r["contamination"]): r for r in rows}
+        header = " | ".join(f"{100 * c:g} %" for c in levels)
+        for metric in METRICS:
+            lines += [f"### {suite}: test {metric.upper()}", "", f"| method | {header} |",
+                      "|---|" + "---|" * len(levels)]
+            lines += [f"| {m} | " + " | ".join(_cell(find.get((m, c)), metric) for c in levels)
+                      + " |" for m in methods]
+            lines.append("")
+        robust = [m for m in methods if m.endswith(("/trim", "/reject"))]
+        if robust:
+            lines += [f"### {suite}: rejection precision / recall (train split)", "",
+                      f"| method | {header} |", "|---|" + "---|" * len(levels)]
+            lines += [f"| {m} | " + " | ".join(
+                f"{_cell(find.get((m, c)), 'rejection_precision')} / "
+                f"{_cell(find.get((m, c)), 'rejection_recall')}" for c in levels) + " |"
+                for m in robust]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def plot(result, path):
+    suites = [s for s in SUITES if any(r["suite"] == s for r in result["summary"])]
+    if not suites:
+        return
+    fig, axes = plots.subplots(1, len(suites), figsize=(6.5 * len(suites), 4.5), squeeze=False)
+    for ax, suite in zip(axes[0], suites):
+        rows = [r for r in result["summary"] if r["suite"] == suite]
+        for method in dict.fromkeys(r["method"] for r in rows):
+            points = sorted((r["contamination"], r["auroc"]) for r in rows if r["method"] == method)
+            x = [100 * c for c, _ in points]
+            mean = np.array([a["mean"] for _, a in points])
+            std = np.array([a["std"] for _, a in points])
+            style = "--" if "/" not in method else ("-" if method.endswith("/plain") else "-.")
+            line, = ax.plot(x, mean, style, marker="o", label=method)
+            ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.12)
+        ax.set(xlabel="contamination of the train split (%)", ylabel="test AUROC", title=suite)
+        ax.legend(fontsize=7)
+    plots.save(fig, path)
+
+
+def _save(result, path):
+    result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
+                         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+                         "tensorflow": tf.__version__}
+    result["summary"] = summarize(result["runs"])
+    io_utils.write_text(path, json.dumps(result, indent=2, default=float))
+    stem = os.path.splitext(path)[0]
+    io_utils.write_text(stem + ".md", markdown(result))
+    plot(result, stem + ".png")
+
+
+def _floats(text):
+    return [float(v) for v in text.split(",") if v.strip()]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suites", default=",".join(SUITES))
+    parser.add_argument("--models", default="aegan,fanogan,gan")
+    parser.add_argument("--robust", default="reject", help="robust methods, e.g. trim,reject")
+    parser.add_argument("--baselines", default="isolation_forest,conv_ae")
+    parser.add_argument("--contamination", default="0,0.02,0.05,0.1,0.2")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--budget", default="cpu", choices=sorted(BUDGETS))
+    parser.add_argument("--mitdb", default=os.path.join(benchmark_quality.SHARED, "mitdb"))
+    parser.add_argument("--output", default="results/contamination.json")
+    parser.add_argument("--quick", action="store_true", help="CI smoke run: tiny models")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.budget = "quick"
+    names = benchmark_quality._names
+    args.suites = names(args.suites, list(SUITES), "suite")
+    args.models = names(args.models, list(benchmark_quality.FAMILIES), "model")
+    args.robust = names(args.robust, ["trim", "reject"], "robust method")
+    args.baselines = names(args.baselines, list(baselines.BASELINES), "baseline")
+    args.contamination = _floats(args.contamination)
+    args.seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    logging.set_verbosity(logging.WARNING)
+    result = benchmark_quality._load(args.output)
+    done = {(r["suite"], r["budget"], r["contamination"], r["seed"], r["method"])
+            for r in result["runs"]}
+    for suite in args.suites:
+        source = None
+        for level in args.contamination:
+            for seed in args.seeds:
+                key = lambda method: (suite, args.budget, level, seed, method)
+                gan_methods = [(family, variant) for family in args.models
+                               for variant in ["none"] + args.robust
+                               if key(f"{family}/{'plain' if variant == 'none' else variant}")
+                               not in done]
+                todo = gan_methods + [b for b in args.baselines if key(b) not in done]
+                if not todo:
+                    continue
+                base = make_config("gan", suite, args.budget, seed, level, "none", args.mitdb)
+                if source is None:
+                    source = data.load_source(base)
+                splits, _ = data.load_splits(base, samples=source)
+
+                def record(method, metrics):
+                    run = {"suite": suite, "budget": args.budget, "contamination": level,
+                           "seed": seed, "method": method,
+                           "injected": int(splits["train"].y.sum()), **metrics}
+                    result["runs"].append(run)
+                    done.add(key(method))
+                    _save(result, args.output)
+                    extra = (f" rejection P {run['rejection_precision']} R {run['rejection_recall']}"
+                             if "rejection_precision" in run else "")
+                    print(f"{suite} c={level} seed={seed} {method}: AUROC {run['auroc']:.3f} "
+                          f"AUPRC {run['auprc']:.3f}{extra} ({run['train_seconds']:.0f} s)",
+                          flush=True)
+
+                for family, variant in gan_methods:
+                    config = make_config(family, suite, args.budget, seed, level, variant,
+                                         args.mitdb)
+                    keras.utils.set_random_seed(seed)
+                    record(f"{family}/{'plain' if variant == 'none' else variant}",
+                           gan_run(config, splits))
+                for name in args.baselines:
+                    if key(name) not in done:
+                        record(name, benchmark_quality.baseline_run(name, base, splits))
+    _save(result, args.output)
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()
