@@ -75,6 +75,10 @@ def test_reject_sets_keep_and_the_state_round_trips(tmp_path):
     # reject reads keep, not the batch's ranking.
     weights = state.batch_weights(tf.constant([2, 0]), tf.constant([0.0, 99.0]))
     assert weights.numpy().tolist() == [0, 1]
+    # A rejected sample stays out though its score fell, and fills the one place the rule allows.
+    rejected = state.reject(np.array([0.1, 5.0, 0.0, 0.3, 0.2]), next_epoch=4)
+    assert rejected.tolist() == [False, False, True, False, False]
+    assert state.since.numpy().tolist() == [-1, -1, 3, -1, -1]
     state.save(str(tmp_path), 3)
     again = TrainingSetState(5, "reject", fraction=0.2)
     assert again.restore(str(tmp_path), 3) and not again.restore(str(tmp_path), 4)

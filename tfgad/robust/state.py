@@ -57,10 +57,23 @@ class TrainingSetState:
     def reject(self, scores: np.ndarray, next_epoch: int) -> np.ndarray:
         """Sets the rejected set from scores [N] of the whole split; it applies from next_epoch.
 
+        A rejected sample stays rejected: the cut takes as many as the rule says now (or as
+        many as before, if more), the earlier rejections first, then by score. Re-admitting
+        them, tried first, undid the rejection: the anomalies still trained on teach the model
+        their kind, the rejected ones' scores fall, and they came back (synthetic ECG, 20
+        epochs: recall 0.54 after the first rejection, 0.24 at the end).
+
         Returns the bool mask of rejected samples.
         """
-        rejected = cuts.outlier_mask(scores, self.fraction, self.z_cut).numpy()
+        scores = np.asarray(scores, np.float32)
         previous = self.since.numpy()
+        count = int(cuts.outlier_mask(scores, self.fraction, self.z_cut).numpy().sum())
+        count = max(count, int((previous >= 0).sum()))
+        # Earlier rejections rank above every score; among themselves and the rest, by score.
+        rank_key = np.where(previous >= 0, np.inf, scores)
+        order = np.lexsort((-scores, -rank_key))
+        rejected = np.zeros(len(scores), bool)
+        rejected[order[:count]] = True
         since = np.where(rejected, np.where(previous >= 0, previous, next_epoch), -1)
         self.keep.assign((~rejected).astype(np.float32))
         self.since.assign(since.astype(np.int32))
