@@ -123,8 +123,47 @@ def _cell(row, metric):
     return f"{value['mean']:.3f}" + (f" ± {value['std']:.3f}" if len(row["seeds"]) > 1 else "")
 
 
+def targets(summary, level=0.1):
+    """Per robust method at `level`: the share of the AUROC that plain training loses against
+    its clean figure that robust training wins back, (robust - plain) / (clean - plain); the
+    rejection precision there; and robust minus plain AUROC on clean data."""
+    find = {(r["suite"], r["method"], r["contamination"]): r for r in summary}
+    rows = []
+    for (suite, method, c), row in sorted(find.items()):
+        family, _, variant = method.partition("/")
+        if c != level or variant not in ("trim", "reject"):
+            continue
+        plain, clean = find.get((suite, f"{family}/plain", c)), find.get((suite, f"{family}/plain", 0.0))
+        robust_clean = find.get((suite, method, 0.0))
+        if not (plain and clean and robust_clean):
+            continue
+        lost = clean["auroc"]["mean"] - plain["auroc"]["mean"]
+        won = row["auroc"]["mean"] - plain["auroc"]["mean"]
+        rows.append({"suite": suite, "method": method, "lost": lost, "won": won,
+                     "recovered": won / lost if lost > 0 else None,
+                     "precision": row.get("rejection_precision", {}).get("mean"),
+                     "clean_difference": robust_clean["auroc"]["mean"] - clean["auroc"]["mean"]})
+    return rows
+
+
+def _target_lines(summary):
+    rows = targets(summary)
+    if not rows:
+        return []
+    lines = ["### Targets at 10 % contamination (means over seeds)", "",
+             "| suite | method | AUROC plain loses (clean - plain) | robust wins back | share "
+             "recovered (target >= 0.67) | rejection precision (target >= 0.6) | robust - plain "
+             "at 0 % (target >= -0.01) |", "|---|---|---|---|---|---|---|"]
+    fmt = lambda v, spec: "-" if v is None else format(v, spec)
+    for r in rows:
+        lines.append(f"| {r['suite']} | {r['method']} | {r['lost']:+.3f} | {r['won']:+.3f} | "
+                     f"{fmt(r['recovered'], '.2f')} | {fmt(r['precision'], '.2f')} | "
+                     f"{r['clean_difference']:+.3f} |")
+    return lines + [""]
+
+
 def markdown(result):
-    lines = []
+    lines = _target_lines(result["summary"])
     for suite in SUITES:
         rows = [r for r in result["summary"] if r["suite"] == suite]
         if not rows:
