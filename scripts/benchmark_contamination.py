@@ -19,14 +19,12 @@ Writes a markdown table (.md) and a plot of AUROC against contamination (.png) b
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
 import keras
 import numpy as np
-import tensorflow as tf
 from absl import logging
 
 import benchmark_quality
@@ -227,9 +225,7 @@ def plot(result, path):
 
 
 def _save(result, path):
-    result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
-                         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-                         "tensorflow": tf.__version__}
+    result["machine"] = benchmark_quality.machine()
     result["summary"] = summarize(result["runs"])
     io_utils.write_text(path, json.dumps(result, indent=2, default=float))
     stem = os.path.splitext(path)[0]

@@ -18,7 +18,6 @@ Writes JSON, and the markdown table beside it (.md); ms/sample are medians over 
 import argparse
 import json
 import os
-import platform
 import time
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
@@ -27,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 from ml_collections import ConfigDict
 
+import benchmark_quality
 from tfgad import config_files, data, io_utils, models, priors, train_lib
 from tfgad.detection import scorer as scorer_lib
 from tfgad.detection.latent_search import LatentSearch
@@ -153,9 +153,7 @@ def main():
             rows.append(row("encoder", batch, times, mean_residual=float(out["residual"].mean())))
             print(rows[-1], flush=True)
 
-    result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                          "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-                          "tensorflow": tf.__version__},
+    result = {"machine": benchmark_quality.machine(),
               "workdir": args.workdir, "config": args.config, "model": config.model.name, "data": config.data.name,
               "sample_shape": list(pool.shape[1:]),
               "generator_parameters": model.generator.count_params(), "rows": rows,

@@ -148,10 +148,15 @@ def _load(path):
     return {"runs": []}
 
 
+def machine():
+    """What the figures were measured on, for the results JSON."""
+    return {"platform": platform.platform(), "cpus": os.cpu_count(),
+            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+            "tensorflow": tf.__version__}
+
+
 def _save(result, path):
-    result["machine"] = {"platform": platform.platform(), "cpus": os.cpu_count(),
-                         "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-                         "tensorflow": tf.__version__}
+    result["machine"] = machine()
     result["summary"] = summarize(result["runs"])
     io_utils.write_text(path, json.dumps(result, indent=2, default=float))
     io_utils.write_text(os.path.splitext(path)[0] + ".md", markdown(result))

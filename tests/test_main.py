@@ -96,17 +96,23 @@ class CrashAfter(keras.callbacks.Callback):
             raise RuntimeError("simulated crash")
 
 
+def train_until_crash(config, workdir, train_split, epoch, monkeypatch):
+    """train_lib.train killed at the end of epoch index `epoch`, after every standard callback
+    (BackupAndRestore included) has run; the callbacks are restored for the resumed run."""
+    standard = callbacks.standard
+    monkeypatch.setattr(callbacks, "standard", lambda *a: standard(*a) + [CrashAfter(epoch)])
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train_lib.train(config, workdir, train_split)
+    monkeypatch.setattr(callbacks, "standard", standard)
+
+
 def test_a_killed_training_resumes_where_it_stopped(tmp_path, test_config, monkeypatch):
     from tfgad import data
     test_config.train.epochs = 3
     splits, _ = data.load_splits(test_config)
     workdir = str(tmp_path)
-    standard = callbacks.standard
     # The crash comes after BackupAndRestore has saved epoch index 1 (two epochs done).
-    monkeypatch.setattr(callbacks, "standard", lambda *a: standard(*a) + [CrashAfter(1)])
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        train_lib.train(test_config, workdir, splits["train"])
-    monkeypatch.setattr(callbacks, "standard", standard)
+    train_until_crash(test_config, workdir, splits["train"], 1, monkeypatch)
     train_lib.train(test_config, workdir, splits["train"])
     with open(os.path.join(workdir, "training_log.csv")) as f:
         epochs = [int(r["epoch"]) for r in csv.DictReader(f)]

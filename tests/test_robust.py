@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.test_main import CrashAfter
-from tfgad import callbacks, config_checks, data, train_lib
+from tests.test_main import train_until_crash
+from tfgad import config_checks, data, train_lib
 from tfgad.data import pipeline
 from tfgad.errors import UserError
 from tfgad.models import losses
@@ -206,15 +206,11 @@ def test_a_killed_robust_training_resumes_with_its_rejected_set(test_config, tmp
     config.train.epochs = 4
     splits, _ = data.load_splits(config)
     workdir = str(tmp_path)
-    standard = callbacks.standard
     # Rejections after epochs 1, 2 and 3; the crash follows the third (and the backup's save).
-    monkeypatch.setattr(callbacks, "standard", lambda *a: standard(*a) + [CrashAfter(2)])
-    with pytest.raises(RuntimeError, match="simulated crash"):
-        train_lib.train(config, workdir, splits["train"])
+    train_until_crash(config, workdir, splits["train"], 2, monkeypatch)
     with np.load(os.path.join(workdir, "robust", "state-0003.npz")) as saved:
         since_at_crash = saved["since"]
     assert (since_at_crash >= 0).any()
-    monkeypatch.setattr(callbacks, "standard", standard)
     train_lib.train(config, workdir, splits["train"])  # the last epoch: no rejection after it
     with open(os.path.join(workdir, "rejected.csv")) as f:
         rows = {int(r["id"]): int(r["epoch_rejected"]) for r in csv.DictReader(f)}
