@@ -131,7 +131,14 @@ def get_config():
     config.search.restarts = 1
     config.search.chi_weight = 0.0  # weight of the chi-norm penalty -log p(||z||)
     config.search.feature_weight = 0.0  # AnoGAN's lambda on discriminator features
-    config.search.jit_compile = False
+    # XLA: "auto" times a few steps both ways per row count and keeps the faster (which one
+    # wins depends on the CPU); "true"/"false" force it. Exports always hold plain graphs.
+    config.search.jit_compile = "auto"
+    config.search.compaction = True  # eps > 0: stopped samples leave the computation
+    config.search.compact_every = 20  # steps between gathering the active samples
+    config.search.restart_schedule = "full"  # full | halving (successive halving of restarts)
+    config.search.halving_steps = 25  # halving: steps between halvings
+    config.search.fold_batch_norm = True  # search a copy of G with BatchNorm folded in
     config.search.init_from_encoder = False  # start at E(x) instead of a random z
 
     config.export = ml_collections.ConfigDict()

@@ -23,4 +23,7 @@ def get_config():
     config.train.verbose = 0
     config.detection.batch_size = 64
     config.search.n_max = 20
+    # "auto" compiles and times both ways per row count: seconds the tests need not spend;
+    # tests/test_latent_search.py covers it.
+    config.search.jit_compile = "false"
     return config

@@ -4,7 +4,8 @@ from absl import logging
 
 from tfgad import data, models, priors, robust
 from tfgad.data import normalization
-from tfgad.detection import calibration, combiners, latent_search, normalize, scorer, thresholds
+from tfgad.detection import (calibration, combiners, latent_search, normalize, scorer, thresholds,
+                             xla_choice)
 from tfgad.errors import UserError
 
 STRATEGIES = ("default", "mirrored")
@@ -121,6 +122,12 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _one_of(config.detection.scorer, scorer.SCORERS, "detection.scorer")
     _one_of(config.detection.threshold, thresholds.METHODS, "detection.threshold")
     _one_of(config.search.distance, latent_search.DISTANCES, "search.distance")
+    _one_of(config.search.restart_schedule, latent_search.RESTART_SCHEDULES,
+            "search.restart_schedule")
+    try:
+        xla_choice.parse(config.search.jit_compile)
+    except ValueError as e:
+        raise UserError(str(e)) from None
     _one_of(config.detection.combiner, combiners.KINDS, "detection.combiner")
     _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
     _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
@@ -128,7 +135,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",
               "model.kernel_size", "train.epochs", "train.batch_size", "train.g_learning_rate",
               "train.d_learning_rate", "detection.batch_size", "search.learning_rate",
-              "search.restarts")
+              "search.restarts", "search.compact_every", "search.halving_steps")
     for field in ("val_fraction", "test_fraction"):
         value = getattr(config.data, field)
         if not 0 < value < 1:

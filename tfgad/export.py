@@ -22,7 +22,7 @@ from tfgad import data, export_format, io_utils, models
 from tfgad.data import normalization as normalization_lib
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
-from tfgad.detection import scores
+from tfgad.detection import scores, xla_choice
 from tfgad.errors import UserError
 from tfgad.serving import warmup
 
@@ -54,13 +54,14 @@ class ScoringModule(tf.Module):
         self.calibration = calibration
         self.normalization = normalization
         self.seed = tf.constant([config.seed, 0], tf.int32)
-        serving = config.copy_and_resolve_references()
-        serving.search.jit_compile = False  # TF Serving runs plain graphs
         # The same scorers as --mode=detect, so that both compute the same thing.
-        self.scorer = scorer_lib.from_config(serving, model)
+        self.scorer = scorer_lib.from_config(config, model)
         self.use_encoder = isinstance(self.scorer, scorer_lib.EncoderScorer)
-        self.searcher = (scorer_lib.SCORERS["latent_search"](serving, model)
+        self.searcher = (scorer_lib.SCORERS["latent_search"](config, model)
                          if self.use_encoder else self.scorer)
+        self.searcher.search.jit_compile = False  # TF Serving runs plain graphs
+        # Tracked, so that the save holds the search's own networks (the folded generator).
+        self.search_networks = self.searcher.search.networks()
         x_spec = tf.TensorSpec(None, tf.float32, name="x")
         self.serving_default = tf.function(self._serve, input_signature=[x_spec])
         self.score_components = tf.function(self._components, input_signature=[x_spec])
@@ -117,6 +118,13 @@ class ScoringModule(tf.Module):
         out.pop("z")
         out.update(score=score, is_anomaly=is_anomaly)
         return out
+
+
+def _xla_record(model) -> dict:
+    """Which graph the export holds, and what this machine measured for the offline search."""
+    return {"exported_graph": "plain",
+            "why": "TF Serving runs plain graphs; jit_compile=auto chose per row count below",
+            "measured_on_export_machine": xla_choice.choices(model.generator)}
 
 
 def _check_exportable(model, calibration):
@@ -179,6 +187,7 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
             tf.saved_model.save(module, tmp, signatures=signatures)
         metadata = {"name": name, "version": version, "sample_shape": list(sample_shape),
                     **module.scorer.settings(), "search": module.searcher.settings()["search"],
+                    "xla": _xla_record(model),
                     "calibration": calibration,
                     "normalization": normalization, "config": config.to_dict(),
                     "input": data.describe_input(config, sample_shape),

@@ -1,4 +1,4 @@
-"""AnoGAN latent search over a batch: one compiled tf.while_loop with in-graph Adam.
+"""AnoGAN latent search over a batch: compiled tf.while_loops with in-graph Adam.
 
 For each sample x it looks for z* = argmin_z d(x, G(z)) [+ feature and chi-norm terms], with
 per-sample early stop (a sample whose loss is below eps stops moving), at most n_max steps,
@@ -6,13 +6,24 @@ and R restarts that run side by side as R copies of the batch; each sample keeps
 over steps and restarts. The R starts are draws from the prior for the given seed, shared by
 every sample, so that a sample's result depends on neither its batch nor its position in it
 (an exported model then reproduces offline scores exactly).
+
+Where rows stop at different times (eps > 0, or restarts dropped by successive halving) the
+loop runs in chunks of steps and only the rows still active go into the next chunk
+(compaction), so that the cost follows the number of active rows. A row's steps are the same
+computation either way. XLA or not is chosen per row count by timing both (xla_choice).
 """
+import math
+
 import ml_collections
 import tensorflow as tf
 
+from tfgad.detection import xla_choice
 from tfgad.errors import UserError
+from tfgad.models.folding import FoldedGenerator
 
 DISTANCES = ("l1", "l2")
+RESTART_SCHEDULES = ("full", "halving")
+PROBE_STEPS = 10  # steps timed each way when jit_compile is "auto"
 
 
 def _distance(kind, x, x_hat):
@@ -21,6 +32,16 @@ def _distance(kind, x, x_hat):
     if kind == "l1":
         return tf.reduce_mean(tf.abs(diff), axis=axes)
     return tf.reduce_mean(tf.square(diff), axis=axes)
+
+
+def _gather(t, rows):
+    return None if t is None else tf.gather(t, rows)
+
+
+def _bucket(rows: int) -> int:
+    """Rows padded to the next power of two: XLA compiles once per shape, and this bounds the
+    shapes a compacted search meets to log2(batch)."""
+    return 1 << max(rows - 1, 0).bit_length()
 
 
 class LatentSearch:
@@ -38,32 +59,68 @@ class LatentSearch:
         typical set.
       feature_fn, feature_weight: optional x -> features [B, F] (the discriminator's) and the
         weight of mean |f(x) - f(G(z))| in the loss (AnoGAN's lambda).
-      jit_compile: compile the search with XLA.
+      jit_compile: True, False, or "auto": time both on the first call per row count.
+      compaction: run stopped rows no further (chunks of compact_every steps).
+      restart_schedule: "full" (every restart runs to the end) or "halving": every
+        halving_steps steps each sample keeps the better half of its restarts, until one is left.
+      fold_batch_norm: search with a copy of the generator whose normalizations are folded
+        into the layers before them (same function, fewer operations per step).
     """
 
     def __init__(self, generator, prior, n_max=500, eps=0.0, learning_rate=0.05, distance="l1",
                  restarts=1, chi_weight=0.0, feature_fn=None, feature_weight=0.0,
-                 jit_compile=False, beta_1=0.9, beta_2=0.999):
+                 jit_compile=xla_choice.AUTO, beta_1=0.9, beta_2=0.999, compaction=True,
+                 compact_every=20, restart_schedule="full", halving_steps=25,
+                 fold_batch_norm=True):
         if distance not in DISTANCES:
             raise UserError(f"unknown search.distance {distance!r}; known: {', '.join(DISTANCES)}")
+        if restart_schedule not in RESTART_SCHEDULES:
+            raise UserError(f"unknown search.restart_schedule {restart_schedule!r}; known: "
+                            f"{', '.join(RESTART_SCHEDULES)}")
         if n_max < 0 or restarts < 1:
             raise UserError(f"search.n_max={n_max} must be >= 0 and search.restarts={restarts} >= 1")
+        if compact_every < 1 or halving_steps < 1:
+            raise UserError(f"search.compact_every={compact_every} and search.halving_steps="
+                            f"{halving_steps} must be >= 1")
         if feature_weight and feature_fn is None:
             raise UserError("search.feature_weight > 0 needs a discriminator feature function")
+        try:
+            self.jit_compile = xla_choice.parse(jit_compile)
+        except ValueError as e:
+            raise UserError(str(e)) from None
         self.generator, self.prior = generator, prior
         self.n_max, self.eps, self.restarts = int(n_max), float(eps), int(restarts)
         self.learning_rate, self.beta_1, self.beta_2 = float(learning_rate), beta_1, beta_2
         self.distance, self.chi_weight = distance, float(chi_weight)
         self.feature_fn, self.feature_weight = feature_fn, float(feature_weight)
-        self.jit_compile = bool(jit_compile)
-        self._core = self._draw = None
+        self.compaction, self.compact_every = bool(compaction), int(compact_every)
+        self.restart_schedule, self.halving_steps = restart_schedule, int(halving_steps)
+        self.folded = FoldedGenerator(generator) if fold_batch_norm else None
+        self._search_generator = self.folded if self.folded is not None else generator
+        self._steps = {False: tf.function(self._run_steps, reduce_retracing=True),
+                       True: tf.function(self._run_steps, jit_compile=True, reduce_retracing=True)}
+        # The starts are drawn outside XLA: stateless random kernels differ under XLA,
+        # and the starts must not depend on jit_compile.
+        self._draw = tf.function(self._initial, reduce_retracing=True)
+        self._finish = tf.function(self._select, reduce_retracing=True)
 
     def settings(self) -> dict:
-        """The search's settings, as recorded in outputs and export metadata."""
-        return {"n_max": self.n_max, "eps": self.eps, "learning_rate": self.learning_rate,
-                "distance": self.distance, "restarts": self.restarts,
-                "chi_weight": self.chi_weight, "feature_weight": self.feature_weight,
-                "jit_compile": self.jit_compile}
+        """The search's settings, as recorded in outputs and export metadata; with "auto", the
+        XLA choices measured so far for this generator."""
+        out = {"n_max": self.n_max, "eps": self.eps, "learning_rate": self.learning_rate,
+               "distance": self.distance, "restarts": self.restarts,
+               "chi_weight": self.chi_weight, "feature_weight": self.feature_weight,
+               "jit_compile": self.jit_compile, "compaction": self.compaction,
+               "compact_every": self.compact_every, "restart_schedule": self.restart_schedule,
+               "halving_steps": self.halving_steps,
+               "batch_norm_folded": bool(self.folded is not None and self.folded.folded)}
+        if self.jit_compile == xla_choice.AUTO:
+            out["xla_choices"] = xla_choice.choices(self.generator)
+        return out
+
+    def networks(self) -> list:
+        """The Keras models the search owns (the folded copy), which an export must track."""
+        return [self.folded.model] if self.folded is not None and self.folded.folded else []
 
     def __call__(self, x, seed=(0, 0), z_init=None):
         """Searches z for a batch.
@@ -79,14 +136,106 @@ class LatentSearch:
         """
         x = tf.convert_to_tensor(x, tf.float32)
         seed = tf.convert_to_tensor(seed, tf.int32)
-        if self._core is None:
-            # The starts are drawn outside XLA: stateless random kernels differ under XLA,
-            # and the starts must not depend on jit_compile.
-            self._core = tf.function(self._search, jit_compile=self.jit_compile,
-                                     reduce_retracing=True)
-            self._draw = tf.function(self._initial, reduce_retracing=True)
         z_init = None if z_init is None else tf.convert_to_tensor(z_init, tf.float32)
-        return self._core(x, self._draw(x, seed, z_init))
+        if self.folded is not None:
+            self.folded.refresh()  # the generator's weights as they are now
+        starts = self._draw(x, seed, z_init)
+        x_tiled = tf.tile(x, tf.concat([[self.restarts], tf.ones([x.shape.rank - 1], tf.int32)], 0))
+        x_features = self.feature_fn(x_tiled) if self.feature_weight else None
+        n = self.restarts * x.shape[0] if x.shape[0] is not None else None
+        zeros = tf.zeros_like(starts)
+        rows = tf.shape(starts)[0]
+        state = (starts, zeros, zeros, tf.ones([rows], tf.bool), tf.zeros([rows], tf.int32),
+                 tf.fill([rows], float("inf")), starts)
+        if self._chunked(n):
+            state = self._run_chunks(x_tiled, x_features, state)
+        elif self.n_max:
+            state = self._all_rows(n, x_tiled, x_features, state, 0, self.n_max)
+        return self._finish(x, x_tiled, x_features, state)
+
+    def _chunked(self, rows):
+        """Whether rows can stop at different steps, so that compaction or halving pays."""
+        halving = self.restart_schedule == "halving" and self.restarts > 1
+        return self.n_max > 0 and (halving or (self.compaction and self.eps > 0 and rows != 1))
+
+    def _boundaries(self):
+        """The steps after which the active rows are gathered anew (and restarts halved)."""
+        ends = set(range(self.compact_every, self.n_max, self.compact_every)) if self.compaction else set()
+        return sorted(ends | set(self._rungs()) | {self.n_max})
+
+    def _rungs(self):
+        if self.restart_schedule != "halving" or self.restarts == 1:
+            return []
+        rounds = math.ceil(math.log2(self.restarts))
+        return [self.halving_steps * r for r in range(1, rounds + 1)
+                if self.halving_steps * r < self.n_max]
+
+    def _run_chunks(self, x, x_features, state):
+        in_race = tf.ones_like(state[3])
+        step, rungs, all_rows = 0, set(self._rungs()), state[0].shape[0]
+        for end in self._boundaries():
+            active = state[3]
+            if self.compaction:
+                rows = tf.cast(tf.where(active)[:, 0], tf.int32)
+                if tf.executing_eagerly() and int(tf.size(rows)) == 0:
+                    break
+                state = self._run_rows(rows, x, x_features, state, step, end - step)
+            else:
+                state = self._all_rows(all_rows, x, x_features, state, step, end - step)
+            step = end
+            if end in rungs:
+                in_race = self._halve(in_race, state[5])
+                state = state[:3] + (tf.logical_and(state[3], in_race),) + state[4:]
+        return state
+
+    def _run_rows(self, rows, x, x_features, state, step, steps):
+        """Runs only the given rows for steps and writes their new state back into state."""
+        count = tf.size(rows)
+        if tf.executing_eagerly() and self.jit_compile is not False:
+            count = int(count)
+            # XLA compiles per shape: pad to a bucket with repeats of a row (computed, dropped).
+            padded = tf.concat([rows, tf.repeat(rows[:1], _bucket(count) - count)], 0)
+            sub = tuple(tf.gather(t, padded) for t in state)
+            sub_x, sub_f = tf.gather(x, padded), _gather(x_features, padded)
+            if not self._use_xla(_bucket(count), sub_x, sub_f, sub, step, steps):
+                sub, sub_x, sub_f = (tuple(t[:count] for t in sub), sub_x[:count],
+                                     None if sub_f is None else sub_f[:count])
+                new = self._run(False, sub_x, sub_f, sub, step, steps)
+            else:
+                new = self._run(True, sub_x, sub_f, sub, step, steps)
+        else:
+            sub = tuple(tf.gather(t, rows) for t in state)
+            new = self._run(False, tf.gather(x, rows), _gather(x_features, rows), sub, step, steps)
+        index = rows[:, None]
+        return tuple(tf.tensor_scatter_nd_update(t, index, n[:count]) for t, n in zip(state, new))
+
+    def _use_xla(self, rows, x, x_features, state, step, steps) -> bool:
+        """XLA or not for this row count: forced, or measured on these very inputs."""
+        if self.jit_compile != xla_choice.AUTO:
+            return self.jit_compile
+        if not tf.executing_eagerly() or rows is None:
+            return False  # traced into a graph (an export): plain ops
+        probe = min(steps, PROBE_STEPS)
+        return xla_choice.choose(self.generator, rows,
+                                 lambda: self._run(False, x, x_features, state, step, probe),
+                                 lambda: self._run(True, x, x_features, state, step, probe))
+
+    def _run(self, xla, x, x_features, state, step, steps):
+        return self._steps[bool(xla)](x, x_features, state, tf.constant(step, tf.int32),
+                                      tf.constant(steps, tf.int32))[1]
+
+    def _all_rows(self, rows, x, x_features, state, step, steps):
+        """Runs steps on all rows of state with the faster (or the forced) compilation."""
+        use_xla = self._use_xla(rows, x, x_features, state, step, steps)
+        return self._run(use_xla, x, x_features, state, step, steps)
+
+    def _halve(self, in_race, best_loss):
+        """Each sample keeps the better half (rounded up) of its restarts still in the race."""
+        losses = tf.reshape(tf.where(in_race, best_loss, float("inf")), [self.restarts, -1])
+        ranks = tf.argsort(tf.argsort(losses, axis=0, stable=True), axis=0, stable=True)
+        racing = tf.reduce_sum(tf.cast(tf.reshape(in_race, [self.restarts, -1]), tf.int32), 0)
+        keep = ranks < (racing + 1) // 2
+        return tf.reshape(keep, [-1])
 
     def _initial(self, x, seed, z_init=None):
         """The starts [R * B, d]: z_init (if given) and shared draws from the prior."""
@@ -104,7 +253,7 @@ class LatentSearch:
 
     def objective(self, x: tf.Tensor, z: tf.Tensor, x_features=None) -> tf.Tensor:
         """Search loss per sample [B] at z."""
-        x_hat = self.generator(z, training=False)
+        x_hat = self._search_generator(z, training=False)
         loss = _distance(self.distance, x, x_hat)
         if self.feature_weight:
             loss += self.feature_weight * tf.reduce_mean(
@@ -113,12 +262,14 @@ class LatentSearch:
             loss -= self.chi_weight * self.prior.norm_log_prob(z)
         return loss
 
-    def _search(self, x, starts):
-        """Runs the loop on the R-fold tiled batch and keeps each sample's best restart."""
+    def _select(self, x, x_tiled, x_features, state):
+        """Evaluates the last z of every row, then keeps each sample's best restart."""
+        z, _, _, _, iterations, best_loss, best_z = state
+        final = self.objective(x_tiled, z, x_features)  # the last step's z is not evaluated yet
+        improved = final < best_loss
+        z = tf.where(improved[:, None], z, best_z)
+        loss = tf.where(improved, final, best_loss)
         batch = tf.shape(x)[0]
-        x_tiled = tf.tile(x, tf.concat([[self.restarts], tf.ones([x.shape.rank - 1], tf.int32)], 0))
-        x_features = self.feature_fn(x_tiled) if self.feature_weight else None
-        z, loss, iterations = self._optimize(x_tiled, starts, x_features)
         # [R * B] -> [R, B]: pick each sample's restart with the lowest loss.
         best = tf.argmin(tf.reshape(loss, [self.restarts, batch]), axis=0, output_type=tf.int32)
         index = best * batch + tf.range(batch)
@@ -126,15 +277,21 @@ class LatentSearch:
         return {"z": z, "x_hat": self.generator(z, training=False),
                 "loss": tf.gather(loss, index), "iterations": tf.gather(iterations, index)}
 
-    def _optimize(self, x, z0, x_features):
-        n = tf.shape(z0)[0]
+    def _run_steps(self, x, x_features, state, step0, steps):
+        """Adam steps on the rows of state from step step0, at most steps, while any is active.
+
+        Returns:
+          (step reached, state): state is (z, m, v, active, iterations, best_loss, best_z).
+        """
         b1, b2, lr = self.beta_1, self.beta_2, self.learning_rate
+        end = step0 + steps
 
         def cond(step, z, m, v, active, iterations, best_loss, best_z):
-            return tf.logical_and(step < self.n_max, tf.reduce_any(active))
+            return tf.logical_and(step < end, tf.reduce_any(active))
 
         def body(step, z, m, v, active, iterations, best_loss, best_z):
-            with tf.GradientTape() as tape:
+            # Only z is watched: no gradient towards the generator's weights is asked for.
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(z)
                 loss = self.objective(x, z, x_features)
                 # Samples are independent: the gradient of the sum is each one's own gradient.
@@ -154,16 +311,8 @@ class LatentSearch:
             iterations += tf.cast(active, tf.int32)
             return step + 1, z, m, v, active, iterations, best_loss, best_z
 
-        zeros = tf.zeros_like(z0)
-        state = (tf.constant(0), z0, zeros, zeros, tf.ones([n], tf.bool), tf.zeros([n], tf.int32),
-                 tf.fill([n], float("inf")), z0)
-        _, z, _, _, _, iterations, best_loss, best_z = tf.while_loop(
-            cond, body, state, maximum_iterations=self.n_max + 1)
-        # The last step's z has not been evaluated yet.
-        final = self.objective(x, z, x_features)
-        improved = final < best_loss
-        return (tf.where(improved[:, None], z, best_z), tf.where(improved, final, best_loss),
-                iterations)
+        out = tf.while_loop(cond, body, (step0,) + tuple(state), maximum_iterations=steps)
+        return out[0], tuple(out[1:])
 
 
 def from_config(config: ml_collections.ConfigDict, generator, prior,
@@ -172,4 +321,10 @@ def from_config(config: ml_collections.ConfigDict, generator, prior,
     return LatentSearch(generator, prior, n_max=s.n_max, eps=s.eps, learning_rate=s.learning_rate,
                         distance=s.distance, restarts=s.restarts, chi_weight=s.chi_weight,
                         feature_fn=feature_fn, feature_weight=s.feature_weight,
-                        jit_compile=s.jit_compile)
+                        # Workdirs trained before these fields existed: today's defaults.
+                        jit_compile=s.get("jit_compile", "auto"),
+                        compaction=s.get("compaction", True),
+                        compact_every=s.get("compact_every", 20),
+                        restart_schedule=s.get("restart_schedule", "full"),
+                        halving_steps=s.get("halving_steps", 25),
+                        fold_batch_norm=s.get("fold_batch_norm", True))
