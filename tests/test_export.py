@@ -48,7 +48,9 @@ def test_round_trip_equals_the_in_memory_scorer(test_config, raw_splits, tmp_pat
     np.testing.assert_allclose(out["score"], expected_scores, rtol=1e-4, atol=1e-4)
     # Encoders and a 5-step search reproduce the offline decisions exactly.
     np.testing.assert_array_equal(out["is_anomaly"], expected_decisions.astype(bool))
-    assert export.load_metadata(path)["scorer"] == scorer.settings()["scorer"]
+    metadata = export.load_metadata(path)
+    assert metadata["scorer"] == scorer.settings()["scorer"]
+    assert metadata["xla"]["exported_graph"] == "plain"
     expected_signatures = {"serving_default", "score_components", "latent_search", "generate"}
     if model.encoder is not None:
         expected_signatures.add("encode")
@@ -83,3 +85,30 @@ def test_versions_count_up_and_half_written_ones_are_skipped(tmp_path):
     (tmp_path / "notes").mkdir()
     assert export.next_version(str(tmp_path)) == 2
     assert export.next_version(str(tmp_path / "missing")) == 1
+
+
+def test_a_compacted_halving_search_exports_and_reproduces_offline(test_config, raw_splits,
+                                                                   tmp_path):
+    # eps > 0 and halving: the chunked search is traced into the SavedModel's graph.
+    keras.utils.set_random_seed(0)
+    splits, norm = raw_splits
+    overrides = {"search.n_max": 30, "search.eps": 0.3, "search.compact_every": 5,
+                 "search.restarts": 3, "search.restart_schedule": "halving",
+                 "search.halving_steps": 5}
+    for key, value in overrides.items():
+        setattr(test_config.search, key.split(".")[1], value)
+    model = models.build(test_config, splits["train"].x.shape[1:], priors.from_config(test_config))
+    scorer = scorer_lib.from_config(test_config, model)
+    x = data.normalization.apply(norm, splits["test"].x[:16])
+    offline = scorer.find(x, seed=(test_config.seed, 0))
+    calib = calibration.fit(scorer_lib.score_samples(scorer, x, 64), splits["test"].y[:16],
+                            test_config)
+    path = export.export(model, test_config, calib, norm, splits["train"].x.shape[1:],
+                         base_dir=str(tmp_path), name="m")
+    served = tf.saved_model.load(path).signatures["latent_search"](
+        x=tf.constant(splits["test"].x[:16]))
+    iterations = offline["iterations"].numpy()
+    assert iterations.min() < iterations.max() or iterations.max() < 30  # some stopped early
+    np.testing.assert_array_equal(served["iterations"].numpy(), iterations)
+    np.testing.assert_allclose(served["loss"].numpy(), offline["loss"].numpy(), rtol=1e-4,
+                               atol=1e-5)

@@ -170,3 +170,34 @@ def test_contamination_benchmark_quick_records_rejection_quality_and_resumes(tmp
     assert (tmp_path / "contamination.png").stat().st_size > 0
     benchmark_contamination.main(args)  # every run is done: nothing is added
     assert len(json.loads(out.read_text())["runs"]) == len(runs)
+
+
+def test_search_benchmark_quick_without_the_peer(tmp_path):
+    out = tmp_path / "search.json"
+    result = run_script("benchmark_search.py", "--quick", "--no_peer", "--batch=1,4",
+                        "--compaction_batch=", "--eps=0,0.05", f"--output={out}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    data = json.loads(out.read_text())
+    kinds = {(r["kind"], r["eps"], r["batch"]) for r in data["rows"]}
+    assert {("tfgad", 0.0, 4), ("tfgad_xla_on", 0.0, 4), ("tfgad_no_compaction", 0.05, 4),
+            ("loop", 0.05, 1), ("restarts_halving", 0.0, 4)} <= kinds
+    assert data["executed_filter_gradient_kernels"] == 0  # the runtime prunes them
+    # Hand count for configs/anogan.py at latent 5, length 128 (filters 128, 64, 32, 16):
+    # dense 5*16*128, transposed convs 5*128*64*16 + 5*64*32*32 + 5*32*16*64, conv 5*16*1*128.
+    macs = 5 * 16 * 128 + 5 * 128 * 64 * 16 + 5 * 64 * 32 * 32 + 5 * 32 * 16 * 64 + 5 * 16 * 128
+    assert data["step_flops_per_sample"] == 4 * macs
+    assert 0 < data["rows"][0]["share_of_peak"] < 1
+
+
+def test_torch_copy_of_the_generator_computes_the_same():
+    torch = pytest.importorskip("torch")  # the [bench] extra
+    import tensorflow as tf
+
+    import torch_peer
+    from tfgad.models import networks
+    for length in (128, 45):  # 45: the generator crops 48 to 45
+        generator = networks.build_generator((length, 1), 5, base_filters=8, num_blocks=3)
+        z = tf.random.stateless_normal([4, 5], seed=[1, 1]).numpy()
+        with torch.no_grad():
+            got = torch_peer.TorchGenerator(generator)(torch.from_numpy(z)).numpy()
+        np.testing.assert_allclose(got, generator(z, training=False).numpy(), rtol=1e-4, atol=1e-5)
