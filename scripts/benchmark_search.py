@@ -125,12 +125,13 @@ def main():
     batches = ints(args.batch)
     extra = [b for b in ints(args.compaction_batch) if b not in batches]
     generator, prior, pool = setup(args.config, overrides, max(batches + extra))
-    peer = None
+    peer = torch_version = None
     if not args.no_peer:
+        import torch
         import torch_peer
+        torch_version = torch.__version__
         peer = torch_peer.TorchGenerator(generator)
         z = prior.sample(16, seed=tf.constant([1, 1])).numpy()
-        import torch
         with torch.no_grad():
             gap = float(np.abs(peer(torch.from_numpy(z)).numpy() - generator(z, training=False)).max())
         if gap > 1e-4:
@@ -195,7 +196,7 @@ def main():
               "sample_shape": list(pool.shape[1:]), "generator_parameters": generator.count_params(),
               "step_flops_per_sample": flops, "peak_gflops_per_s": peak / 1e9,
               "executed_filter_gradient_kernels": filter_kernels,
-              "torch": None if peer is None else __import__("torch").__version__,
+              "torch": torch_version,
               "rows": rows}
     io_utils.write_text(args.output, json.dumps(result, indent=2))
     table = markdown(result)

@@ -124,10 +124,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _one_of(config.search.distance, latent_search.DISTANCES, "search.distance")
     _one_of(config.search.restart_schedule, latent_search.RESTART_SCHEDULES,
             "search.restart_schedule")
-    try:
-        xla_choice.parse(config.search.jit_compile)
-    except ValueError as e:
-        raise UserError(str(e)) from None
+    xla_choice.parse(config.search.jit_compile)
     _one_of(config.detection.combiner, combiners.KINDS, "detection.combiner")
     _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
     _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")

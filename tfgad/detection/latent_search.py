@@ -84,10 +84,7 @@ class LatentSearch:
                             f"{halving_steps} must be >= 1")
         if feature_weight and feature_fn is None:
             raise UserError("search.feature_weight > 0 needs a discriminator feature function")
-        try:
-            self.jit_compile = xla_choice.parse(jit_compile)
-        except ValueError as e:
-            raise UserError(str(e)) from None
+        self.jit_compile = xla_choice.parse(jit_compile)
         self.generator, self.prior = generator, prior
         self.n_max, self.eps, self.restarts = int(n_max), float(eps), int(restarts)
         self.learning_rate, self.beta_1, self.beta_2 = float(learning_rate), beta_1, beta_2
@@ -95,8 +92,9 @@ class LatentSearch:
         self.feature_fn, self.feature_weight = feature_fn, float(feature_weight)
         self.compaction, self.compact_every = bool(compaction), int(compact_every)
         self.restart_schedule, self.halving_steps = restart_schedule, int(halving_steps)
-        self.folded = FoldedGenerator(generator) if fold_batch_norm else None
-        self._search_generator = self.folded if self.folded is not None else generator
+        folded = FoldedGenerator(generator) if fold_batch_norm else None
+        self.folded = folded if folded is not None and folded.folded else None
+        self._search_generator = self.folded or generator
         self._steps = {False: tf.function(self._run_steps, reduce_retracing=True),
                        True: tf.function(self._run_steps, jit_compile=True, reduce_retracing=True)}
         # The starts are drawn outside XLA: stateless random kernels differ under XLA,
@@ -113,14 +111,14 @@ class LatentSearch:
                "jit_compile": self.jit_compile, "compaction": self.compaction,
                "compact_every": self.compact_every, "restart_schedule": self.restart_schedule,
                "halving_steps": self.halving_steps,
-               "batch_norm_folded": bool(self.folded is not None and self.folded.folded)}
+               "batch_norm_folded": self.folded is not None}
         if self.jit_compile == xla_choice.AUTO:
             out["xla_choices"] = xla_choice.choices(self.generator)
         return out
 
     def networks(self) -> list:
         """The Keras models the search owns (the folded copy), which an export must track."""
-        return [self.folded.model] if self.folded is not None and self.folded.folded else []
+        return [] if self.folded is None else [self.folded.model]
 
     def __call__(self, x, seed=(0, 0), z_init=None):
         """Searches z for a batch.
@@ -190,35 +188,34 @@ class LatentSearch:
 
     def _run_rows(self, rows, x, x_features, state, step, steps):
         """Runs only the given rows for steps and writes their new state back into state."""
-        count = tf.size(rows)
+        take = lambda index: (tf.gather(x, index), _gather(x_features, index),
+                              tuple(tf.gather(t, index) for t in state))
+        count, index, use_xla = tf.size(rows), rows, False
         if tf.executing_eagerly() and self.jit_compile is not False:
             count = int(count)
             # XLA compiles per shape: pad to a bucket with repeats of a row (computed, dropped).
             padded = tf.concat([rows, tf.repeat(rows[:1], _bucket(count) - count)], 0)
-            sub = tuple(tf.gather(t, padded) for t in state)
-            sub_x, sub_f = tf.gather(x, padded), _gather(x_features, padded)
-            if not self._use_xla(_bucket(count), sub_x, sub_f, sub, step, steps):
-                sub, sub_x, sub_f = (tuple(t[:count] for t in sub), sub_x[:count],
-                                     None if sub_f is None else sub_f[:count])
-                new = self._run(False, sub_x, sub_f, sub, step, steps)
-            else:
-                new = self._run(True, sub_x, sub_f, sub, step, steps)
-        else:
-            sub = tuple(tf.gather(t, rows) for t in state)
-            new = self._run(False, tf.gather(x, rows), _gather(x_features, rows), sub, step, steps)
-        index = rows[:, None]
-        return tuple(tf.tensor_scatter_nd_update(t, index, n[:count]) for t, n in zip(state, new))
+            use_xla = self._use_xla(_bucket(count), lambda: take(padded), step, steps)
+            index = padded if use_xla else rows
+        new = self._run(use_xla, *take(index), step, steps)
+        return tuple(tf.tensor_scatter_nd_update(t, rows[:, None], n[:count])
+                     for t, n in zip(state, new))
 
-    def _use_xla(self, rows, x, x_features, state, step, steps) -> bool:
-        """XLA or not for this row count: forced, or measured on these very inputs."""
+    def _use_xla(self, rows, inputs, step, steps) -> bool:
+        """XLA or not for this row count: forced, or measured on inputs() = (x, x_features,
+        state), which is called only when a measurement is needed."""
         if self.jit_compile != xla_choice.AUTO:
             return self.jit_compile
         if not tf.executing_eagerly() or rows is None:
             return False  # traced into a graph (an export): plain ops
         probe = min(steps, PROBE_STEPS)
-        return xla_choice.choose(self.generator, rows,
-                                 lambda: self._run(False, x, x_features, state, step, probe),
-                                 lambda: self._run(True, x, x_features, state, step, probe))
+
+        def probes():
+            args = inputs()
+            return (lambda: self._run(False, *args, step, probe),
+                    lambda: self._run(True, *args, step, probe))
+
+        return xla_choice.choose(self.generator, rows, probes)
 
     def _run(self, xla, x, x_features, state, step, steps):
         return self._steps[bool(xla)](x, x_features, state, tf.constant(step, tf.int32),
@@ -226,7 +223,7 @@ class LatentSearch:
 
     def _all_rows(self, rows, x, x_features, state, step, steps):
         """Runs steps on all rows of state with the faster (or the forced) compilation."""
-        use_xla = self._use_xla(rows, x, x_features, state, step, steps)
+        use_xla = self._use_xla(rows, lambda: (x, x_features, state), step, steps)
         return self._run(use_xla, x, x_features, state, step, steps)
 
     def _halve(self, in_race, best_loss):
@@ -318,13 +315,9 @@ class LatentSearch:
 def from_config(config: ml_collections.ConfigDict, generator, prior,
                 feature_fn=None) -> LatentSearch:
     s = config.search
+    # Workdirs trained before these fields existed leave them out: the constructor's defaults.
+    newer = {k: s[k] for k in ("jit_compile", "compaction", "compact_every", "restart_schedule",
+                               "halving_steps", "fold_batch_norm") if k in s}
     return LatentSearch(generator, prior, n_max=s.n_max, eps=s.eps, learning_rate=s.learning_rate,
                         distance=s.distance, restarts=s.restarts, chi_weight=s.chi_weight,
-                        feature_fn=feature_fn, feature_weight=s.feature_weight,
-                        # Workdirs trained before these fields existed: today's defaults.
-                        jit_compile=s.get("jit_compile", "auto"),
-                        compaction=s.get("compaction", True),
-                        compact_every=s.get("compact_every", 20),
-                        restart_schedule=s.get("restart_schedule", "full"),
-                        halving_steps=s.get("halving_steps", 25),
-                        fold_batch_norm=s.get("fold_batch_norm", True))
+                        feature_fn=feature_fn, feature_weight=s.feature_weight, **newer)

@@ -11,6 +11,8 @@ import weakref
 
 import tensorflow as tf
 
+from tfgad.errors import UserError
+
 AUTO = "auto"
 _CHOICES = weakref.WeakKeyDictionary()  # generator -> {(device, rows): choice}
 
@@ -24,7 +26,7 @@ def parse(value):
         return True
     if text in ("false", "0", "no"):
         return False
-    raise ValueError(f"search.jit_compile={value!r}; choose auto, True or False")
+    raise UserError(f"search.jit_compile={value!r}; choose auto, True or False")
 
 
 def device() -> str:
@@ -37,15 +39,17 @@ def _run(fn):
     tf.nest.flatten(out)[0].numpy()  # waits for the result (GPU kernels run asynchronously)
 
 
-def choose(generator, rows: int, plain, xla, repeats: int = 3) -> bool:
-    """True if xla() is faster than plain() for this generator, device and row count.
+def choose(generator, rows: int, probes, repeats: int = 3) -> bool:
+    """True if XLA is faster than plain graphs for this generator, device and row count.
 
-    plain and xla run the same few search steps; the first call of each compiles and is not
-    timed; then they alternate repeats times and the medians are compared.
+    probes() -> (plain, xla), called only when this is not measured yet: two callables that
+    run the same few search steps. The first call of each compiles and is not timed; then they
+    alternate repeats times and the medians are compared.
     """
     table = _CHOICES.setdefault(generator, {})
     key = (device(), int(rows))
     if key not in table:
+        plain, xla = probes()
         _run(plain)
         _run(xla)
         times = {"plain": [], "xla": []}
