@@ -67,7 +67,7 @@ def test_fanogan_encoder_stage_inverts_a_frozen_generator(test_config):
     frozen = [v.numpy().copy() for v in model.generator_variables() + model.discriminator_variables()]
     before = inversion_error(model, 256)
     reconstruction_before = reconstruction_error(model, x[:256])
-    model.stage.assign(1)
+    assert model.set_stage(1)
     encoder_before = [v.numpy().copy() for v in model.encoder.trainable_variables]
     history = model.fit(x, batch_size=64, epochs=10, verbose=0)
     assert np.isfinite(history.history["e_loss"]).all()

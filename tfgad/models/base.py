@@ -4,7 +4,7 @@ import ml_collections
 import tensorflow as tf
 
 from tfgad.detection import scores
-from tfgad.models import networks
+from tfgad.models import networks, replicas
 
 
 def adam(config: ml_collections.ConfigDict, which: str) -> keras.optimizers.Optimizer:
@@ -121,7 +121,15 @@ class AdversarialModel(keras.Model):
             self.encode(x)
 
     def sample_latent(self, n: int) -> tf.Tensor:
-        return self.prior.sample(n, seed=self.next_seed())
+        """n latents from the prior; in a train step on several replicas, this replica's n of
+        the global batch's draw (models.replicas.own_rows), so that replicas draw apart."""
+        return replicas.own_rows(lambda rows: self.prior.sample(rows, seed=self.next_seed()), n)
+
+    def draw_rows(self, sampler, rows: tf.Tensor, *row_shape) -> tf.Tensor:
+        """rows draws of shape row_shape from a keras.random sampler and the model's seed, this
+        replica's share of the global batch's draw (as sample_latent)."""
+        return replicas.own_rows(
+            lambda n: sampler([n, *row_shape], seed=self.seed_generator), rows)
 
     def next_seed(self) -> tf.Tensor:
         return tf.cast(self.seed_generator.next(), tf.int32)
@@ -154,9 +162,15 @@ class AdversarialModel(keras.Model):
         return "encoder" if self.HAS_ENCODER else "latent_search"
 
     @staticmethod
-    def minimize(optimizer, tape, loss, variables) -> None:
+    def gradients(tape, loss, variables) -> list:
+        """The gradient of loss (recorded on tape) for variables, scaled for the optimizer's
+        sum over replicas: losses are global-batch means on every replica (models.replicas)."""
+        return replicas.for_summing(tape.gradient(loss, variables))
+
+    @classmethod
+    def minimize(cls, optimizer, tape, loss, variables) -> None:
         """One optimizer step down the gradient of loss (recorded on tape) for variables."""
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        optimizer.apply_gradients(zip(cls.gradients(tape, loss, variables), variables))
 
     def discriminate(self, x: tf.Tensor, z: tf.Tensor, training: bool = False) -> tuple:
         """(logits [B, 1], features [B, F]) for samples x whose latent code is z."""

@@ -5,6 +5,10 @@ Stage 1 (train.epochs) trains the WGAN-GP (model.wgan_gp.*); stage 2
 x ~ G(E(x)) in pixels and in discriminator features: loss = mean (x - G(E(x)))^2 +
 kappa * mean (f(x) - f(G(E(x))))^2. Both stages run in one fit with the same callbacks; a
 callback sets the stage from the epoch, so a resumed run continues in the right stage.
+
+The stage is chosen when the train step is traced, not by a tf.cond in the graph: under a
+distribution strategy the all-reduces of a step (gradients, synchronized BatchNorm) must not
+sit inside control flow. Setting the stage retraces the step.
 """
 import keras
 import ml_collections
@@ -22,7 +26,8 @@ class StageSwitch(keras.callbacks.Callback):
         self.gan_epochs = gan_epochs
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.model.stage.assign(int(epoch >= self.gan_epochs))
+        if self.model.set_stage(int(epoch >= self.gan_epochs)):
+            self.model.make_train_function(force=True)  # fit calls the new one from this epoch
 
 
 class FAnoGAN(WGANGP):
@@ -35,7 +40,10 @@ class FAnoGAN(WGANGP):
                          encoder=encoder, **kwargs)
         self.kappa, self.encoder_epochs = float(kappa), int(encoder_epochs)
         self.encoder_learning_rate = float(encoder_learning_rate)
+        # The variable is saved with the weights (a resumed run restores it); traced_stage is
+        # the Python copy that train_step reads while it is traced.
         self.stage = keras.Variable(0, dtype="int32", trainable=False, name="stage")
+        self.traced_stage = 0
         self.add_trackers("e_loss")
 
     @classmethod
@@ -50,6 +58,16 @@ class FAnoGAN(WGANGP):
         super().compile(d_optimizer, g_optimizer, **kwargs)
         self.e_optimizer = e_optimizer or keras.optimizers.Adam(self.encoder_learning_rate)
         self.e_optimizer.build(self.encoder.trainable_variables)
+
+    def set_stage(self, stage: int) -> bool:
+        """Sets the stage (0: WGAN-GP, 1: encoder); True if it changed. The next fit (or a
+        make_train_function(force=True)) traces the step of the new stage."""
+        self.stage.assign(stage)
+        if self.traced_stage == stage:
+            return False
+        self.traced_stage = stage
+        self.train_function = None
+        return True
 
     def extra_epochs(self) -> int:
         return self.encoder_epochs
@@ -79,14 +97,8 @@ class FAnoGAN(WGANGP):
 
     def train_step(self, data):
         real, index = self.unpack(data)
-
-        def gan_stage():
-            self.update_trackers(**self._gan_step(real, index))
-            return tf.constant(True)
-
-        def encoder_stage():
+        if self.traced_stage > 0:  # read at trace time: set_stage retraces
             self.update_trackers(e_loss=self._encoder_step(real, index))
-            return tf.constant(True)
-
-        tf.cond(self.stage > 0, encoder_stage, gan_stage)
+        else:
+            self.update_trackers(**self._gan_step(real, index))
         return {name: tracker.result() for name, tracker in self.trackers.items()}

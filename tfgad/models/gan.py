@@ -30,5 +30,5 @@ class GAN(AdversarialModel):
         self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         return self.update_trackers(
             d_loss=d_loss, g_loss=g_loss,
-            d_real=tf.reduce_mean(tf.sigmoid(real_logits)),
-            d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)))
+            d_real=losses.mean(tf.sigmoid(real_logits)),
+            d_fake=losses.mean(tf.sigmoid(fake_logits)))

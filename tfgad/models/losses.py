@@ -3,8 +3,14 @@
 Terms on real data take optional per-sample weights [B] (robust training leaves suspected
 anomalies out with weight 0). Without weights a term is the plain tf.reduce_mean, so that
 training without robust weights runs the very same graph as before they existed.
+
+Every batch mean is a mean over the global batch (models.replicas): under a strategy with
+several replicas the sums and counts are all-reduced, so each replica computes the loss of the
+global batch and the step matches one device's.
 """
 import tensorflow as tf
+
+from tfgad.models import replicas
 
 
 def per_sample(values: tf.Tensor) -> tf.Tensor:
@@ -15,8 +21,10 @@ def per_sample(values: tf.Tensor) -> tf.Tensor:
 def mean(values: tf.Tensor, weights: tf.Tensor | None = None) -> tf.Tensor:
     """Batch mean of values [B, ...]; with weights [B], the weighted mean of per-sample means."""
     if weights is None:
-        return tf.reduce_mean(values)
-    return tf.reduce_sum(weights * per_sample(values)) / tf.maximum(tf.reduce_sum(weights), 1e-6)
+        return replicas.batch_mean(values)
+    weighted, total = replicas.global_sum([tf.reduce_sum(weights * per_sample(values)),
+                                           tf.reduce_sum(weights)])
+    return weighted / tf.maximum(total, 1e-6)
 
 
 def discriminator_bce(real_logits: tf.Tensor, fake_logits: tf.Tensor,
@@ -29,17 +37,17 @@ def discriminator_bce(real_logits: tf.Tensor, fake_logits: tf.Tensor,
 
 def generator_nonsaturating(fake_logits: tf.Tensor) -> tf.Tensor:
     """Non-saturating generator loss -log D(G(z)) (Goodfellow et al. 2014), batch mean."""
-    return tf.reduce_mean(tf.nn.softplus(-fake_logits))
+    return mean(tf.nn.softplus(-fake_logits))
 
 
 def critic_wasserstein(real_scores: tf.Tensor, fake_scores: tf.Tensor,
                        real_weights: tf.Tensor | None = None) -> tf.Tensor:
     """WGAN critic loss E[C(G(z))] - E[C(x)]."""
-    return tf.reduce_mean(fake_scores) - mean(real_scores, real_weights)
+    return mean(fake_scores) - mean(real_scores, real_weights)
 
 
 def generator_wasserstein(fake_scores: tf.Tensor) -> tf.Tensor:
-    return -tf.reduce_mean(fake_scores)
+    return -mean(fake_scores)
 
 
 def gradient_penalty(critic, real: tf.Tensor, fake: tf.Tensor, alpha: tf.Tensor) -> tf.Tensor:
@@ -58,13 +66,15 @@ def gradient_penalty(critic, real: tf.Tensor, fake: tf.Tensor, alpha: tf.Tensor)
     grads = tape.gradient(scores, mixed)
     # The epsilon keeps the gradient of the norm finite where grads vanish.
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, real.shape.rank))) + 1e-12)
-    return tf.reduce_mean(tf.square(norms - 1.0))
+    return mean(tf.square(norms - 1.0))
 
 
 def _batch_mean(features, weights):
     if weights is None:
-        return tf.reduce_mean(features, 0)
-    return tf.reduce_sum(weights[:, None] * features, 0) / tf.maximum(tf.reduce_sum(weights), 1e-6)
+        return replicas.batch_mean(features, 0)
+    weighted, total = replicas.global_sum([tf.reduce_sum(weights[:, None] * features, 0),
+                                           tf.reduce_sum(weights)])
+    return weighted / tf.maximum(total, 1e-6)
 
 
 def feature_matching(real_features: tf.Tensor, fake_features: tf.Tensor,

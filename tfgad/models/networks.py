@@ -5,6 +5,7 @@ import keras
 from keras import layers
 
 from tfgad.errors import UserError
+from tfgad.models import replicas
 
 
 def _ops(rank):
@@ -15,6 +16,12 @@ def _ops(rank):
         return layers.Conv2D, layers.Conv2DTranspose, layers.Cropping2D
     raise UserError(f"samples of shape {rank - 1}-D are not supported; "
                     "use (L, C) series or (H, W, C) images")
+
+
+def batch_norm() -> layers.BatchNormalization:
+    """BatchNormalization; built under a strategy with several replicas, it normalizes by the
+    statistics of the global batch (synchronized), as one device would with that batch."""
+    return layers.BatchNormalization(momentum=0.9, synchronized=replicas.count() > 1)
 
 
 def _spatial(input_shape):
@@ -36,14 +43,14 @@ def build_generator(input_shape: tuple, latent_dim: int, base_filters: int = 32,
     filters = base_filters * 2 ** (num_blocks - 1)
     z = keras.Input((latent_dim,), name="z")
     h = layers.Dense(math.prod(start) * filters, use_bias=False)(z)
-    h = layers.BatchNormalization(momentum=0.9)(h)
+    h = batch_norm()(h)
     h = layers.ReLU()(h)
     h = layers.Reshape(start + (filters,))(h)
     for block in range(num_blocks):
         filters = max(base_filters * 2 ** (num_blocks - 2 - block) if block < num_blocks - 1
                       else base_filters // 2, 1)
         h = conv_t(filters, kernel_size, strides=2, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization(momentum=0.9)(h)
+        h = batch_norm()(h)
         h = layers.ReLU()(h)
     h = conv(channels, kernel_size, padding="same", activation=output_activation)(h)
     excess = tuple(s * factor - d for s, d in zip(start, spatial))
@@ -96,7 +103,7 @@ def build_encoder(input_shape: tuple, latent_dim: int, base_filters: int = 32,
     for block in range(num_blocks):
         h = conv(base_filters * 2 ** block, kernel_size, strides=2, padding="same", use_bias=False)(h)
         if block:
-            h = layers.BatchNormalization(momentum=0.9)(h)
+            h = batch_norm()(h)
         h = layers.LeakyReLU(0.2)(h)
     h = layers.Flatten()(h)
     return keras.Model(x, layers.Dense(outputs * latent_dim, name="z")(h), name=name)

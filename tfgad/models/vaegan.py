@@ -72,7 +72,7 @@ class VAEGAN(AdversarialModel):
         beta = self.current_beta()
         with tf.GradientTape(persistent=True) as tape:
             mean, log_var = self.posterior(x, training=True)
-            noise = keras.random.normal(tf.shape(mean), seed=self.seed_generator)
+            noise = self.draw_rows(keras.random.normal, batch, self.prior.latent_dim)
             x_tilde = self.generator(mean + tf.exp(0.5 * log_var) * noise, training=True)
             x_p = self.generator(self.sample_latent(batch), training=True)
             real_logits, real_features = self.discriminator(x, training=True)
@@ -84,7 +84,7 @@ class VAEGAN(AdversarialModel):
                                   + self.pixel_weight * losses.per_sample(absolute_error))
             d_loss = (losses.mean(tf.nn.softplus(-real_logits), w)
                       + 0.5 * losses.mean(tf.nn.softplus(tilde_logits), w)
-                      + 0.5 * tf.reduce_mean(tf.nn.softplus(p_logits)))
+                      + 0.5 * losses.mean(tf.nn.softplus(p_logits)))
             kl = losses.mean(kl_to_standard_normal(mean, log_var), w)
             feature_error = losses.mean(squared_features, w)
             pixel_error = losses.mean(absolute_error, w)
@@ -95,7 +95,7 @@ class VAEGAN(AdversarialModel):
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
         # One optimizer, two losses: the encoder follows e_loss, the decoder g_loss.
         e_vars, g_vars = self.encoder.trainable_variables, self.generator.trainable_variables
-        grads = tape.gradient(e_loss, e_vars) + tape.gradient(g_loss, g_vars)
+        grads = self.gradients(tape, e_loss, e_vars) + self.gradients(tape, g_loss, g_vars)
         self.g_optimizer.apply_gradients(zip(grads, e_vars + g_vars))
         del tape
         return self.update_trackers(d_loss=d_loss, g_loss=g_loss, e_loss=e_loss, kl=kl,

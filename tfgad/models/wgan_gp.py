@@ -43,7 +43,7 @@ class WGANGP(AdversarialModel):
                 if step == 0:
                     weights = self.real_weights(index, -real_scores)
                 wasserstein = losses.critic_wasserstein(real_scores, fake_scores, weights)
-                alpha = keras.random.uniform([batch], seed=self.seed_generator)
+                alpha = self.draw_rows(keras.random.uniform, batch)
                 gp = losses.gradient_penalty(self._critic, real, fake, alpha)
                 d_loss = wasserstein + self.gp_weight * gp
             self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
