@@ -78,7 +78,9 @@ def get_config():
     config.train.d_learning_rate = 2e-4
     config.train.beta_1 = 0.5
     config.train.beta_2 = 0.999
-    config.train.strategy = "default"  # default | mirrored
+    # default | mirrored (this machine's GPUs) | multi_worker (TF_CONFIG; scripts/launch_workers.py);
+    # train.batch_size is the global batch, split over the replicas.
+    config.train.strategy = "default"
     # Robust training on contaminated "normal" data (tfgad/robust): leave suspected anomalies
     # of the training split out of the real-data losses.
     config.train.robust = ml_collections.ConfigDict()

@@ -2,6 +2,7 @@
 import csv
 import io
 import os
+import time
 
 import keras
 import ml_collections
@@ -83,6 +84,20 @@ class StopOnNonFinite(keras.callbacks.Callback):
         self.epoch = epoch
 
 
+class EpochTimer(keras.callbacks.Callback):
+    """Logs epoch_seconds, the wall time of the epoch's training steps (throughput figures).
+
+    It comes before the other callbacks, so their epoch-end work is not counted.
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self.started
+
+
 class EpochCSVLogger(keras.callbacks.Callback):
     """training_log.csv with one row per epoch, even across resumes.
 
@@ -118,7 +133,7 @@ def standard(config: ml_collections.ConfigDict, workdir: str, real_examples: np.
 
     The calibration monitor comes first: later callbacks log what it adds to the epoch's logs.
     """
-    first = []
+    first = [EpochTimer()]
     if config.detection.monitor_every and monitor_samples is not None:
         first.append(CalibrationMonitor(config, monitor_samples, config.detection.monitor_every))
     return first + [

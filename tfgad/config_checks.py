@@ -2,13 +2,12 @@
 import ml_collections
 from absl import logging
 
-from tfgad import data, models, priors, robust
+from tfgad import cluster, data, models, priors, robust
 from tfgad.data import normalization
 from tfgad.detection import (calibration, combiners, latent_search, normalize, scorer, thresholds,
                              xla_choice)
 from tfgad.errors import UserError
 
-STRATEGIES = ("default", "mirrored")
 
 
 def _one_of(value, known, field):
@@ -118,7 +117,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _one_of(config.model.name, models.MODELS, "model.name")
     _one_of(config.model.output_activation, models.OUTPUT_ACTIVATIONS, "model.output_activation")
     _one_of(config.prior.name, priors.PRIORS, "prior.name")
-    _one_of(config.train.strategy, STRATEGIES, "train.strategy")
+    _one_of(config.train.strategy, cluster.STRATEGIES, "train.strategy")
     _one_of(config.detection.scorer, scorer.SCORERS, "detection.scorer")
     _one_of(config.detection.threshold, thresholds.METHODS, "detection.threshold")
     _one_of(config.search.distance, latent_search.DISTANCES, "search.distance")

@@ -1,4 +1,5 @@
 """train_and_evaluate: data -> fit -> scores -> calibration -> metrics, plots and report."""
+import hashlib
 import os
 import time
 from typing import NamedTuple
@@ -9,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgad import callbacks, config_checks, data, io_utils, models, priors, robust
+from tfgad import callbacks, cluster, config_checks, data, io_utils, models, priors, robust
 from tfgad import export as export_lib
 from tfgad import workdir as workdir_lib
 from tfgad.data import pipeline, splits as split_lib
@@ -25,16 +26,31 @@ MODES = ("train", "detect", "export", "all")
 WEIGHTS_FILE = workdir_lib.WEIGHTS_FILE
 
 
-def _strategy(name):
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
+def build_model(config: ml_collections.ConfigDict, input_shape: tuple,
+                strategy: str = "default") -> AdversarialModel:
+    """The model of config.model in the scope of train.strategy=strategy.
 
-
-def build_model(config: ml_collections.ConfigDict, input_shape: tuple) -> AdversarialModel:
-    """The model of config.model in the configured strategy's scope."""
-    with _strategy(config.train.strategy).scope():
+    Training uses config.train.strategy; scoring and export use one device (default).
+    """
+    with cluster.strategy(strategy).scope():
         return models.build(config, input_shape, priors.from_config(config))
+
+
+def weights_digest(model: AdversarialModel) -> str:
+    """SHA-256 of every weight's bytes: equal on workers that trained in sync."""
+    digest = hashlib.sha256()
+    for variable in model.weights:
+        digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+    return digest.hexdigest()
+
+
+def _check_batch_splits(config: ml_collections.ConfigDict, train_split: Samples) -> None:
+    """Every replica needs the same number of rows per step (models.replicas.own_rows)."""
+    replicas = cluster.strategy(config.train.strategy).num_replicas_in_sync
+    batch = min(config.train.batch_size, len(train_split))
+    if batch % replicas:
+        raise UserError(f"train.batch_size={batch} does not split over the {replicas} replicas of "
+                        f"train.strategy={config.train.strategy}; use a multiple of {replicas}")
 
 
 def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
@@ -45,7 +61,8 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
     With train.robust.method other than none, robust training leaves suspected anomalies of
     the training split out and writes what it left out (rejected.csv, robust.json).
     """
-    model = build_model(config, train_split.x.shape[1:])
+    _check_batch_splits(config, train_split)
+    model = build_model(config, train_split.x.shape[1:], config.train.strategy)
     workdir_lib.record_training_split(workdir, train_split.x)
     epochs = config.train.epochs + model.extra_epochs()
     robust_state, first_callbacks = None, []
@@ -79,6 +96,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
     tmp = os.path.join(workdir, ".tmp-" + WEIGHTS_FILE)
     model.save_weights(tmp)
     os.replace(tmp, os.path.join(workdir, WEIGHTS_FILE))
+    logging.info("trained weights: sha256 %s", weights_digest(model))
     return model
 
 
@@ -91,6 +109,24 @@ def load_trained(config: ml_collections.ConfigDict, workdir: str,
     model = build_model(config, input_shape)
     model.load_weights(path)
     return model
+
+
+def _train_as_cluster_member(config: ml_collections.ConfigDict, workdir: str, task, splits,
+                             norm) -> AdversarialModel:
+    """Trains as this process's task: the chief writes the workdir; another worker trains in
+    step with it, writing to a temporary folder that it removes (its outputs duplicate the
+    chief's). Returns the trained model on one device, for scoring and export."""
+    folder = cluster.output_folder(workdir, task)
+    try:
+        cluster.copy_backup(workdir, folder, workdir_lib.BACKUP_DIR)
+        io_utils.write_json(os.path.join(folder, "normalization.json"), norm)
+        model = train(config, folder, splits["train"], splits["val"])
+    finally:
+        cluster.release_output_folder(folder, workdir)
+    if config.train.strategy == "default":
+        return model
+    # Scoring and export run on one device: the weights, reloaded outside the strategy.
+    return load_trained(config, workdir, splits["train"].x.shape[1:]) if task.is_chief else None
 
 
 def _score(scorer, samples, config, name):
@@ -191,10 +227,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     """
     if mode not in MODES:
         raise UserError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
+    # First of all: MultiWorkerMirroredStrategy must exist before TensorFlow's first operation.
+    cluster.strategy(config.train.strategy)
+    task = cluster.this_task(config.train.strategy)
     config_checks.validate(config)
     training = mode in ("train", "all")
-    # Before anything is written: a finished or mismatched workdir is refused here.
-    workdir_lib.prepare(workdir, config, mode)
+    if not task.is_chief and not training:
+        return None  # detection and export are the chief's
+    # Before anything is written: a finished or mismatched workdir is refused here (a
+    # non-chief checks the chief's workdir and writes nothing there).
+    workdir_lib.prepare(workdir, config, mode, write=task.is_chief)
     keras.utils.set_random_seed(config.seed)
     splits, norm = data.load_splits(config)
     logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
@@ -204,8 +246,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
                                                                           splits["train"]))
     sample_shape = splits["train"].x.shape[1:]
     if training:
-        io_utils.write_json(os.path.join(workdir, "normalization.json"), norm)
-        model = train(config, workdir, splits["train"], splits["val"])
+        model = _train_as_cluster_member(config, workdir, task, splits, norm)
+        if not task.is_chief:
+            return None
     else:
         workdir_lib.check_training_split(workdir, splits["train"].x, config)
         model = load_trained(config, workdir, sample_shape)

@@ -73,15 +73,19 @@ def _usable_folder(workdir):
         raise UserError(f"--workdir={workdir} is not writable; give a writable folder")
 
 
-def prepare(workdir: str, config: ml_collections.ConfigDict, mode: str) -> None:
+def prepare(workdir: str, config: ml_collections.ConfigDict, mode: str,
+            write: bool = True) -> None:
     """Refuses a mode the workdir cannot serve, before anything is written; writes config.json
-    for a new (or resumed) training only.
+    for a new (or resumed) training only (unless write is False: a non-chief worker's check).
 
     train/all: a finished run is not trained over (its outputs would mix with the new ones);
     a killed run resumes only with the same training settings. detect/export: the workdir must
     hold weights trained with the same model and prior settings.
     """
-    _usable_folder(workdir)
+    if not write and not os.path.isdir(workdir):
+        return  # nothing to check yet, and a non-chief creates nothing
+    if write:
+        _usable_folder(workdir)
     current = config.to_dict()
     trained = saved_config(workdir)
     finished = os.path.exists(os.path.join(workdir, WEIGHTS_FILE))
@@ -95,7 +99,8 @@ def prepare(workdir: str, config: ml_collections.ConfigDict, mode: str) -> None:
                 raise UserError(f"--workdir={workdir} holds a killed training with other settings, so "
                                 f"it cannot resume: {'; '.join(changed)}; use the same settings or a "
                                 "new --workdir")
-        io_utils.write_json(os.path.join(workdir, CONFIG_FILE), current)
+        if write:
+            io_utils.write_json(os.path.join(workdir, CONFIG_FILE), current)
         return
     if not finished or trained is None:
         raise UserError(f"no trained model in --workdir={workdir} ({WEIGHTS_FILE} and {CONFIG_FILE}); "

@@ -105,9 +105,19 @@ class AdversarialModel(keras.Model):
         return list(self.trackers.values())
 
     def update_trackers(self, **values) -> dict:
+        """Adds values to the trackers; returns every tracker's result (train_step's logs)."""
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.tracker_results()
+
+    def tracker_results(self) -> dict:
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if replicas.across_workers():
+            # Keras 3 reduces multi-worker logs by strategy.reduce(MEAN, v, axis=0), which
+            # fails on scalars (tensorflow/tensorflow#72388); one-element vectors reduce to
+            # the scalar mean over replicas, all of which hold the global-batch value.
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     def call(self, z, training=False):
         return self.generator(z, training=training)

@@ -101,4 +101,4 @@ class FAnoGAN(WGANGP):
             self.update_trackers(e_loss=self._encoder_step(real, index))
         else:
             self.update_trackers(**self._gan_step(real, index))
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return self.tracker_results()

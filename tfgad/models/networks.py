@@ -2,6 +2,7 @@
 import math
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from tfgad.errors import UserError
@@ -18,10 +19,36 @@ def _ops(rank):
                     "use (L, C) series or (H, W, C) images")
 
 
+@keras.saving.register_keras_serializable(package="tfgad")
+class BatchNormalization(layers.BatchNormalization):
+    """BatchNormalization by the statistics of the global batch, in one all-reduce per call.
+
+    Keras' synchronized=True all-reduces the sum, the sum of squares and the count one by one:
+    three round trips between workers per call, and they made a two-worker GAN step twice as
+    slow as without them. Packed into one, the step does one (and one in the backward pass).
+    The class keeps Keras' name, so that its layers get the same automatic names (and weight
+    file entries) as the plain layer's: weights trained on N replicas load on one device.
+    """
+
+    def _moments(self, inputs, mask):
+        if mask is not None or replicas.count() == 1:
+            return super()._moments(inputs, mask)
+        axes = self._reduction_axes
+        local_sum = tf.reduce_sum(inputs, axes)
+        local_count = tf.cast(tf.size(inputs) // tf.size(local_sum), inputs.dtype)
+        total, squares, count = replicas.global_sum(
+            [local_sum, tf.reduce_sum(tf.square(inputs), axes), local_count])
+        mean = total / count
+        # var = E[x^2] - E[x]^2, as Keras' synchronized moments.
+        return mean, tf.maximum(squares / count - tf.square(mean), 0.0)
+
+
 def batch_norm() -> layers.BatchNormalization:
     """BatchNormalization; built under a strategy with several replicas, it normalizes by the
-    statistics of the global batch (synchronized), as one device would with that batch."""
-    return layers.BatchNormalization(momentum=0.9, synchronized=replicas.count() > 1)
+    statistics of the global batch, as one device would with that batch."""
+    if replicas.count() > 1:
+        return BatchNormalization(momentum=0.9)
+    return layers.BatchNormalization(momentum=0.9)
 
 
 def _spatial(input_shape):

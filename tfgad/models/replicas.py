@@ -23,6 +23,13 @@ def count() -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def across_workers() -> bool:
+    """Whether the current strategy spans several worker processes (MultiWorkerMirrored)."""
+    extended = tf.distribute.get_strategy().extended
+    # What Keras itself checks to choose its multi-worker code paths.
+    return bool(getattr(extended, "_in_multi_worker_mode", lambda: False)())
+
+
 def _replica_context():
     """The replica context of a step running under a strategy with several replicas, else None."""
     if count() == 1:
