@@ -47,6 +47,10 @@ def get_config():
     config.model.kernel_size = 5
     config.model.spectral_norm = False
     config.model.output_activation = "linear"  # linear | tanh
+    # k > 1: k members of the family (seeds seed, seed + 1, ...) trained in one fit; each
+    # member's components normalized on validation, averaged, plus their spread (tfgad/models/
+    # ensemble.py). Exported and served like one model.
+    config.model.ensemble = 1
     # Settings of one family each: a field means one thing, and only its family reads it.
     config.model.wgan_gp = ml_collections.ConfigDict()  # wgan_gp, and f-AnoGAN's first stage
     config.model.wgan_gp.n_critic = 5  # critic steps per generator step
@@ -108,7 +112,8 @@ def get_config():
     config.detection.combiner = "weighted"  # weighted | single | grid | svm
     config.detection.single_component = "residual"  # single
     config.detection.grid_step = 0.1  # grid: weights are multiples of this on the simplex
-    config.detection.grid_metric = "f1"  # grid: f1 | fbeta | mcc
+    # grid: mcc (sound at any class balance, like the threshold's max_mcc) | f1 | fbeta
+    config.detection.grid_metric = "mcc"
     config.detection.fbeta_beta = 1.0  # grid with grid_metric=fbeta: its beta
     config.detection.svm_c = 1.0
     config.detection.svm_gamma = 0.0  # 0: scikit-learn's "scale"
@@ -116,14 +121,18 @@ def get_config():
     config.detection.svm_max_samples = 5000
     config.detection.monitor_every = 0  # epochs between calibration refits in training; 0: off
     config.detection.monitor_samples = 256  # validation samples the monitor scores
-    config.detection.threshold = "max_f1"  # max_f1 | max_mcc | percentile | fixed
+    # max_mcc: sound at any class balance of validation (tfgad/detection/thresholds.py);
+    # max_f1 | minority_f1 | percentile (one-class) | fixed
+    config.detection.threshold = "max_mcc"
     config.detection.percentile = 95.0  # percentile: of the normal validation scores
     config.detection.fixed_threshold = 0.0  # fixed
-    # Weights of the components in the weighted combination; the last four exist only for
-    # the models that return them (alad, ganomaly, vaegan).
+    # Weights of the components in the weighted combination; dxx_feature ... mean_norm exist
+    # only for the models that return them (alad, ganomaly, vaegan), spread only for
+    # ensembles (model.ensemble > 1: the members' disagreement).
     config.detection.weights = ml_collections.ConfigDict(
         {"residual": 1.0, "discrimination": 0.0, "feature": 0.0, "latent": 0.0,
-         "dxx_feature": 0.0, "latent_distance": 0.0, "kl": 0.0, "mean_norm": 0.0})
+         "dxx_feature": 0.0, "latent_distance": 0.0, "kl": 0.0, "mean_norm": 0.0,
+         "spread": 0.0})
 
     config.search = ml_collections.ConfigDict()
     config.search.n_max = 300

@@ -124,12 +124,13 @@ def gan_runs(config, splits, combiners):
 
 
 def baseline_run(name, config, splits):
-    """Fits a baseline on the normal train split; threshold max-F1 on the GANs' val subset."""
+    """Fits a baseline on the normal train split; its threshold by the GANs' rule
+    (detection.threshold) on the GANs' val subset."""
     val, test = train_lib.scored_subsets(config, splits)
     started = time.perf_counter()
     score = baselines.fit(name, splits["train"].x, config)
     train_seconds = time.perf_counter() - started
-    threshold = thresholds.max_f1(np.asarray(score(val.x), np.float64), val.y, config)
+    threshold = thresholds.fit(np.asarray(score(val.x), np.float64), val.y, config)
     started = time.perf_counter()
     test_scores = np.asarray(score(test.x), np.float64)
     ms = 1000.0 * (time.perf_counter() - started) / len(test)

@@ -128,7 +128,7 @@ CASES = [
      "the train split holds 1 normal sample(s)"),
     ("inter_val_without_anomalies", ARRAYS + ["--config.data.path={grouped}", "--config.data.protocol=inter",
                                               "--config.data.anomaly_val_fraction=0"],
-     "holds no anomaly, but detection.threshold=max_f1 fit on labelled anomalies"),
+     "holds no anomaly, but detection.threshold=max_mcc fit on labelled anomalies"),
     ("workdir_is_a_file", ["--workdir={a_file}"], "is a file, not a folder"),
     ("workdir_not_creatable", ["--workdir=/proc/tfgad-run"], "cannot create --workdir=/proc/tfgad-run"),
     ("mitbih_truncated_dat", ["--config.data.name=mitbih", "--config.data.dir={mitdb_truncated}"],

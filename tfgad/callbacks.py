@@ -55,7 +55,7 @@ class CalibrationMonitor(keras.callbacks.Callback):
         out = scorer_lib.score_samples(self.scorer, self.samples.x,
                                        self.config.detection.batch_size, self.config.seed)
         y = self.samples.y
-        for name in calibration.component_names(self.config):
+        for name in calibration.columns(self.config):
             logs[f"val_auroc_{name}"] = metrics.ranking(y, out[name])["auroc"]
         try:
             fitted = calibration.fit(out, y, self.config)

@@ -27,7 +27,7 @@ def _components_of_the_model(config):
     model_class = models.MODELS[config.model.name]
     own = model_class.score_components()
     for name in config.detection.weights:
-        _one_of(name, models.ALL_COMPONENTS, "detection.weights entry")
+        _one_of(name, models.WEIGHTED_COMPONENTS, "detection.weights entry")
     for name in calibration.component_names(config):
         if name not in own:
             field = ("detection.single_component" if config.detection.combiner == "single"
@@ -87,6 +87,15 @@ def _robust_training(config):
     if config.train.strategy != "default":
         raise UserError(f"train.robust.method={r.method} runs with train.strategy=default only "
                         f"(its per-sample state is not replicated), not {config.train.strategy!r}")
+    if calibration.members(config) > 1:
+        raise UserError(f"train.robust.method={r.method} trains one model, not an ensemble of "
+                        f"model.ensemble={calibration.members(config)}; set one of them back")
+
+
+def _ensemble(config):
+    k = config.model.get("ensemble", 1)
+    if not isinstance(k, int) or k < 1:
+        raise UserError(f"model.ensemble={k!r}; must be 1 (one model) or a number of members")
 
 
 def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
@@ -100,7 +109,7 @@ def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
     if d.normalization != "none" and not (val.y == 0).any():
         raise UserError("the validation split holds no normal sample to normalize the score "
                         "components with; raise data.val_fraction or use detection.normalization=none")
-    needs = ([f"detection.threshold={d.threshold}"] if d.threshold in ("max_f1", "max_mcc") else []) \
+    needs = ([f"detection.threshold={d.threshold}"] if d.threshold in thresholds.LABELLED else []) \
         + ([f"detection.combiner={d.combiner}"] if d.combiner in ("grid", "svm") else [])
     if needs and not (val.y == 1).any():
         raise UserError(f"the validation split ({config.data.protocol}-patient protocol) holds no "
@@ -128,6 +137,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
     _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
     _components_of_the_model(config)
+    _ensemble(config)
     _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",
               "model.kernel_size", "train.epochs", "train.batch_size", "train.g_learning_rate",
               "train.d_learning_rate", "detection.batch_size", "search.learning_rate",

@@ -56,12 +56,18 @@ class ScoringModule(tf.Module):
         self.seed = tf.constant([config.seed, 0], tf.int32)
         # The same scorers as --mode=detect, so that both compute the same thing.
         self.scorer = scorer_lib.from_config(config, model)
-        self.use_encoder = isinstance(self.scorer, scorer_lib.EncoderScorer)
-        self.searcher = (scorer_lib.SCORERS["latent_search"](config, model)
-                         if self.use_encoder else self.scorer)
-        self.searcher.search.jit_compile = False  # TF Serving runs plain graphs
-        # Tracked, so that the save holds the search's own networks (the folded generator).
-        self.search_networks = self.searcher.search.networks()
+        # The latent search, generate and encode signatures: an ensemble's member 0.
+        single = model.members[0] if hasattr(model, "members") else model
+        first = getattr(self.scorer, "first", self.scorer)
+        self.use_encoder = isinstance(first, scorer_lib.EncoderScorer)
+        self.searcher = (scorer_lib.SCORERS["latent_search"](config, single)
+                         if self.use_encoder else first)
+        searches = {id(s.search): s.search for s in [self.searcher]
+                    + list(getattr(self.scorer, "members", [self.scorer])) if hasattr(s, "search")}
+        for search in searches.values():
+            search.jit_compile = False  # TF Serving runs plain graphs
+        # Tracked, so that the save holds the searches' own networks (the folded generators).
+        self.search_networks = [n for search in searches.values() for n in search.networks()]
         x_spec = tf.TensorSpec(None, tf.float32, name="x")
         self.serving_default = tf.function(self._serve, input_signature=[x_spec])
         self.score_components = tf.function(self._components, input_signature=[x_spec])

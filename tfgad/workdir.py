@@ -25,6 +25,8 @@ TRAINING_SECTIONS = ("seed", "data", "model", "prior", "train")
 COSMETIC_FIELDS = ("train.verbose", "train.sample_plot_every")
 # Sections the trained weights depend on: detect and export must use the same.
 MODEL_SECTIONS = ("model", "prior")
+# Fields added since workdirs were first written, with the value an older config.json means.
+NEWER_FIELDS = {"model.ensemble": 1}
 
 
 def _flatten(tree, prefix=""):
@@ -40,7 +42,7 @@ def _flatten(tree, prefix=""):
 
 def differences(trained: dict, current: dict, sections: tuple) -> list:
     """'field: trained A, now B' for each field of sections that differs (fields sorted)."""
-    old, new = _flatten(trained), _flatten(current)
+    old, new = {**NEWER_FIELDS, **_flatten(trained)}, _flatten(current)
     out = []
     for name in sorted(set(old) | set(new)):
         if name.split(".")[0] not in sections or name in COSMETIC_FIELDS:

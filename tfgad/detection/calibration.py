@@ -3,6 +3,11 @@
 The result is one JSON-serializable dict. `apply` evaluates it in numpy and `apply_tf` in core
 TensorFlow ops (for exported graphs); both go through the same normalize and combiners
 functions, and a test holds them equal.
+
+For an ensemble (model.ensemble = k > 1) the columns read are every member's components
+(<component>_m<i>) and the members' spread; each column is normalized on validation, the
+members' columns of a component are averaged, and the combiner sees the averages and the
+spread ("combined_components").
 """
 import json
 import math
@@ -13,6 +18,7 @@ import tensorflow as tf
 
 from tfgad import io_utils
 from tfgad.detection import combiners, normalize, thresholds
+from tfgad.models import ensemble
 from tfgad.errors import UserError, choose
 
 
@@ -29,6 +35,44 @@ def component_names(config: ml_collections.ConfigDict) -> list:
     if not names:
         raise UserError("detection.components names nothing; give e.g. residual,feature")
     return names
+
+
+def members(config: ml_collections.ConfigDict) -> int:
+    """The ensemble size of config.model (1: one model)."""
+    return int(config.model.get("ensemble", 1)) if "model" in config else 1
+
+
+def combined_names(config: ml_collections.ConfigDict) -> list:
+    """What the combiner combines: the components, and the spread for an ensemble."""
+    names = component_names(config)
+    if members(config) > 1 and config.detection.combiner != "single":
+        names = names + [ensemble.SPREAD]
+    return names
+
+
+def columns(config: ml_collections.ConfigDict) -> list:
+    """The scorer outputs that calibration reads: the components (every member's, for an
+    ensemble, member by member within each component) and the spread."""
+    k = members(config)
+    if k == 1:
+        return component_names(config)
+    per_member = [ensemble.member_component(c, i) for c in component_names(config)
+                  for i in range(k)]
+    return per_member + combined_names(config)[len(component_names(config)):]
+
+
+def _member_means(z, calibration: dict, backend=np):
+    """[N, columns] normalized -> [N, combined]: the mean of the members' columns of each
+    component, then the spread (as is). The identity for one model."""
+    k = calibration.get("members", 1)
+    if k == 1:
+        return z
+    n = len([c for c in calibration["combined_components"] if c != ensemble.SPREAD])
+    if backend is np:
+        means = z[:, :n * k].reshape(len(z), n, k).mean(axis=2)
+        return np.concatenate([means, z[:, n * k:]], axis=1)
+    means = tf.reduce_mean(tf.reshape(z[:, :n * k], [-1, n, k]), axis=2)
+    return tf.concat([means, z[:, n * k:]], axis=1)
 
 
 def matrix(components: dict, names: list) -> np.ndarray:
@@ -69,7 +113,7 @@ def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.Con
     Returns:
       the calibration dict.
     """
-    names = component_names(config)
+    names = columns(config)
     raw = matrix(val_components, names)
     if not np.all(np.isfinite(raw)):
         bad = [n for i, n in enumerate(names) if not np.all(np.isfinite(raw[:, i]))]
@@ -79,20 +123,25 @@ def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.Con
     if config.detection.center_discrimination:
         if train_components is None:
             raise UserError("detection.center_discrimination needs scores of training samples")
-        center = [float(np.mean(train_components[n])) if n == "discrimination" else 0.0
-                  for n in names]
+        center = [float(np.mean(train_components[n])) if n.split("_m")[0] == "discrimination"
+                  else 0.0 for n in names]
     shift, scale = normalize.fit(raw, val_labels, config.detection.normalization, center)
-    z = normalize.apply(raw, shift, scale)
     calibration = {
         "components": names,
+        "members": members(config),
+        "combined_components": combined_names(config),
         "normalization": {"kind": config.detection.normalization, "shift": shift, "scale": scale},
-        "combiner": _combiner(config, z, val_labels, names),
+    }
+    z = _member_means(normalize.apply(raw, shift, scale), calibration)
+    calibration.update({
+        "combiner": _combiner(config, z, val_labels, calibration["combined_components"]),
         "fit_on": {"split": "validation", "samples": int(len(val_labels)),
                    "anomalies": int(np.sum(val_labels))},
-    }
+    })
     scores = combiners.combined_scores(calibration["combiner"], z)
     calibration["threshold_method"] = config.detection.threshold
     calibration["threshold"] = thresholds.fit(scores, val_labels, config)
+    calibration["threshold_reason"] = thresholds.reason(config.detection.threshold, val_labels)
     return calibration
 
 
@@ -100,8 +149,8 @@ def apply(calibration: dict, components: dict) -> tuple:
     """Combined scores [N] float64 and decisions [N] int8 (1 = anomaly) for a components dict."""
     raw = matrix(components, calibration["components"])
     norm = calibration["normalization"]
-    scores = combiners.combined_scores(calibration["combiner"],
-                                       normalize.apply(raw, norm["shift"], norm["scale"]))
+    z = _member_means(normalize.apply(raw, norm["shift"], norm["scale"]), calibration)
+    scores = combiners.combined_scores(calibration["combiner"], z)
     return scores, (scores >= calibration["threshold"]).astype(np.int8)
 
 
@@ -112,8 +161,8 @@ def apply_tf(calibration: dict, components: dict) -> tuple:
     """
     raw = tf.stack([tf.cast(components[n], tf.float64) for n in calibration["components"]], 1)
     norm = calibration["normalization"]
-    score = combiners.combined_scores_tf(calibration["combiner"],
-                                         normalize.apply_tf(raw, norm["shift"], norm["scale"]))
+    z = _member_means(normalize.apply_tf(raw, norm["shift"], norm["scale"]), calibration, tf)
+    score = combiners.combined_scores_tf(calibration["combiner"], z)
     return tf.cast(score, tf.float32), score >= calibration["threshold"]
 
 

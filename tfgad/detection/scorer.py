@@ -83,6 +83,34 @@ class EncoderScorer:
         return self._score(tf.convert_to_tensor(x, tf.float32))
 
 
+class EnsembleScorer:
+    """Scores with every member of a models.Ensemble: each member's components as
+    <component>_m<i>, the members' spread (std of their residuals), and member 0's
+    diagnostics (z, x_hat, ...)."""
+
+    def __init__(self, members: list):
+        self.members = members  # one scorer per member
+
+    @property
+    def first(self):
+        return self.members[0]
+
+    def settings(self) -> dict:
+        return {"scorer": "ensemble", "members": len(self.members),
+                "member": self.first.settings()}
+
+    def __call__(self, x, seed=(0, 0)):
+        from tfgad.models import ensemble  # models import detection: only at call time
+        outs = [member(x, seed=seed) for member in self.members]
+        combined = {k: v for k, v in outs[0].items() if k in scores.DIAGNOSTICS}
+        for index, out in enumerate(outs):
+            for name in scores.component_names(out):
+                combined[ensemble.member_component(name, index)] = out[name]
+        combined[ensemble.SPREAD] = tf.math.reduce_std(
+            tf.stack([tf.cast(out["residual"], tf.float32) for out in outs]), axis=0)
+        return combined
+
+
 def _anogan(config, model):
     if config.search.init_from_encoder and model.encoder is None:
         raise UserError(f"search.init_from_encoder needs a model with an encoder; "
@@ -110,8 +138,13 @@ SCORERS = {"auto": _auto, "latent_search": _anogan, "encoder": _encoder}
 
 
 def from_config(config: ml_collections.ConfigDict, model) -> object:
-    """The scorer that config.detection.scorer names for model."""
-    return choose(SCORERS, config.detection.scorer, "detection.scorer")(config, model)
+    """The scorer that config.detection.scorer names for model (for each member of an
+    ensemble, within an EnsembleScorer)."""
+    make = choose(SCORERS, config.detection.scorer, "detection.scorer")
+    members = getattr(model, "members", None)
+    if members:
+        return EnsembleScorer([make(config, member) for member in members])
+    return make(config, model)
 
 
 def score_samples(scorer, x: np.ndarray, batch_size: int, seed: int = 0, progress=None) -> dict:

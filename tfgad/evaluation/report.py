@@ -13,7 +13,8 @@ def _weights(calibration):
     combiner = calibration["combiner"]
     if "weights" not in combiner:
         return {}
-    return dict(zip(calibration["components"], combiner["weights"]))
+    return dict(zip(calibration.get("combined_components", calibration["components"]),
+                    combiner["weights"]))
 
 
 def _combiner_line(calibration):
@@ -60,7 +61,8 @@ def render(config: ml_collections.ConfigDict, metrics: dict, plot_files: dict) -
         f"# tfgad run: {config.model.name} on {config.data.name}",
         "",
         f"Scorer: `{config.detection.scorer}`; threshold `{metrics['calibration']['threshold_method']}` "
-        f"= {metrics['calibration']['threshold']:.6g}, fit on the validation split only.",
+        f"= {metrics['calibration']['threshold']:.6g}, fit on the validation split only: "
+        f"{metrics['calibration'].get('threshold_reason', 'no reason recorded')}.",
         _combiner_line(metrics["calibration"]),
         "",
         "## Test metrics",

@@ -7,6 +7,7 @@ from tfgad.models.aegan import AEGAN
 from tfgad.models.alad import ALAD
 from tfgad.models.base import AdversarialModel, adam
 from tfgad.models.bigan import BiGAN
+from tfgad.models.ensemble import SPREAD, Ensemble
 from tfgad.models.fanogan import FAnoGAN
 from tfgad.models.gan import GAN
 from tfgad.models.ganomaly import GANomaly
@@ -18,6 +19,8 @@ MODELS = {"gan": GAN, "wgan_gp": WGANGP, "bigan": BiGAN, "alad": ALAD, "fanogan"
 OUTPUT_ACTIVATIONS = ("linear", "tanh")
 # Every score component some family returns, in a stable order (each family declares its own).
 ALL_COMPONENTS = tuple(dict.fromkeys(c for m in MODELS.values() for c in m.score_components()))
+# What detection.weights may name: every component, and the members' spread of an ensemble.
+WEIGHTED_COMPONENTS = ALL_COMPONENTS + (SPREAD,)
 
 
 def check_finite_weights(model: AdversarialModel) -> None:
@@ -41,7 +44,22 @@ def build(config: ml_collections.ConfigDict, input_shape: tuple, prior) -> Adver
     for field in ("base_filters", "num_blocks", "kernel_size"):
         if getattr(m, field) < 1:
             raise UserError(f"model.{field}={getattr(m, field)}; must be a positive integer")
-    model = model_class.from_config(config, tuple(input_shape), prior)
-    model.compile(d_optimizer=adam(config, "d"), g_optimizer=adam(config, "g"))
-    model.build_networks()
-    return model
+    members = int(m.get("ensemble", 1))
+    if members < 1:
+        raise UserError(f"model.ensemble={members}; must be 1 (one model) or more members")
+    built = []
+    for index in range(members):
+        member_config = config
+        if index:  # each member its own seed (initial weights are drawn in build order)
+            member_config = config.copy_and_resolve_references()
+            member_config.seed = config.seed + index
+        model = model_class.from_config(member_config, tuple(input_shape), prior)
+        model.compile(d_optimizer=adam(config, "d"), g_optimizer=adam(config, "g"))
+        model.build_networks()
+        built.append(model)
+    if members == 1:
+        return built[0]
+    ensemble = Ensemble(built)
+    ensemble.compile()
+    ensemble.build_networks()
+    return ensemble
