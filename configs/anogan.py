@@ -2,8 +2,8 @@
 
 Run: python -m tfgad.main --config=configs/anogan.py
 Expected on the embedded synthetic ECG (measured, seed 0, 2-core CPU): test AUROC 0.977,
-F1 0.881, MCC 0.853 on 1,765 test beats; 173 s for training, scoring and export (2-core
-AVX-512 host; 92 s on an earlier, faster host).
+F1 0.877, MCC 0.850 (max-MCC threshold) on 1,765 test beats; 117 s for training, scoring and
+export (2-core AVX-512 host; 92-173 s on other hosts).
 MIT-BIH: add --config.data.name=mitbih --config.data.dir=../shared/data/mitdb
 """
 from configs import default
