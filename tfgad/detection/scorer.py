@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tfgad.detection import latent_search, scores
 from tfgad.errors import UserError, choose
+from tfgad.models import ensemble
 
 
 def components(model, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
@@ -100,7 +101,6 @@ class EnsembleScorer:
                 "member": self.first.settings()}
 
     def __call__(self, x, seed=(0, 0)):
-        from tfgad.models import ensemble  # models import detection: only at call time
         outs = [member(x, seed=seed) for member in self.members]
         combined = {k: v for k, v in outs[0].items() if k in scores.DIAGNOSTICS}
         for index, out in enumerate(outs):
