@@ -3,6 +3,7 @@
 Usage:
   python scripts/benchmark_quality.py [--suites=mitbih_intra,mitbih_inter,digits,mnist]
       [--models=gan,...] [--combiners=weighted,grid,svm] [--baselines=isolation_forest,...]
+      [--ensembles=3,5] [--recipes=configs/recipes/ecg.py,...]
       [--seeds=0,1,2] [--budget=cpu|full] [--classes=0,...,9] [--quick]
       [--output=results/quality.json]
 
@@ -16,6 +17,12 @@ only and evaluated on test. Baselines get the same normal training samples, and 
 threshold is the max-F1 one on validation as well.
 Every finished run is appended to the output JSON at once; a rerun with the same output skips
 the runs it already holds (resumable), and the markdown tables are written beside it (.md).
+
+--ensembles=3,5 adds, per family, ensembles of that many members (methods FAMILY_x3/COMBINER).
+--recipes adds recipe files (configs/recipes/*.py, or what scripts/tune.py wrote): the
+family's config with the suite and budget, then the recipe's own OVERRIDES on top (its data
+fields excepted: the suite decides the data), evaluated with the recipe's combiner only
+(method recipe:NAME).
 """
 import argparse
 import json
@@ -31,6 +38,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgad import baselines, config_files, data, io_utils, train_lib
+from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import calibration, scores, thresholds
 from tfgad.evaluation import metrics as metric_lib
 
@@ -82,11 +90,17 @@ def _budget_key(suite):
     return "mitbih" if suite.startswith("mitbih") else suite
 
 
-def make_config(family, suite, budget, seed, normal_class, data_dirs):
-    """The family's config with the suite's data, the budget and the seed; quiet, no plots."""
+def make_config(family, suite, budget, seed, normal_class, data_dirs, ensemble=1, recipe=None):
+    """The family's config with the suite's data, the budget and the seed (and a recipe's
+    overrides on top, its data fields excepted); quiet, no plots."""
     config = config_files.load(FAMILIES[family])
     config_files.override(config, SUITES[suite])
     config_files.override(config, BUDGETS[budget][_budget_key(suite)])
+    if recipe is not None:
+        config_files.override(config, {k: v for k, v in recipe.OVERRIDES.items()
+                                       if not k.startswith("data.")})
+    if ensemble > 1:
+        config.model.ensemble = ensemble
     config.seed = seed
     config.data.dir = data_dirs.get(config.data.name, "")
     config.data.normal_class = normal_class if normal_class is not None else 0
@@ -98,19 +112,20 @@ def _run_key(run):
     return (run["suite"], run["budget"], run["normal_class"], run["seed"], run["method"])
 
 
-def gan_runs(config, splits, combiners):
-    """Trains config's model once, scores val and test once, fits and evaluates each combiner."""
+def gan_runs(config, splits, combiners, keep_components=False):
+    """Trains config's model once, scores val and test once, fits and evaluates each combiner
+    (the fitted ones over every component the model has, unless keep_components)."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         model = train_lib.train(config, workdir, splits["train"])
     train_seconds = time.perf_counter() - started
     scored = train_lib.score_splits(config, model, splits)
-    names = scores.component_names(scored.test_out)
+    names = base_components(scored.test_out, config)
     results = {}
     for combiner in combiners:
         cfg = config.copy_and_resolve_references()
         cfg.detection.combiner = combiner
-        if combiner != "weighted":  # the fitted combiners get every component the model has
+        if combiner != "weighted" and not keep_components:  # the fitted ones get every component
             cfg.detection.components = ",".join(names)
         calib = calibration.fit(scored.val_out, scored.val.y, cfg, scored.train_out)
         test_scores, test_pred = calibration.apply(calib, scored.test_out)
@@ -121,6 +136,15 @@ def gan_runs(config, splits, combiners):
             "test_samples": len(scored.test), "test_anomalies": int(scored.test.y.sum())}
     keras.backend.clear_session()  # a long benchmark builds hundreds of models
     return results
+
+
+def base_components(outputs, config):
+    """The model's score components by name (an ensemble's, without the member suffix or
+    the spread, which calibration adds itself)."""
+    names = scores.component_names(outputs)
+    if calibration_lib.members(config) > 1:
+        names = [n[:-len("_m0")] for n in names if n.endswith("_m0")]
+    return names
 
 
 def baseline_run(name, config, splits):
@@ -226,6 +250,9 @@ def parse_args(argv):
     parser.add_argument("--suites", default=",".join(SUITES))
     parser.add_argument("--models", help="default all families (quick: gan,aegan)")
     parser.add_argument("--combiners", default=",".join(COMBINERS))
+    parser.add_argument("--ensembles", default="", help="member counts, e.g. 3,5: ensembles of "
+                        "each family in --models as well")
+    parser.add_argument("--recipes", default="", help="recipe config files (FAMILY, OVERRIDES)")
     parser.add_argument("--baselines", default=",".join(baselines.BASELINES))
     parser.add_argument("--seeds", help="default 0,1,2 (quick: 0,1)")
     parser.add_argument("--classes", help="normal classes of the digit suites; default all 10 "
@@ -248,7 +275,22 @@ def parse_args(argv):
     args.models = _names(args.models, list(FAMILIES), "model")
     args.combiners = _names(args.combiners, list(COMBINERS), "combiner")
     args.baselines = _names(args.baselines, list(baselines.BASELINES), "baseline")
+    args.ensembles = _ints(args.ensembles)
+    args.recipes = {os.path.splitext(os.path.basename(p))[0]: config_files.load_module(p)
+                    for p in args.recipes.split(",") if p.strip()}
     return args
+
+
+def gan_methods(args):
+    """(method prefix, family, ensemble members, recipe module, combiners) of every GAN run."""
+    methods = [(f, f, 1, None, args.combiners) for f in args.models]
+    methods += [(f"{f}_x{k}", f, k, None, args.combiners) for f in args.models
+                for k in args.ensembles]
+    for name, recipe in args.recipes.items():
+        combiner = recipe.OVERRIDES.get("detection.combiner", "weighted")
+        methods.append((f"recipe:{name}", recipe.FAMILY, recipe.OVERRIDES.get("model.ensemble", 1),
+                        recipe, [combiner]))
+    return methods
 
 
 def main(argv=None):
@@ -265,8 +307,8 @@ def main(argv=None):
                 seed = int(seed)
                 base = make_config("gan", suite, args.budget, seed, normal_class, data_dirs)
                 key = lambda method: (suite, args.budget, normal_class, seed, method)
-                todo = [m for m in args.models for c in args.combiners
-                        if key(f"{m}/{c}") not in done]
+                todo = [p for p, _, _, _, cs in gan_methods(args) for c in cs
+                        if key(f"{p}/{c}") not in done]
                 todo += [b for b in args.baselines if key(b) not in done]
                 if not todo:
                     continue
@@ -284,14 +326,17 @@ def main(argv=None):
                           f"AUROC {run['auroc']:.3f} F1 {run['f1']:.3f} MCC {run['mcc']:.3f} "
                           f"({run['train_seconds']:.0f} s)", flush=True)
 
-                for family in args.models:
-                    combiners = [c for c in args.combiners if key(f"{family}/{c}") not in done]
+                for prefix, family, members, recipe, combiners in gan_methods(args):
+                    combiners = [c for c in combiners if key(f"{prefix}/{c}") not in done]
                     if not combiners:
                         continue
-                    config = make_config(family, suite, args.budget, seed, normal_class, data_dirs)
+                    config = make_config(family, suite, args.budget, seed, normal_class, data_dirs,
+                                         members, recipe)
                     keras.utils.set_random_seed(seed)
-                    for combiner, metrics in gan_runs(config, splits, combiners).items():
-                        record(f"{family}/{combiner}", metrics)
+                    # A recipe is evaluated as it stands: its own combiner and components.
+                    runs = gan_runs(config, splits, combiners, keep_components=recipe is not None)
+                    for combiner, metrics in runs.items():
+                        record(f"{prefix}/{combiner}", metrics)
                 for name in args.baselines:
                     if key(name) not in done:
                         record(name, baseline_run(name, base, splits))

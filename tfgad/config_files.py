@@ -12,7 +12,13 @@ CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 
 
 def load(name_or_path: str) -> ml_collections.ConfigDict:
-    """The get_config() of configs/NAME.py, or of a config file given by path.
+    """The get_config() of configs/NAME.py, or of a config file given by path."""
+    return load_module(name_or_path).get_config()
+
+
+def load_module(name_or_path: str):
+    """configs/NAME.py, or a config file given by path, as a module (recipes also hold FAMILY
+    and OVERRIDES beside get_config()).
 
     Configs import each other as `configs.default`, so the folder above configs/ must be
     importable; it is added to sys.path here, once, instead of in every script.
@@ -30,7 +36,7 @@ def load(name_or_path: str) -> ml_collections.ConfigDict:
         "tfgad_config_" + os.path.basename(path)[:-3], path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.get_config()
+    return module
 
 
 def override(config: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
