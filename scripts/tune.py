@@ -44,14 +44,20 @@ from tfgad.evaluation import metrics as metric_lib
 sys.path.insert(0, os.path.dirname(config_files.CONFIGS_DIR))
 
 FLAGS = flags.FLAGS
-config_flags.DEFINE_config_file("config", None, "The family's config file, e.g. configs/aegan.py, "
-                                "with --config.a.b=value overrides (data, budget).")
-flags.DEFINE_integer("trials", 20, "Trials this run starts at most.")
-flags.DEFINE_float("minutes", 30.0, "No trial starts after this many minutes.")
-flags.DEFINE_string("classes", "", "Normal classes to average over (one-class suites); "
-                    "default: the config's data.normal_class only.")
-flags.DEFINE_string("output", None, "The config file to write; default "
-                    "configs/tuned/<family>_<data>.py.")
+
+
+def define_flags():
+    """The command line's flags; defined when run as a script only, so that importing the
+    module (tests) does not clash with tfgad.main's --config."""
+    config_flags.DEFINE_config_file("config", None, "The family's config file, e.g. "
+                                    "configs/aegan.py, with --config.a.b=value overrides.")
+    flags.DEFINE_integer("trials", 20, "Trials this run starts at most.")
+    flags.DEFINE_float("minutes", 30.0, "No trial starts after this many minutes.")
+    flags.DEFINE_string("classes", "", "Normal classes to average over (one-class suites); "
+                        "default: the config's data.normal_class only.")
+    flags.DEFINE_string("output", None, "The config file to write; default "
+                        "configs/tuned/<family>_<data>.py.")
+
 
 # Families scored by latent search, where search.n_max trades time for quality.
 SEARCH_FAMILIES = ("gan", "wgan_gp")
@@ -272,4 +278,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -129,6 +129,25 @@ def test_quality_benchmark_quick_runs_every_method_on_shared_splits_and_resumes(
     assert len(json.loads(out.read_text())["runs"]) == len(runs)
 
 
+def test_quality_benchmark_runs_ensembles_and_recipes_with_their_own_combiner(tmp_path):
+    import benchmark_quality
+    recipe = tmp_path / "tiny_recipe.py"
+    # data.* of a recipe is ignored: the suite decides the data.
+    recipe.write_text('FAMILY = "aegan"\nOVERRIDES = {"data.name": "mitbih", "model.latent_dim": 4, '
+                      '"detection.combiner": "svm", "detection.components": "residual,feature"}\n')
+    out = tmp_path / "quality.json"
+    benchmark_quality.main(["--quick", "--suites=digits", "--classes=3", "--seeds=0",
+                            "--models=aegan", "--combiners=weighted", "--ensembles=2",
+                            "--baselines=pca", f"--recipes={recipe}", f"--output={out}"])
+    runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
+    assert set(runs) == {"aegan/weighted", "aegan_x2/weighted", "recipe:tiny_recipe/svm", "pca"}
+    assert runs["recipe:tiny_recipe/svm"]["components"] == ["residual", "feature"]
+    assert {"residual_m0", "residual_m1", "spread"} <= set(runs["aegan_x2/weighted"]["components"])
+    # The best threshold on test is an upper bound of the validation threshold's MCC.
+    assert all(r["oracle_mcc"] >= r["mcc"] - 1e-12 for r in runs.values())
+    assert "best MCC on test" in (tmp_path / "quality.md").read_text()
+
+
 def test_quality_summary_averages_classes_within_a_seed_then_over_seeds():
     import benchmark_quality
     runs = [{"suite": "digits", "budget": "cpu", "method": "pca", "seed": seed,
