@@ -20,8 +20,8 @@ the runs it already holds (resumable), and the markdown tables are written besid
 
 --ensembles=3,5 adds, per family, ensembles of that many members (methods FAMILY_x3/COMBINER).
 --recipes adds recipe files (configs/recipes/*.py, or what scripts/tune.py wrote): the
-family's config with the suite and budget, then the recipe's own OVERRIDES on top (its data
-fields excepted: the suite decides the data), evaluated with the recipe's combiner only
+family's config with the suite and budget, then the recipe's own OVERRIDES on top (except the
+suite's data source and the budget's subset sizes), evaluated with the recipe's combiner only
 (method recipe:NAME).
 """
 import argparse
@@ -54,7 +54,9 @@ SUITES = {
     "digits": {"data.name": "digits"},
     "mnist": {"data.name": "mnist_png"},
 }
-CLASS_SUITES = ("digits", "mnist")  # one run per normal class
+CLASS_SUITES = ("digits", "mnist")
+# Budget fields a recipe cannot change: which samples train, validation and test hold.
+SUBSET_FIELDS = {"data.max_samples", "detection.max_samples"}  # one run per normal class
 # Training and scoring budgets per suite: config overrides. "full" is what the papers train;
 # "cpu" is what fits a 2-core machine in under an hour; "quick" is the CI smoke run.
 _TINY = {"model.latent_dim": 8, "model.base_filters": 8, "model.num_blocks": 2,
@@ -91,14 +93,17 @@ def _budget_key(suite):
 
 
 def make_config(family, suite, budget, seed, normal_class, data_dirs, ensemble=1, recipe=None):
-    """The family's config with the suite's data, the budget and the seed (and a recipe's
-    overrides on top, its data fields excepted); quiet, no plots."""
+    """The family's config with the suite's data, the budget and the seed, and a recipe's
+    overrides on top; quiet, no plots. The suite and the budget's subset sizes stay the
+    benchmark's (every method sees the same samples); the rest of a recipe (its epochs,
+    windows, networks, combiner) is what it is evaluated with."""
     config = config_files.load(FAMILIES[family])
     config_files.override(config, SUITES[suite])
     config_files.override(config, BUDGETS[budget][_budget_key(suite)])
     if recipe is not None:
-        config_files.override(config, {k: v for k, v in recipe.OVERRIDES.items()
-                                       if not k.startswith("data.")})
+        kept = set(SUITES[suite]) | (set(BUDGETS[budget][_budget_key(suite)]) & SUBSET_FIELDS)
+        kept |= {"data.dir", "data.normal_class"}
+        config_files.override(config, {k: v for k, v in recipe.OVERRIDES.items() if k not in kept})
     if ensemble > 1:
         config.model.ensemble = ensemble
     config.seed = seed

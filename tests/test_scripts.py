@@ -132,8 +132,9 @@ def test_quality_benchmark_quick_runs_every_method_on_shared_splits_and_resumes(
 def test_quality_benchmark_runs_ensembles_and_recipes_with_their_own_combiner(tmp_path):
     import benchmark_quality
     recipe = tmp_path / "tiny_recipe.py"
-    # data.* of a recipe is ignored: the suite decides the data.
+    # The suite decides the data source and the budget the subset sizes, not the recipe.
     recipe.write_text('FAMILY = "aegan"\nOVERRIDES = {"data.name": "mitbih", "model.latent_dim": 4, '
+                      '"detection.max_samples": 7, '
                       '"detection.combiner": "svm", "detection.components": "residual,feature"}\n')
     out = tmp_path / "quality.json"
     benchmark_quality.main(["--quick", "--suites=digits", "--classes=3", "--seeds=0",
@@ -142,6 +143,7 @@ def test_quality_benchmark_runs_ensembles_and_recipes_with_their_own_combiner(tm
     runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
     assert set(runs) == {"aegan/weighted", "aegan_x2/weighted", "recipe:tiny_recipe/svm", "pca"}
     assert runs["recipe:tiny_recipe/svm"]["components"] == ["residual", "feature"]
+    assert runs["recipe:tiny_recipe/svm"]["test_samples"] == runs["pca"]["test_samples"] > 7
     assert {"residual_m0", "residual_m1", "spread"} <= set(runs["aegan_x2/weighted"]["components"])
     # The best threshold on test is an upper bound of the validation threshold's MCC.
     assert all(r["oracle_mcc"] >= r["mcc"] - 1e-12 for r in runs.values())
