@@ -233,6 +233,18 @@ def default_output(config) -> str:
                         f"{config.model.name}_{config.data.name}.py")
 
 
+def _check_same_study(study, fixed, classes, stem) -> None:
+    """A resumed study must tune the same thing: its trials are compared with the new ones."""
+    setting = {"base_overrides": fixed, "classes": classes}
+    recorded = {k: study.user_attrs[k] for k in setting if k in study.user_attrs}
+    if not recorded:
+        for key, value in setting.items():
+            study.set_user_attr(key, value)
+    elif recorded != setting:
+        raise UserError(f"{stem}.db holds a study of other settings ({recorded}); this run has "
+                        f"{setting}; pass another --output, or delete {stem}.db to start over")
+
+
 def tune(config, base_path, trials, minutes, classes, output) -> optuna.Study:
     """Runs (or resumes) the study of output and writes output, output.json; returns the study."""
     family_config = config_files.load(base_path)
@@ -245,6 +257,7 @@ def tune(config, base_path, trials, minutes, classes, output) -> optuna.Study:
         study_name=os.path.basename(stem), storage=f"sqlite:///{os.path.abspath(stem)}.db",
         direction="maximize", load_if_exists=True,
         sampler=optuna.samplers.TPESampler(seed=config.seed))
+    _check_same_study(study, fixed, classes, stem)
     started = time.perf_counter()
     study.optimize(Objective(config, classes), n_trials=trials, timeout=60.0 * minutes,
                    catch=TRIAL_FAILURES, gc_after_trial=True)

@@ -99,6 +99,11 @@ def test_tune_never_reads_test_writes_a_runnable_config_and_resumes(tmp_path, mo
     assert [t["number"] for t in table["trials"]] == [0, 1, 2]
     assert all(t["state"] == "COMPLETE" for t in table["trials"])
 
+    # A study of other settings under the same output is refused, not mixed in.
+    config.train.epochs = 2
+    with pytest.raises(UserError, match="holds a study of other settings"):
+        tune.tune(config, TEST_CONFIG, trials=1, minutes=5, classes=[], output=output)
+
 
 def test_a_study_whose_trials_all_fail_says_so(tmp_path, monkeypatch):
     def diverged(config, splits):
