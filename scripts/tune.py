@@ -191,7 +191,14 @@ def config_reference(path: str) -> str:
     return path
 
 
-def render(study, base_path, fixed, classes, elapsed_minutes) -> str:
+def run_path(output: str) -> str:
+    """output as the run line names it: relative to the repository root when inside it."""
+    root = os.path.dirname(config_files.CONFIGS_DIR)
+    path = os.path.abspath(output)
+    return os.path.relpath(path, root) if path.startswith(root + os.sep) else path
+
+
+def render(study, base_path, fixed, classes, elapsed_minutes, output) -> str:
     """The best trial as a config file: FAMILY, OVERRIDES, get_config()."""
     best = study.best_trial
     overrides = {**fixed, **best.user_attrs["overrides"]}
@@ -205,7 +212,7 @@ def render(study, base_path, fixed, classes, elapsed_minutes) -> str:
         f"Best mean validation AUROC {best.value:.4f} (trial {best.number}; {len(finished)} "
         f"finished trials, this run {elapsed_minutes:.1f} min).",
         "The combiner was fit on one half of validation and judged on the other; the test split",
-        "was not read. Run: python -m tfgad.main --config=<this file>",
+        f"was not read. Run: python -m tfgad.main --config={run_path(output)}",
         '"""',
         "from tfgad import config_files",
         "",
@@ -265,7 +272,7 @@ def tune(config, base_path, trials, minutes, classes, output) -> optuna.Study:
         raise UserError(f"no trial of {output} finished (see the failures above); check that "
                         f"the config trains with python -m tfgad.main --config={base_path}")
     elapsed = (time.perf_counter() - started) / 60
-    io_utils.write_text(output, render(study, base_path, fixed, classes, elapsed))
+    io_utils.write_text(output, render(study, base_path, fixed, classes, elapsed, output))
     io_utils.write_json(stem + ".json", trials_table(study))
     return study
 

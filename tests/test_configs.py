@@ -15,6 +15,7 @@ from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
 
 CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))
+TUNED = sorted(glob.glob(os.path.join(ROOT, "configs", "tuned", "*.py")))
 
 
 @pytest.mark.parametrize("path", [p for p in CONFIGS if not p.endswith("__init__.py")],
@@ -25,6 +26,17 @@ def test_config_is_valid_and_documents_its_run(path):
     assert "python -m tfgad.main --config=configs/" in docstring
     if not path.endswith(("default.py", "test.py")):
         assert "Expected" in docstring and "AUROC" in docstring, "the measured result to expect"
+
+
+@pytest.mark.parametrize("path", TUNED, ids=os.path.basename)
+def test_tuned_config_is_valid_and_says_how_it_was_tuned(path):
+    recipe = config_files.load_module(path)
+    config = recipe.get_config()
+    config_checks.validate(config)
+    assert config.model.name == recipe.FAMILY
+    docstring = " ".join(open(path).read().split('"""')[1].split())
+    assert f"Run: python -m tfgad.main --config=configs/tuned/{os.path.basename(path)}" in docstring
+    assert "validation AUROC" in docstring and "test split was not read" in docstring
 
 
 def test_the_quick_start_figures_are_the_same_in_readme_and_config():

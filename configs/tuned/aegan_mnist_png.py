@@ -2,7 +2,7 @@
 
 Best mean validation AUROC 0.9747 (trial 1; 21 finished trials, this run 22.4 min).
 The combiner was fit on one half of validation and judged on the other; the test split
-was not read. Run: python -m tfgad.main --config=<this file>
+was not read. Run: python -m tfgad.main --config=configs/tuned/aegan_mnist_png.py
 """
 from tfgad import config_files
 
