@@ -263,7 +263,8 @@ def _names(text, known, what):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suites", default=",".join(SUITES))
-    parser.add_argument("--models", help="default all families (quick: gan,aegan)")
+    parser.add_argument("--models", help="default all families (quick: gan,aegan); none: only "
+                        "--recipes and --baselines")
     parser.add_argument("--combiners", default=",".join(COMBINERS))
     parser.add_argument("--ensembles", default="", help="member counts, e.g. 3,5: ensembles of "
                         "each family in --models as well")
@@ -286,6 +287,8 @@ def parse_args(argv):
     args.seeds = args.seeds or defaults[0]
     args.classes = args.classes or defaults[1]
     args.models = args.models or defaults[2]
+    if args.models == "none":  # recipes or baselines only
+        args.models = ""
     args.suites = _names(args.suites, list(SUITES), "suite")
     args.models = _names(args.models, list(FAMILIES), "model")
     args.combiners = _names(args.combiners, list(COMBINERS), "combiner")
