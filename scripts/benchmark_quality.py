@@ -3,7 +3,7 @@
 Usage:
   python scripts/benchmark_quality.py [--suites=mitbih_intra,mitbih_inter,digits,mnist]
       [--models=gan,...] [--combiners=weighted,grid,svm] [--baselines=isolation_forest,...]
-      [--ensembles=3,5] [--recipes=configs/recipes/ecg.py,...]
+      [--ensembles=3,5] [--recipes=configs/ecg_beats.py,...] [--models=none]
       [--seeds=0,1,2] [--budget=cpu|full] [--classes=0,...,9] [--quick]
       [--output=results/quality.json]
 
@@ -14,12 +14,12 @@ mean over the classes).
 Per suite, class and seed, every method sees the same splits. A GAN is trained once; its score
 components on validation and test are computed once; each combiner is then fit on validation
 only and evaluated on test. Baselines get the same normal training samples, and their
-threshold is the max-F1 one on validation as well.
+threshold is fit by the same rule (detection.threshold, max MCC by default) on validation.
 Every finished run is appended to the output JSON at once; a rerun with the same output skips
 the runs it already holds (resumable), and the markdown tables are written beside it (.md).
 
 --ensembles=3,5 adds, per family, ensembles of that many members (methods FAMILY_x3/COMBINER).
---recipes adds recipe files (configs/recipes/*.py, or what scripts/tune.py wrote): the
+--recipes adds recipe files (configs/ecg_beats.py, or what scripts/tune.py wrote): the
 family's config with the suite and budget, then the recipe's own OVERRIDES on top (except the
 suite's data source and the budget's subset sizes), evaluated with the recipe's combiner only
 (method recipe:NAME).
@@ -38,7 +38,6 @@ import tensorflow as tf
 from absl import logging
 
 from tfgad import baselines, config_files, data, io_utils, train_lib
-from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import calibration, scores, thresholds
 from tfgad.evaluation import metrics as metric_lib
 
@@ -54,9 +53,9 @@ SUITES = {
     "digits": {"data.name": "digits"},
     "mnist": {"data.name": "mnist_png"},
 }
-CLASS_SUITES = ("digits", "mnist")
+CLASS_SUITES = ("digits", "mnist")  # one run per normal class
 # Budget fields a recipe cannot change: which samples train, validation and test hold.
-SUBSET_FIELDS = {"data.max_samples", "detection.max_samples"}  # one run per normal class
+SUBSET_FIELDS = {"data.max_samples", "detection.max_samples"}
 # Training and scoring budgets per suite: config overrides. "full" is what the papers train;
 # "cpu" is what fits a 2-core machine in under an hour; "quick" is the CI smoke run.
 _TINY = {"model.latent_dim": 8, "model.base_filters": 8, "model.num_blocks": 2,
@@ -154,7 +153,7 @@ def base_components(outputs, config):
     """The model's score components by name (an ensemble's, without the member suffix or
     the spread, which calibration adds itself)."""
     names = scores.component_names(outputs)
-    if calibration_lib.members(config) > 1:
+    if calibration.members(config) > 1:
         names = [n[:-len("_m0")] for n in names if n.endswith("_m0")]
     return names
 

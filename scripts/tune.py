@@ -34,7 +34,6 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from tfgad import config_checks, config_files, data, io_utils, models, train_lib
-from tfgad.data import splits as split_lib
 from tfgad.detection import calibration, scorer as scorer_lib
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
@@ -115,15 +114,10 @@ def validation_auroc(config, splits: dict) -> float:
     """Trains config's model, scores validation, fits on one half and returns the other's AUROC."""
     with tempfile.TemporaryDirectory() as workdir:
         model = train_lib.train(config, workdir, splits["train"])
-    val = split_lib.stratified_subset(splits["val"], config.detection.max_samples, config.seed)
-    fit_half, judge_half = halves(val, config.seed)
+    fit_half, judge_half = halves(train_lib.validation_subset(config, splits["val"]), config.seed)
     scorer = scorer_lib.from_config(config, model)
     score = lambda s: scorer_lib.score_samples(scorer, s.x, config.detection.batch_size, config.seed)
-    train_out = None
-    if config.detection.center_discrimination:
-        reference = split_lib.stratified_subset(splits["train"], config.detection.reference_samples,
-                                                config.seed)
-        train_out = score(reference)
+    train_out = train_lib.reference_outputs(config, scorer, splits["train"])
     calib = calibration.fit(score(fit_half), fit_half.y, config, train_out)
     judged, _ = calibration.apply(calib, score(judge_half))
     keras.backend.clear_session()  # a study builds many models

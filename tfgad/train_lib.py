@@ -141,11 +141,26 @@ def _score(scorer, samples, config, name):
     return out, 1000.0 * seconds / max(len(samples), 1)
 
 
+def validation_subset(config: ml_collections.ConfigDict, val: Samples) -> Samples:
+    """The validation samples that detection scores: a detection.max_samples stratified subset."""
+    return split_lib.stratified_subset(val, config.detection.max_samples, config.seed)
+
+
 def scored_subsets(config: ml_collections.ConfigDict, splits: dict) -> tuple:
     """The (val, test) samples that detection scores: detection.max_samples stratified subsets."""
-    limit = config.detection.max_samples
-    return (split_lib.stratified_subset(splits["val"], limit, config.seed),
-            split_lib.stratified_subset(splits["test"], limit, config.seed + 1))
+    return (validation_subset(config, splits["val"]),
+            split_lib.stratified_subset(splits["test"], config.detection.max_samples,
+                                        config.seed + 1))
+
+
+def reference_outputs(config: ml_collections.ConfigDict, scorer, train_split: Samples):
+    """The scorer's outputs on normal train samples for f-AnoGAN's centering
+    (detection.center_discrimination), or None when it is off."""
+    if not config.detection.center_discrimination:
+        return None
+    reference = split_lib.stratified_subset(train_split, config.detection.reference_samples,
+                                            config.seed)
+    return _score(scorer, reference, config, "train reference")[0]
 
 
 class ScoredSplits(NamedTuple):
@@ -165,11 +180,7 @@ def score_splits(config: ml_collections.ConfigDict, model, splits: dict) -> Scor
     val, test = scored_subsets(config, splits)
     val_out, _ = _score(scorer, val, config, "validation")
     test_out, ms_per_sample = _score(scorer, test, config, "test")
-    train_out = None
-    if config.detection.center_discrimination:
-        reference = split_lib.stratified_subset(splits["train"], config.detection.reference_samples,
-                                                config.seed)
-        train_out, _ = _score(scorer, reference, config, "train reference")
+    train_out = reference_outputs(config, scorer, splits["train"])
     return ScoredSplits(scorer, val, test, val_out, test_out, train_out, ms_per_sample)
 
 
