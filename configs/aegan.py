@@ -13,4 +13,5 @@ def get_config():
     config.model.name = "aegan"
     config.model.aegan.w_adv = 1.0
     config.detection.weights.residual = 1.0
+    config.detection.combiner = default.FAMILY_COMBINER
     return config

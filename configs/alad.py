@@ -15,4 +15,5 @@ def get_config():
     config.detection.components = "residual,discrimination,feature,latent,dxx_feature"
     config.detection.weights.residual = 0.0
     config.detection.weights.dxx_feature = 1.0
+    config.detection.combiner = default.FAMILY_COMBINER
     return config

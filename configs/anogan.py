@@ -15,4 +15,5 @@ def get_config():
     config.search.chi_weight = 0.001
     config.search.feature_weight = 0.1
     config.detection.weights.feature = 0.1
+    config.detection.combiner = default.FAMILY_COMBINER
     return config

@@ -14,4 +14,5 @@ def get_config():
     config.detection.components = "residual,discrimination,feature,latent"
     config.detection.weights.residual = 0.9
     config.detection.weights.feature = 0.1
+    config.detection.combiner = default.FAMILY_COMBINER
     return config

@@ -15,4 +15,5 @@ def get_config():
     config.detection.components = "residual,discrimination,feature,latent,latent_distance"
     config.detection.weights.residual = 0.0
     config.detection.weights.latent_distance = 1.0
+    config.detection.combiner = default.FAMILY_COMBINER
     return config

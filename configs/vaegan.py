@@ -16,4 +16,5 @@ def get_config():
     config.model.vaegan.beta_warmup_steps = 1000
     config.detection.components = "residual,discrimination,feature,latent,kl,mean_norm"
     config.detection.weights.residual = 1.0
+    config.detection.combiner = default.FAMILY_COMBINER
     return config

@@ -17,4 +17,5 @@ def get_config():
     config.train.beta_1 = 0.0
     config.train.beta_2 = 0.9
     config.search.chi_weight = 0.001
+    config.detection.combiner = default.FAMILY_COMBINER
     return config

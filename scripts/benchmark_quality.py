@@ -22,7 +22,10 @@ the runs it already holds (resumable), and the markdown tables are written besid
 --recipes adds recipe files (configs/ecg_beats.py, or what scripts/tune.py wrote): the
 family's config with the suite and budget, then the recipe's own OVERRIDES on top (except the
 suite's data source and the budget's subset sizes), evaluated with the recipe's combiner only
-(method recipe:NAME).
+(method recipe:NAME). A recipe whose data settings change the samples (e.g.
+data.rhythm_features, data.window_before) gets its own read of the source, split with the
+same seed, and every baseline is run on those samples too (method BASELINE@NAME), so that
+the recipe is compared with the baselines on the same inputs.
 """
 import argparse
 import json
@@ -85,6 +88,15 @@ BUDGETS = {
         "mnist": {**_TINY, "train.epochs": 2},
     },
 }
+
+
+def sample_settings(recipe, suite, budget):
+    """The recipe's data.* overrides that change the samples the suite gives (not the fields
+    the suite and budget fix): {} when it uses the suite's samples."""
+    if recipe is None:
+        return {}
+    fixed = set(SUITES[suite]) | SUBSET_FIELDS | {"data.dir", "data.normal_class"}
+    return {k: v for k, v in recipe.OVERRIDES.items() if k.startswith("data.") and k not in fixed}
 
 
 def _budget_key(suite):
@@ -318,20 +330,11 @@ def main(argv=None):
     done = {_run_key(r) for r in result["runs"]}
     for suite in args.suites:
         classes = _ints(args.classes) if suite in CLASS_SUITES else [None]
-        source = {}  # one read of the data source per suite and class, split by each seed
+        source = {}  # one read of the samples per class and recipe, split by each seed
         for normal_class in classes:
             for seed in args.seeds.split(","):
                 seed = int(seed)
-                base = make_config("gan", suite, args.budget, seed, normal_class, data_dirs)
                 key = lambda method: (suite, args.budget, normal_class, seed, method)
-                todo = [p for p, _, _, _, cs in gan_methods(args) for c in cs
-                        if key(f"{p}/{c}") not in done]
-                todo += [b for b in args.baselines if key(b) not in done]
-                if not todo:
-                    continue
-                if normal_class not in source:
-                    source[normal_class] = data.load_source(base)
-                splits, _ = data.load_splits(base, samples=source[normal_class])
 
                 def record(method, metrics):
                     run = {"suite": suite, "budget": args.budget, "normal_class": normal_class,
@@ -343,20 +346,39 @@ def main(argv=None):
                           f"AUROC {run['auroc']:.3f} F1 {run['f1']:.3f} MCC {run['mcc']:.3f} "
                           f"({run['train_seconds']:.0f} s)", flush=True)
 
-                for prefix, family, members, recipe, combiners in gan_methods(args):
-                    combiners = [c for c in combiners if key(f"{prefix}/{c}") not in done]
-                    if not combiners:
+                # One group of methods per set of samples: the suite's, and each recipe's own.
+                groups = {}
+                for method in gan_methods(args):
+                    settings = sample_settings(method[3], suite, args.budget)
+                    tag = f"@{method[0][len('recipe:'):]}" if settings else ""
+                    groups.setdefault(tag, (settings, []))[1].append(method)
+                groups.setdefault("", ({}, []))
+                for tag, (settings, methods) in groups.items():
+                    todo = [p for p, _, _, _, cs in methods for c in cs
+                            if key(f"{p}/{c}") not in done]
+                    todo += [b for b in args.baselines if key(b + tag) not in done]
+                    if not todo:
                         continue
-                    config = make_config(family, suite, args.budget, seed, normal_class, data_dirs,
-                                         members, recipe)
-                    keras.utils.set_random_seed(seed)
-                    # A recipe is evaluated as it stands: its own combiner and components.
-                    runs = gan_runs(config, splits, combiners, keep_components=recipe is not None)
-                    for combiner, metrics in runs.items():
-                        record(f"{prefix}/{combiner}", metrics)
-                for name in args.baselines:
-                    if key(name) not in done:
-                        record(name, baseline_run(name, base, splits))
+                    base = make_config("gan", suite, args.budget, seed, normal_class, data_dirs)
+                    config_files.override(base, settings)
+                    if (normal_class, tag) not in source:
+                        source[normal_class, tag] = data.load_source(base)
+                    splits, _ = data.load_splits(base, samples=source[normal_class, tag])
+                    for prefix, family, members, recipe, combiners in methods:
+                        combiners = [c for c in combiners if key(f"{prefix}/{c}") not in done]
+                        if not combiners:
+                            continue
+                        config = make_config(family, suite, args.budget, seed, normal_class,
+                                             data_dirs, members, recipe)
+                        keras.utils.set_random_seed(seed)
+                        # A recipe is evaluated as it stands: its own combiner and components.
+                        runs = gan_runs(config, splits, combiners,
+                                        keep_components=recipe is not None)
+                        for combiner, metrics in runs.items():
+                            record(f"{prefix}/{combiner}", metrics)
+                    for name in args.baselines:
+                        if key(name + tag) not in done:
+                            record(name + tag, baseline_run(name, base, splits))
     _save(result, args.output)
     print(markdown(result))
 

@@ -138,3 +138,17 @@ def test_variants_run_end_to_end_and_take_effect(test_config, tmp_path, override
     assert (tmp_path / "plots" / "reconstructions.png").exists()
     assert np.isfinite(result["test"]["auroc"])
     check(test_config, str(tmp_path), result)
+
+
+FAMILY_CONFIGS = ("anogan", "wgan_gp", "bigan", "alad", "fanogan", "ganomaly", "aegan", "vaegan")
+
+
+@pytest.mark.parametrize("name", FAMILY_CONFIGS)
+def test_family_defaults_compose_every_component_of_the_family_with_the_svm(name):
+    # What BENCHMARKS.md's FAMILY/svm rows measure: the family's default as shipped.
+    from tfgad import models
+    from tfgad.detection import calibration
+    config = config_files.load(name)
+    assert config.detection.combiner == "svm"
+    assert calibration.component_names(config) == list(
+        models.MODELS[config.model.name].score_components())

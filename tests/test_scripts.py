@@ -150,6 +150,29 @@ def test_quality_benchmark_runs_ensembles_and_recipes_with_their_own_combiner(tm
     assert "best MCC on test" in (tmp_path / "quality.md").read_text()
 
 
+def test_a_recipe_with_its_own_samples_is_compared_with_baselines_on_them(tmp_path, mitdb):
+    import benchmark_quality
+    recipe = tmp_path / "rhythm_recipe.py"
+    recipe.write_text('FAMILY = "aegan"\nOVERRIDES = {"data.rhythm_features": True, '
+                      '"detection.combiner": "svm", '
+                      '"detection.components": "residual,rr_pre,rr_post,rr_local"}\n')
+    assert benchmark_quality.sample_settings(
+        benchmark_quality.config_files.load_module(str(recipe)), "mitbih_intra", "quick") == {
+            "data.rhythm_features": True}
+    out = tmp_path / "quality.json"
+    benchmark_quality.main(["--quick", "--suites=mitbih_intra", "--seeds=0", "--models=none",
+                            "--baselines=pca", f"--mitdb={mitdb}", f"--recipes={recipe}",
+                            f"--output={out}"])
+    runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
+    assert set(runs) == {"recipe:rhythm_recipe/svm", "pca", "pca@rhythm_recipe"}
+    assert runs["recipe:rhythm_recipe/svm"]["components"] == ["residual", "rr_pre", "rr_post",
+                                                             "rr_local"]
+    # The same beats (the rhythm adds channels, not beats), seen with and without the rhythm.
+    assert (runs["pca"]["test_samples"], runs["pca"]["test_anomalies"]) == (
+        runs["pca@rhythm_recipe"]["test_samples"], runs["pca@rhythm_recipe"]["test_anomalies"])
+    assert runs["pca"]["auroc"] != runs["pca@rhythm_recipe"]["auroc"]
+
+
 def test_quality_summary_averages_classes_within_a_seed_then_over_seeds():
     import benchmark_quality
     runs = [{"suite": "digits", "budget": "cpu", "method": "pca", "seed": seed,

@@ -3,7 +3,7 @@ import ml_collections
 from absl import logging
 
 from tfgad import cluster, data, models, priors, robust
-from tfgad.data import normalization
+from tfgad.data import normalization, rhythm
 from tfgad.detection import (calibration, combiners, latent_search, normalize, scorer, thresholds,
                              xla_choice)
 from tfgad.errors import UserError
@@ -25,7 +25,7 @@ def _positive(config, *fields):
 def _components_of_the_model(config):
     """detection.components (and single_component, weights) against the chosen model's contract."""
     model_class = models.MODELS[config.model.name]
-    own = model_class.score_components()
+    own = model_class.score_components() + (rhythm.COMPONENTS if rhythm.channels(config) else ())
     for name in config.detection.weights:
         _one_of(name, models.WEIGHTED_COMPONENTS, "detection.weights entry")
     for name in calibration.component_names(config):
@@ -92,6 +92,12 @@ def _robust_training(config):
                         f"model.ensemble={calibration.members(config)}; set one of them back")
 
 
+def _rhythm_features(config):
+    if config.data.get("rhythm_features", False) and config.data.name != "mitbih":
+        raise UserError(f"data.rhythm_features needs R peaks, i.e. data.name=mitbih (or beats cut "
+                        f"from WFDB records), not {config.data.name!r}; set it to False")
+
+
 def _ensemble(config):
     k = config.model.get("ensemble", 1)
     if not isinstance(k, int) or k < 1:
@@ -136,6 +142,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _one_of(config.detection.combiner, combiners.KINDS, "detection.combiner")
     _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
     _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
+    _rhythm_features(config)
     _components_of_the_model(config)
     _ensemble(config)
     _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from tfgad import data, export_format, io_utils, models
 from tfgad.data import normalization as normalization_lib
+from tfgad.data import rhythm
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
 from tfgad.detection import scores, xla_choice
@@ -59,9 +60,13 @@ class ScoringModule(tf.Module):
         # The latent search, generate and encode signatures: an ensemble's member 0.
         single = model.members[0] if hasattr(model, "members") else model
         first = getattr(self.scorer, "first", self.scorer)
-        self.use_encoder = isinstance(first, scorer_lib.EncoderScorer)
-        self.searcher = (scorer_lib.SCORERS["latent_search"](config, single)
-                         if self.use_encoder else first)
+        self.use_encoder = isinstance(getattr(first, "inner", first), scorer_lib.EncoderScorer)
+        self.context = rhythm.channels(config)  # context channels the networks do not see
+        self.searcher = first
+        if self.use_encoder:  # an encoder family's export still offers the search
+            self.searcher = scorer_lib.SCORERS["latent_search"](config, single)
+            if self.context:
+                self.searcher = scorer_lib.ContextScorer(self.searcher, self.context)
         searches = {id(s.search): s.search for s in [self.searcher]
                     + list(getattr(self.scorer, "members", [self.scorer])) if hasattr(s, "search")}
         for search in searches.values():
@@ -76,7 +81,8 @@ class ScoringModule(tf.Module):
             lambda z: {"x": model.generator(z, training=False)},
             input_signature=[tf.TensorSpec([None, model.prior.latent_dim], tf.float32, name="z")])
         if model.encoder is not None:
-            self.encode = tf.function(lambda x: {"z": model.encode(self._prepare(x))},
+            self.encode = tf.function(lambda x: {"z": model.encode(rhythm.signal_part(
+                                          self._prepare(x), self.context))},
                                       input_signature=[x_spec])
 
     def signatures(self) -> dict:

@@ -13,7 +13,7 @@ from absl import logging
 from tfgad import callbacks, cluster, config_checks, data, io_utils, models, priors, robust
 from tfgad import export as export_lib
 from tfgad import workdir as workdir_lib
-from tfgad.data import pipeline, splits as split_lib
+from tfgad.data import pipeline, rhythm, splits as split_lib
 from tfgad.data.types import Samples
 from tfgad.detection import calibration, scorer as scorer_lib, scores
 from tfgad.errors import UserError
@@ -73,9 +73,11 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
         model.robust = robust_state
         first_callbacks.append(robust_callback.RobustTraining(
             robust_state, config, train_split.x, os.path.join(workdir, "robust"), epochs))
-    dataset = pipeline.training_dataset(train_split.x, config.train.batch_size, config.seed,
+    # The networks model the signal; context channels (rhythm) only enter the score.
+    train_x = rhythm.signal_part(train_split.x, rhythm.channels(config))
+    dataset = pipeline.training_dataset(train_x, config.train.batch_size, config.seed,
                                         with_index=robust_state is not None)
-    real = train_split.x[:6]
+    real = train_x[:6]
     monitor = None
     if val_split is not None and config.detection.monitor_every:
         monitor = split_lib.stratified_subset(val_split, config.detection.monitor_samples,

@@ -7,6 +7,7 @@ from absl import logging
 import ml_collections
 import numpy as np
 
+from tfgad.data import rhythm
 from tfgad.data.types import Samples
 from tfgad.errors import UserError
 
@@ -129,6 +130,22 @@ def cut_beats(signal: np.ndarray, r_peaks: np.ndarray, before: int, after: int) 
     return signal[r_peaks[keep][:, None] + offsets], keep
 
 
+def beat_inputs(signal: np.ndarray, r_peaks: np.ndarray, before: int, after: int,
+                rhythm_features: bool = False) -> tuple:
+    """The model inputs of a record's beats, as training and tfgad.score cut them: windows
+    [K', before + after, 1], with the rhythm channels (tfgad/data/rhythm.py) if asked, which
+    are computed from every peak of the record, also those too near an edge to cut.
+
+    Returns:
+      beats [K', before + after, 1 or 4] float32 and the indices of the kept peaks.
+    """
+    beats, keep = cut_beats(signal, r_peaks, before, after)
+    beats = beats[..., None].astype(np.float32)
+    if rhythm_features:
+        beats = rhythm.append(beats, rhythm.rr_features(r_peaks)[keep])
+    return beats, keep
+
+
 def aami_counts(directory: str, record: str) -> dict:
     """Beat counts per AAMI class of one record, from its annotations only."""
     import wfdb
@@ -164,9 +181,10 @@ def load(config: ml_collections.ConfigDict) -> Samples:
             if cfg.records:
                 raise
             continue  # records without the lead (102, 104) are skipped when not asked for
-        beats, keep = cut_beats(signal, peaks, cfg.window_before, cfg.window_after)
+        beats, keep = beat_inputs(signal, peaks, cfg.window_before, cfg.window_after,
+                                  cfg.get("rhythm_features", False))
         classes = classes[keep]
-        parts.append(Samples(beats[..., None], classes != "N",
+        parts.append(Samples(beats, classes != "N",
                              np.full(len(beats), int(record)), classes))
     if not parts:
         raise UserError(f"no record in {cfg.dir!r} has lead {cfg.lead!r}")

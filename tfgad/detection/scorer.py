@@ -3,6 +3,7 @@ import ml_collections
 import numpy as np
 import tensorflow as tf
 
+from tfgad.data import rhythm
 from tfgad.detection import latent_search, scores
 from tfgad.errors import UserError, choose
 from tfgad.models import ensemble
@@ -111,6 +112,29 @@ class EnsembleScorer:
         return combined
 
 
+class ContextScorer:
+    """A scorer of samples that carry context channels (data.rhythm_features): the inner
+    scorer sees the signal channels, and the context's components (rr_pre, ...) are added."""
+
+    def __init__(self, inner, context: int):
+        self.inner, self.context = inner, context
+
+    def __getattr__(self, name):  # search, model, ...: the inner scorer's
+        return getattr(self.inner, name)
+
+    def settings(self) -> dict:
+        return {**self.inner.settings(), "context_channels": self.context}
+
+    def find(self, x, seed=(0, 0)) -> dict:
+        return self.inner.find(rhythm.signal_part(tf.convert_to_tensor(x, tf.float32),
+                                                  self.context), seed)
+
+    def __call__(self, x, seed=(0, 0)):
+        x = tf.convert_to_tensor(x, tf.float32)
+        out = self.inner(rhythm.signal_part(x, self.context), seed=seed)
+        return {**out, **rhythm.components(x, self.context)}
+
+
 def _anogan(config, model):
     if config.search.init_from_encoder and model.encoder is None:
         raise UserError(f"search.init_from_encoder needs a model with an encoder; "
@@ -139,8 +163,11 @@ SCORERS = {"auto": _auto, "latent_search": _anogan, "encoder": _encoder}
 
 def from_config(config: ml_collections.ConfigDict, model) -> object:
     """The scorer that config.detection.scorer names for model (for each member of an
-    ensemble, within an EnsembleScorer)."""
-    make = choose(SCORERS, config.detection.scorer, "detection.scorer")
+    ensemble, within an EnsembleScorer), each wrapped in a ContextScorer when the samples carry
+    context channels (data.rhythm_features)."""
+    choice = choose(SCORERS, config.detection.scorer, "detection.scorer")
+    context = rhythm.channels(config)
+    make = (lambda c, m: ContextScorer(choice(c, m), context)) if context else choice
     members = getattr(model, "members", None)
     if members:
         return EnsembleScorer([make(config, member) for member in members])

@@ -58,10 +58,12 @@ def write_plots(workdir: str, model, test, outputs: dict, combined: np.ndarray, 
     if losses:
         files["training losses"] = plots.training_losses(losses, os.path.join(d, "training_losses.png"))
     z = model.prior.sample(6, seed=[0, 1])
+    # The signal channels only: context channels (data.rhythm_features) are not generated.
+    signal = test.x[..., :np.shape(outputs["x_hat"])[-1]]
     files["real vs generated"] = plots.real_vs_generated(
-        test.x[test.y == 0][:6], model.generator(z, training=False).numpy(),
+        signal[test.y == 0][:6], model.generator(z, training=False).numpy(),
         os.path.join(d, "real_vs_generated.png"))
-    files["reconstructions"] = plots.reconstructions(test.x, outputs["x_hat"], test.y,
+    files["reconstructions"] = plots.reconstructions(signal, outputs["x_hat"], test.y,
                                                      os.path.join(d, "reconstructions.png"))
     files["score histograms"] = plots.score_histograms(
         combined, test.y, os.path.join(d, "score_histograms.png"), threshold=calib["threshold"])

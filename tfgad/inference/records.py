@@ -13,7 +13,7 @@ from tfgad.errors import UserError
 class RecordBeats:
     """The beats cut from one record."""
     record: str  # the record's path without extension
-    x: np.ndarray  # [K, window, 1] float32 beats
+    x: np.ndarray  # [K, window, 1] float32 beats ([K, window, 4] with rhythm features)
     peaks: np.ndarray  # [K] R-peak sample index of each beat
     sampling_rate: float  # Hz
     annotations: np.ndarray  # [K] AAMI class of each beat from the .atr file, "" without one
@@ -68,7 +68,8 @@ def cut(path: str, input_description: dict) -> RecordBeats:
     else:
         peaks = find_peaks(raw, rate)
         classes, source = np.full(len(peaks), ""), "xqrs"
-    beats, keep = mitbih.cut_beats(signal, peaks, input_description["window_before"],
-                                   input_description["window_after"])
-    return RecordBeats(record, beats[..., None].astype(np.float32), peaks[keep], rate,
+    beats, keep = mitbih.beat_inputs(signal, peaks, input_description["window_before"],
+                                     input_description["window_after"],
+                                     input_description.get("rhythm_features", False))
+    return RecordBeats(record, beats, peaks[keep], rate,
                        np.asarray(classes)[keep].astype(str), source, signal)

@@ -2,6 +2,7 @@
 import ml_collections
 import numpy as np
 
+from tfgad.data import rhythm
 from tfgad.errors import UserError, choose
 from tfgad.models.aegan import AEGAN
 from tfgad.models.alad import ALAD
@@ -20,7 +21,7 @@ OUTPUT_ACTIVATIONS = ("linear", "tanh")
 # Every score component some family returns, in a stable order (each family declares its own).
 ALL_COMPONENTS = tuple(dict.fromkeys(c for m in MODELS.values() for c in m.score_components()))
 # What detection.weights may name: every component, and the members' spread of an ensemble.
-WEIGHTED_COMPONENTS = ALL_COMPONENTS + (SPREAD,)
+WEIGHTED_COMPONENTS = ALL_COMPONENTS + (SPREAD,) + rhythm.COMPONENTS
 
 
 def check_finite_weights(model: AdversarialModel) -> None:
@@ -34,9 +35,11 @@ def check_finite_weights(model: AdversarialModel) -> None:
 def build(config: ml_collections.ConfigDict, input_shape: tuple, prior) -> AdversarialModel:
     """Builds the networks and the model named by config.model.name, compiled and with weights.
 
-    Call inside the distribution strategy's scope.
+    Call inside the distribution strategy's scope. input_shape is the samples' shape; the
+    networks get the signal's (without data.rhythm_features' context channels).
     """
     m = config.model
+    input_shape = rhythm.signal_shape(input_shape, rhythm.channels(config))
     model_class = choose(MODELS, m.name, "model.name")
     if m.output_activation not in OUTPUT_ACTIVATIONS:
         raise UserError(f"unknown model.output_activation {m.output_activation!r}; "
