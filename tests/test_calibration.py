@@ -112,6 +112,24 @@ def test_tf_evaluation_of_a_saved_svm_equals_scikit_learn(tmp_path):
     assert agree.mean() > 0.99  # float32 inputs may flip a sample exactly at the threshold
 
 
+def test_boosted_trees_separate_xor_and_evaluate_as_scikit_learn_does(tmp_path):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    x, labels = xor_data()
+    comps = {"residual": x[:, 0] * 3 + 1, "latent": x[:, 1] * 0.5}
+    c = config(combiner="boosted", components="residual,latent", normalization="zscore")
+    calibration.save(calibration.fit(comps, labels, c), str(tmp_path / "calibration.json"))
+    loaded = calibration.load(str(tmp_path / "calibration.json"))  # through JSON
+    z = normalize.apply(calibration.matrix(comps, loaded["components"]),
+                        loaded["normalization"]["shift"], loaded["normalization"]["scale"])
+    reference = HistGradientBoostingClassifier(random_state=c.seed).fit(z, labels)
+    np_scores, np_decided = calibration.apply(loaded, comps)
+    np.testing.assert_allclose(np_scores, reference.decision_function(z), rtol=1e-9, atol=1e-9)
+    tf_scores, _ = calibration.apply_tf(loaded, comps)
+    np.testing.assert_allclose(tf_scores.numpy(), np_scores, rtol=1e-5, atol=1e-5)
+    assert roc_auc_score(labels, np_scores) > 0.98 and f1_score(labels, np_decided) > 0.95
+    assert len(loaded["combiner"]["feature"]) == reference.n_iter_
+
+
 def test_tf_evaluation_of_weighted_calibration():
     comps = {"residual": RNG.normal(size=50), "feature": RNG.normal(size=50)}
     labels = (comps["residual"] > 1).astype(int)
@@ -124,7 +142,7 @@ def test_tf_evaluation_of_weighted_calibration():
 
 def test_grid_and_svm_need_anomalies_in_validation():
     comps = {"residual": RNG.normal(size=30), "feature": RNG.normal(size=30)}
-    for combiner in ("grid", "svm"):
+    for combiner in combiners.FITTED:
         with pytest.raises(UserError, match="holds only one class"):
             calibration.fit(comps, np.zeros(30, int),
                             config(combiner=combiner, components="residual,feature"))
@@ -188,7 +206,7 @@ def test_test_split_never_reaches_the_calibration(trained_workdir, monkeypatch):
                                "anomalies": int(splits["val"].y.sum())}
 
 
-@pytest.mark.parametrize("combiner", ["grid", "svm", "single"])
+@pytest.mark.parametrize("combiner", ["grid", "svm", "boosted", "single"])
 def test_combiners_run_end_to_end_and_report(trained_workdir, combiner):
     c, workdir = trained_workdir
     c.detection.combiner = combiner

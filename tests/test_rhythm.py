@@ -103,6 +103,8 @@ def rhythm_run(tmp_path_factory):
     config.data.name, config.data.dir = "mitbih", MITDB
     config.data.records, config.data.max_samples = "101,103,119", 1500
     config.train.epochs = 1
+    # As configs/ecg_rhythm.py: an ensemble, composed by boosted trees.
+    config.model.ensemble, config.detection.combiner = 2, "boosted"
     config.export.dir = str(tmp_path_factory.mktemp("saved"))
     config.export.name = "rhythm"
     workdir = str(tmp_path_factory.mktemp("run"))
@@ -111,10 +113,12 @@ def rhythm_run(tmp_path_factory):
 
 def test_a_rhythm_run_exports_what_it_evaluated(rhythm_run):
     config, workdir, result = rhythm_run
-    assert result["calibration"]["components"] == COMPONENTS.split(",")
-    assert result["scoring"]["context_channels"] == 3
+    calib = result["calibration"]
+    assert calib["combined_components"] == COMPONENTS.split(",") + ["spread"]
+    assert calib["combiner"]["kind"] == "boosted" and "rr_pre_m1" in calib["components"]
+    assert result["scoring"]["member"]["context_channels"] == 3
     # Premature beats are what the rhythm is for: on these records it ranks them on its own.
-    assert result["components_test"]["rr_pre"]["auroc"] < 0.5  # early: negative rr_pre
+    assert result["components_test"]["rr_pre_m0"]["auroc"] < 0.5  # early: negative rr_pre
     with open(os.path.join(workdir, "scores.csv")) as f:
         rows = list(csv.DictReader(f))
     splits, _ = data.load_splits(config, normalize=False)

@@ -116,7 +116,7 @@ def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
         raise UserError("the validation split holds no normal sample to normalize the score "
                         "components with; raise data.val_fraction or use detection.normalization=none")
     needs = ([f"detection.threshold={d.threshold}"] if d.threshold in thresholds.LABELLED else []) \
-        + ([f"detection.combiner={d.combiner}"] if d.combiner in ("grid", "svm") else [])
+        + ([f"detection.combiner={d.combiner}"] if d.combiner in combiners.FITTED else [])
     if needs and not (val.y == 1).any():
         raise UserError(f"the validation split ({config.data.protocol}-patient protocol) holds no "
                         f"anomaly, but {' and '.join(needs)} fit on labelled anomalies; use "

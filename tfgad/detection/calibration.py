@@ -96,6 +96,8 @@ def _combiner(config, z, labels, names):
     if kind == "grid":
         return {"kind": kind, **combiners.fit_grid(z, labels, d.grid_step, d.grid_metric,
                                                    d.fbeta_beta)}
+    if kind == "boosted":
+        return {"kind": kind, **combiners.fit_boosted(z, labels, config.seed)}
     return {"kind": kind, **combiners.fit_svm(
         z, labels, d.svm_c, d.svm_gamma or "scale", d.svm_cross_validate, d.svm_max_samples)}
 

@@ -1,4 +1,4 @@
-"""Combiners of normalized score components into one score: weighted, single, grid, svm.
+"""Combiners of normalized score components into one score: weighted, single, grid, svm, boosted.
 
 Fitting is numpy (and scikit-learn); a fitted combiner is a JSON dict that evaluates in numpy
 (offline scoring) and in core TensorFlow ops (exported graphs). The two evaluations stand side
@@ -9,10 +9,12 @@ import itertools
 import numpy as np
 import tensorflow as tf
 
-from tfgad.detection import thresholds
+from tfgad.detection import boosted, thresholds
 from tfgad.errors import UserError
 
-KINDS = ("weighted", "single", "grid", "svm")
+KINDS = ("weighted", "single", "grid", "svm", "boosted")
+# The kinds fit on labelled anomalies of validation (the others need none).
+FITTED = ("grid", "svm", "boosted")
 GRID_METRICS = ("f1", "fbeta", "mcc")
 
 
@@ -101,6 +103,12 @@ def fit_svm(matrix: np.ndarray, labels: np.ndarray, c: float = 1.0, gamma="scale
             "gamma": float(svc._gamma), "C": float(svc.C)}
 
 
+def fit_boosted(matrix: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
+    """Gradient-boosted trees on the component vectors (tfgad/detection/boosted.py)."""
+    _need_both_classes(labels, "boosted")
+    return boosted.fit(matrix, labels, seed)
+
+
 def _linear(matrix, combiner):
     return weighted_scores(matrix, combiner["weights"])
 
@@ -129,7 +137,8 @@ def _svm_tf(matrix, combiner):
 
 # The one place that branches on the kind: (numpy, TensorFlow) evaluation of a fitted combiner.
 EVALUATIONS = {"weighted": (_linear, _linear_tf), "single": (_linear, _linear_tf),
-               "grid": (_linear, _linear_tf), "svm": (_svm, _svm_tf)}
+               "grid": (_linear, _linear_tf), "svm": (_svm, _svm_tf),
+               "boosted": (boosted.scores, boosted.scores_tf)}
 
 
 def combined_scores(combiner: dict, matrix: np.ndarray) -> np.ndarray:

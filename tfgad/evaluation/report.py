@@ -23,6 +23,9 @@ def _combiner_line(calibration):
     text = f"Combiner `{combiner['kind']}` on `{norm}`-normalized components"
     if combiner["kind"] == "grid":
         text += f" (weights chosen for best validation {combiner['metric']} = {combiner['metric_value']:.4f})"
+    if combiner["kind"] == "boosted":
+        text += (f" (gradient-boosted trees: {len(combiner['feature'])} trees, depth at most "
+                 f"{combiner['depth']})")
     if combiner["kind"] == "svm":
         text += (f" (RBF-SVM, C = {combiner['C']:g}, gamma = {combiner['gamma']:.4g}, "
                  f"{len(combiner['dual_coef'])} support vectors)")
