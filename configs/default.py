@@ -134,6 +134,10 @@ def get_config():
     # max_mcc: sound at any class balance of validation (tfgad/detection/thresholds.py);
     # max_f1 | minority_f1 | percentile (one-class) | fixed
     config.detection.threshold = "max_mcc"
+    # svm and boosted: the threshold is fit on out-of-fold validation scores from this many
+    # stratified folds (a fitted combiner scores its own training samples too confidently);
+    # 0 or 1: on the combiner's scores of all of validation.
+    config.detection.threshold_folds = 5
     config.detection.percentile = 95.0  # percentile: of the normal validation scores
     config.detection.fixed_threshold = 0.0  # fixed
     # Weights of the components in the weighted combination; dxx_feature ... mean_norm exist

@@ -130,6 +130,27 @@ def test_boosted_trees_separate_xor_and_evaluate_as_scikit_learn_does(tmp_path):
     assert len(loaded["combiner"]["feature"]) == reference.n_iter_
 
 
+def test_a_fitted_combiner_gets_its_threshold_from_out_of_fold_scores():
+    rng = np.random.default_rng(3)
+    comps = {"residual": rng.normal(size=200), "latent": rng.normal(size=200)}
+    labels = (rng.uniform(size=200) < 0.3).astype(int)  # no signal at all
+    # An SVM this sharp memorizes validation: its own scores separate it perfectly.
+    c = config(combiner="svm", components="residual,latent", svm_c=1000.0, svm_gamma=500.0,
+               threshold_folds=0)
+    in_sample = calibration.fit(comps, labels, c)
+    assert f1_score(labels, calibration.apply(in_sample, comps)[1]) == 1.0
+    assert in_sample["threshold_reason"].endswith("fit on the combined validation scores")
+    c.detection.threshold_folds = 5
+    cross_fit = calibration.fit(comps, labels, c)
+    assert cross_fit["threshold_reason"].endswith("out-of-fold validation scores (5 folds)")
+    assert cross_fit["combiner"] == in_sample["combiner"]  # the saved combiner: all of validation
+    z = calibration.matrix(comps, ["residual", "latent"])
+    scores, described = calibration.threshold_scores(c, z, labels, cross_fit)
+    assert described == "out-of-fold validation scores (5 folds)"
+    assert abs(np.corrcoef(scores, labels)[0, 1]) < 0.3  # what memorizing is worth on new rows
+    assert cross_fit["threshold"] != in_sample["threshold"]
+
+
 def test_tf_evaluation_of_weighted_calibration():
     comps = {"residual": RNG.normal(size=50), "feature": RNG.normal(size=50)}
     labels = (comps["residual"] > 1).astype(int)

@@ -98,6 +98,13 @@ def _rhythm_features(config):
                         f"from WFDB records), not {config.data.name!r}; set it to False")
 
 
+def _threshold_folds(config):
+    folds = config.detection.get("threshold_folds", 0)
+    if not isinstance(folds, int) or folds < 0:
+        raise UserError(f"detection.threshold_folds={folds!r}; must be 0 (no cross-fitting) or "
+                        "a number of folds, e.g. 5")
+
+
 def _ensemble(config):
     k = config.model.get("ensemble", 1)
     if not isinstance(k, int) or k < 1:
@@ -143,6 +150,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
     _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
     _rhythm_features(config)
+    _threshold_folds(config)
     _components_of_the_model(config)
     _ensemble(config)
     _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",

@@ -140,11 +140,47 @@ def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.Con
         "fit_on": {"split": "validation", "samples": int(len(val_labels)),
                    "anomalies": int(np.sum(val_labels))},
     })
-    scores = combiners.combined_scores(calibration["combiner"], z)
+    scores, scored_by = threshold_scores(config, z, val_labels, calibration)
     calibration["threshold_method"] = config.detection.threshold
     calibration["threshold"] = thresholds.fit(scores, val_labels, config)
-    calibration["threshold_reason"] = thresholds.reason(config.detection.threshold, val_labels)
+    calibration["threshold_reason"] = (
+        f"{thresholds.reason(config.detection.threshold, val_labels)}; fit on {scored_by}")
     return calibration
+
+
+# Combiners flexible enough to separate the validation samples they were fit on better than
+# new ones: their threshold is fit on out-of-fold scores (detection.threshold_folds).
+CROSS_FITTED = ("svm", "boosted")
+
+
+def threshold_scores(config: ml_collections.ConfigDict, z: np.ndarray, labels: np.ndarray,
+                     calibration: dict) -> tuple:
+    """The validation scores the threshold is fit on, and what they are.
+
+    An SVM or boosted trees score the validation samples they were fit on more confidently
+    than new ones, so a threshold fit on those scores sits too far out (measured on MIT-BIH:
+    test MCC 0.80 against 0.85 for boosted trees). With detection.threshold_folds = k > 1 each
+    validation sample is scored by a combiner fit on the other k - 1 folds (stratified), and
+    the threshold is fit on those out-of-fold scores; the saved combiner is the one fit on all
+    of validation.
+
+    Returns:
+      (scores [N], a description for threshold_reason).
+    """
+    combiner = calibration["combiner"]
+    in_sample = combiners.combined_scores(combiner, z)
+    folds = min(int(config.detection.get("threshold_folds", 0)),
+                int(np.bincount(np.asarray(labels, int), minlength=2).min()))
+    if combiner["kind"] not in CROSS_FITTED or folds < 2:
+        return in_sample, "the combined validation scores"
+    from sklearn.model_selection import StratifiedKFold
+    out_of_fold = np.empty(len(labels))
+    split = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
+    for fit_rows, score_rows in split.split(z, labels):
+        fold = _combiner(config, z[fit_rows], np.asarray(labels)[fit_rows],
+                         calibration["combined_components"])
+        out_of_fold[score_rows] = combiners.combined_scores(fold, z[score_rows])
+    return out_of_fold, f"out-of-fold validation scores ({folds} folds)"
 
 
 def apply(calibration: dict, components: dict) -> tuple:
