@@ -2,7 +2,7 @@
 
 Run: python -m tfgad.main --config=configs/fanogan.py
 Expected on the embedded synthetic ECG (measured, seed 0, 2-core CPU): test AUROC 0.996,
-F1 0.940, MCC 0.922 (RBF-SVM over the components, max-MCC threshold; the paper's
+F1 0.938, MCC 0.919 (RBF-SVM over the components, max-MCC threshold; the paper's
 single score, --config.detection.combiner=weighted: AUROC 0.993, F1 0.917, MCC 0.891)
 on 1,765 test beats; 127 s for training, scoring and export.
 Paper's score (weighted): residual + kappa * discriminator-feature residual, z-scored on validation.

@@ -2,7 +2,7 @@
 
 Run: python -m tfgad.main --config=configs/wgan_gp.py
 Expected on the embedded synthetic ECG (measured, seed 0, 2-core CPU): test AUROC 0.982,
-F1 0.875, MCC 0.851 (RBF-SVM over the components, max-MCC threshold; the paper's
+F1 0.900, MCC 0.878 (RBF-SVM over the components, max-MCC threshold; the paper's
 single score, --config.detection.combiner=weighted: AUROC 0.980, F1 0.897, MCC 0.873)
 on 1,765 test beats; 211 s for training, scoring and export.
 """
