@@ -168,11 +168,10 @@ def threshold_scores(config: ml_collections.ConfigDict, z: np.ndarray, labels: n
       (scores [N], a description for threshold_reason).
     """
     combiner = calibration["combiner"]
-    in_sample = combiners.combined_scores(combiner, z)
     folds = min(int(config.detection.get("threshold_folds", 0)),
                 int(np.bincount(np.asarray(labels, int), minlength=2).min()))
     if combiner["kind"] not in CROSS_FITTED or folds < 2:
-        return in_sample, "the combined validation scores"
+        return combiners.combined_scores(combiner, z), "the combined validation scores"
     from sklearn.model_selection import StratifiedKFold
     out_of_fold = np.empty(len(labels))
     split = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
