@@ -119,7 +119,11 @@ def test_arrays_score_like_the_same_beats_of_a_record(ecg_export, scored_record,
         score_cli.run([f"--model={ecg_export}", f"--input={tmp_path / name}", f"--output={out}"])
         rows = read_csv(out / "scores.csv")
         record_rows = read_csv(os.path.join(output, "scores.csv"))[:300]
-        assert [r["score"] for r in rows] == [r["score"] for r in record_rows]
+        # Equal to float32 precision: the record was scored in other batches than the array,
+        # and a batch's composition moves the last printed digit.
+        np.testing.assert_allclose([float(r["score"]) for r in rows],
+                                   [float(r["score"]) for r in record_rows], rtol=1e-5, atol=1e-5)
+        assert [r["is_anomaly"] for r in rows] == [r["is_anomaly"] for r in record_rows]
         assert {r["source"] for r in rows} == {name}
 
 
@@ -135,8 +139,9 @@ def test_an_image_folder_is_scored_like_its_arrays(digits_export, tmp_path):
     rows = read_csv(tmp_path / "out" / "scores.csv")
     assert [r["file"] for r in rows] == [f"digit{i:02d}.png" for i in range(12)]
     expected = tfgad.load(digits_export).score(images.astype(np.float32) / 255.0)
+    # float32 noise only: the folder and the array go through different batch shapes
     np.testing.assert_allclose([float(r["score"]) for r in rows], expected.score, rtol=1e-5,
-                               atol=1e-6)
+                               atol=1e-5)
 
 
 def test_the_python_api_exposes_threshold_settings_and_numpy_results(ecg_export):
