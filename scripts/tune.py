@@ -38,10 +38,6 @@ from tfgad.detection import calibration, scorer as scorer_lib
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
 
-# --config files import `configs.default`; absl loads them before config_files could add the
-# repository root to sys.path, so it is added here.
-sys.path.insert(0, os.path.dirname(config_files.CONFIGS_DIR))
-
 FLAGS = flags.FLAGS
 
 
@@ -178,18 +174,20 @@ def command_line_overrides(config, family_config) -> dict:
 
 
 def config_reference(path: str) -> str:
-    """How the written file names its base config: by name when it is one of configs/."""
-    path = os.path.abspath(path)
+    """How the written file names its base config: by name when it is one of the shipped ones."""
+    path = os.path.realpath(path)  # configs/ in a checkout links to tfgad/configs/
     if os.path.dirname(path) == config_files.CONFIGS_DIR:
         return os.path.basename(path)[:-3]
     return path
 
 
 def run_path(output: str) -> str:
-    """output as the run line names it: relative to the repository root when inside it."""
-    root = os.path.dirname(config_files.CONFIGS_DIR)
-    path = os.path.abspath(output)
-    return os.path.relpath(path, root) if path.startswith(root + os.sep) else path
+    """output as the run line names it: configs/... when written among the shipped configs
+    (a path that works in a checkout and that an installed tfgad resolves to its own copy)."""
+    path = os.path.realpath(output)
+    if path.startswith(config_files.CONFIGS_DIR + os.sep):
+        return "configs/" + os.path.relpath(path, config_files.CONFIGS_DIR)
+    return path
 
 
 def render(study, base_path, fixed, classes, elapsed_minutes, output) -> str:
@@ -293,4 +291,4 @@ def main(argv):
 
 if __name__ == "__main__":
     define_flags()
-    app.run(main)
+    app.run(main, flags_parser=lambda argv: FLAGS(config_files.resolve_argv(argv)))

@@ -28,7 +28,7 @@ def mnist_png_dir():
 
 @pytest.fixture
 def test_config(tmp_path_factory):
-    from configs import test
+    from tfgad.configs import test
     config = test.get_config()
     # Exports go to a temporary folder, never into the checkout's saved_models/.
     config.export.dir = str(tmp_path_factory.mktemp("saved_models"))

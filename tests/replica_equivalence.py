@@ -19,7 +19,7 @@ tf.config.set_logical_device_configuration(CPU, [tf.config.LogicalDeviceConfigur
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from configs import test as test_config  # noqa: E402
+from tfgad.configs import test as test_config  # noqa: E402
 from tfgad import models, priors  # noqa: E402
 
 FAMILIES = tuple(models.MODELS) + ("fanogan_encoder_stage",)

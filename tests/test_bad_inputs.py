@@ -1,5 +1,6 @@
-"""Bad inputs, table-driven through the command line: exit code 2, one line naming the culprit, no traceback."""
-import concurrent.futures
+"""Bad inputs, table-driven through the command line: exit code 2, one line naming the culprit,
+no traceback. The table runs in this process (tfgad.main's own parse_flags and main); a few cases
+also run as real processes, as a user sees them."""
 import os
 import shutil
 import stat
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import MITDB
-from tests.test_main import run_main
+from tests.run_cli import run_main, run_main_in_process
 
 
 def _npz(path, **arrays):
@@ -150,22 +151,19 @@ def _needs_mitdb(case):
     return any("{mitdb" in part for part in case[1] + [case[2]])
 
 
+def _arguments(case, files, root):
+    name, args, _ = case
+    args = [a.format(**files) for a in args]
+    workdir = [] if any(a.startswith("--workdir") for a in args) else [f"--workdir={root}/{name}"]
+    config = [] if any(a.startswith("--config=") for a in args) else ["--config=configs/test.py"]
+    return [*config, *workdir, f"--config.export.dir={root}/saved", *args]
+
+
 @pytest.fixture(scope="module")
 def outcomes(files, tmp_path_factory):
-    """Runs every case at once, three processes at a time: most of each is TensorFlow's import."""
     root = tmp_path_factory.mktemp("runs")
-
-    def run(case):
-        name, args, _ = case
-        args = [a.format(**files) for a in args]
-        workdir = [] if any(a.startswith("--workdir") for a in args) else [f"--workdir={root}/{name}"]
-        config = [] if any(a.startswith("--config=") for a in args) else ["--config=configs/test.py"]
-        return name, run_main(*config, *workdir,
-                              f"--config.export.dir={root}/saved", *args, timeout=300)
-
     runnable = [c for c in CASES if os.path.isdir(MITDB) or not _needs_mitdb(c)]
-    with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        return dict(pool.map(run, runnable))
+    return {case[0]: run_main_in_process(*_arguments(case, files, root)) for case in runnable}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -181,8 +179,23 @@ def test_bad_input_gets_one_clear_line(files, outcomes, case):
     assert message.format(**files) in errors[0]
 
 
+# A flag error, a config check and a data error, each in a real process.
+IN_A_PROCESS = ["misspelt_field", "negative_seed", "nan_x"]
+
+
+@pytest.mark.parametrize("name", IN_A_PROCESS)
+def test_a_real_process_exits_2_with_one_line_and_no_traceback(files, tmp_path, name):
+    case = next(c for c in CASES if c[0] == name)
+    result = run_main(*_arguments(case, files, tmp_path), timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and case[2].format(**files) in errors[0], result.stderr[-2000:]
+
+
 def test_no_training_output_is_written_for_a_refused_config(tmp_path):
-    result = run_main("--config=configs/test.py", f"--workdir={tmp_path}/run", "--config.seed=-1")
+    result = run_main_in_process("--config=configs/test.py", f"--workdir={tmp_path}/run",
+                                 "--config.seed=-1")
     assert result.returncode == 2
     assert not os.path.exists(tmp_path / "run" / "config.json")
 

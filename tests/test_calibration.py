@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.svm import SVC
 
-from configs import default
+from tfgad.configs import default
 from tfgad import data, train_lib
 from tfgad.data import splits as splits_lib
 from tfgad.detection import calibration, combiners, normalize
@@ -184,7 +184,7 @@ def test_missing_components_and_zero_weights_are_named():
 
 @pytest.fixture(scope="module")
 def trained_workdir(tmp_path_factory):
-    from configs import test
+    from tfgad.configs import test
     c = test.get_config()
     c.detection.monitor_every = 1
     workdir = str(tmp_path_factory.mktemp("calibrated"))

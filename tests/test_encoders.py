@@ -24,7 +24,7 @@ def build(config, name, n_critic=1):
 
 @pytest.fixture(scope="module")
 def beats():
-    from configs import test
+    from tfgad.configs import test
     config = test.get_config()
     splits, _ = data.load_splits(config)
     return splits

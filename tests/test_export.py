@@ -9,11 +9,12 @@ import tensorflow as tf
 from tfgad import data, export, models, priors
 from tfgad.detection import calibration
 from tfgad.detection import scorer as scorer_lib
+from tfgad.errors import UserError
 
 
 @pytest.fixture(scope="module")
 def raw_splits():
-    from configs import test
+    from tfgad.configs import test
     config = test.get_config()
     splits, norm = data.load_splits(config, normalize=False)
     return splits, norm
@@ -77,6 +78,41 @@ def test_export_keeps_tensorflow_info_lines_out_of_the_log(test_config, raw_spli
         assert logging.getLogger("absl").level == logging.INFO  # restored after the save
     assert not [r for r in caplog.records if "unsupported characters" in r.getMessage()]
     assert logging.getLogger("tensorflow").level == logging.INFO
+
+
+def test_another_model_under_an_existing_name_is_refused(test_config, raw_splits, tmp_path):
+    splits, norm = raw_splits
+    shape = splits["train"].x.shape[1:]
+    calib = {"components": ["residual"], "combiner": {"kind": "weighted", "weights": [1.0]},
+             "normalization": {"kind": "none", "shift": [0.0], "scale": [1.0]}, "threshold": 1.0}
+    test_config.model.name = "aegan"
+    test_config.detection.components = "residual"
+    model = models.build(test_config, shape, priors.from_config(test_config))
+    first = export.export(model, test_config, calib, norm, shape, base_dir=str(tmp_path), name="m")
+    # The signature's metadata names the concrete input shape, not an unknown rank.
+    loaded = tf.saved_model.load(first)
+    assert loaded.signatures["serving_default"].structured_input_signature[1]["x"].shape \
+        .as_list() == [None, 64, 1]
+    assert export.load_metadata(first)["inputs"] == {"x": [-1, 64, 1]}
+    # The same model retrained (other training settings) is the next version of that name.
+    test_config.train.epochs = 9
+    assert export.export(model, test_config, calib, norm, shape, base_dir=str(tmp_path),
+                         name="m").endswith(os.path.join("m", "2"))
+    test_config.model.base_filters = 16
+    other = models.build(test_config, shape, priors.from_config(test_config))
+    with pytest.raises(UserError) as error:
+        export.export(other, test_config, calib, norm, shape, base_dir=str(tmp_path), name="m")
+    assert str(error.value) == (
+        f"{tmp_path}/m holds another model (version 2: model.base_filters 8 there, 16 here); "
+        "the versions under one name must share the model, its inputs and outputs: export "
+        "under a new name with --config.export.name=NAME")
+    assert sorted(os.listdir(tmp_path / "m")) == ["1", "2"]
+
+
+def test_the_test_config_never_exports_into_a_family_name():
+    from tfgad.configs import test
+    config = test.get_config()
+    assert export.target_folder(config) == os.path.join("saved_models", "tfgad-test")
 
 
 def test_versions_count_up_and_half_written_ones_are_skipped(tmp_path):

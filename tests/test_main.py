@@ -9,7 +9,7 @@ import keras
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from tests.conftest import ROOT
+from tests.run_cli import run_main, run_main_in_process
 from tfgad import callbacks, train_lib
 
 OUTPUTS = ["config.json", "normalization.json", "model.weights.h5", "training_log.csv",
@@ -18,18 +18,20 @@ OUTPUTS = ["config.json", "normalization.json", "model.weights.h5", "training_lo
            "plots/score_histograms.png", "plots/roc_pr.png", "plots/samples_epoch0001.png"]
 
 
-def run_main(*args, timeout=300):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    return subprocess.run([sys.executable, "-m", "tfgad.main", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
+    """`tfgad train --config=test` from a folder without configs/: the installed command finds
+    the shipped config by name, as after `pip install .`."""
     workdir = str(tmp_path_factory.mktemp("run"))
-    result = run_main("--config=configs/test.py", f"--workdir={workdir}",
-                      f"--config.export.dir={workdir}/saved_models")
+    elsewhere = str(tmp_path_factory.mktemp("elsewhere"))
+    command = os.path.join(os.path.dirname(sys.executable), "tfgad")
+    assert os.path.isfile(command), "the tfgad command is missing: pip install -e ."
+    result = subprocess.run([command, "train", "--config=test", f"--workdir={workdir}",
+                             f"--config.export.dir={workdir}/saved_models"], cwd=elsewhere,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert os.listdir(elsewhere) == []  # everything went where the flags said
     return workdir, result
 
 
@@ -37,6 +39,7 @@ def test_main_writes_every_output(trained):
     workdir, result = trained
     for name in OUTPUTS:
         assert os.path.exists(os.path.join(workdir, name)), name
+    assert f"SavedModel in {workdir}/saved_models/tfgad-test/1" in result.stdout
     assert "test AUROC" in result.stdout and "MCC" in result.stdout
     metrics = json.load(open(os.path.join(workdir, "metrics.json")))
     assert metrics["test"]["auroc"] > 0.75  # the tiny config reaches about 0.87 on its seed
@@ -74,15 +77,15 @@ def test_detect_mode_reuses_the_trained_workdir(trained):
     (["--config.data.name=mitbih", "--config.data.dir=/nonexistent"], "download_mitbih.py"),
 ])
 def test_bad_input_ends_with_a_one_line_error(tmp_path, args, message):
-    result = run_main("--config=configs/test.py", f"--workdir={tmp_path}",
-                      f"--config.export.dir={tmp_path}/saved_models", *args, timeout=120)
+    result = run_main_in_process("--config=configs/test.py", f"--workdir={tmp_path}",
+                                 f"--config.export.dir={tmp_path}/saved_models", *args)
     assert result.returncode != 0
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_detect_without_a_trained_workdir_is_explained(tmp_path):
-    result = run_main("--mode=detect", f"--workdir={tmp_path}", timeout=120)
+    result = run_main_in_process("--mode=detect", f"--workdir={tmp_path}")
     assert result.returncode == 2 and "config.json" in result.stderr
 
 

@@ -98,7 +98,7 @@ def rhythm_run(tmp_path_factory):
     """A tiny AE-GAN with rhythm features trained on two MIT-BIH records, exported."""
     if not os.path.isdir(MITDB):
         pytest.skip("MIT-BIH copy not found")
-    from configs import test
+    from tfgad.configs import test
     config = _rhythm_config(test.get_config())
     config.data.name, config.data.dir = "mitbih", MITDB
     config.data.records, config.data.max_samples = "101,103,119", 1500

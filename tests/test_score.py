@@ -29,7 +29,7 @@ def ecg_export(tmp_path_factory):
     """A tiny AE-GAN trained on two MIT-BIH records, exported."""
     if not os.path.isdir(MITDB):
         pytest.skip("MIT-BIH copy not found")
-    from configs import test
+    from tfgad.configs import test
     config = test.get_config()
     config.model.name = "aegan"
     config.data.name, config.data.dir = "mitbih", MITDB
@@ -39,7 +39,7 @@ def ecg_export(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def digits_export(tmp_path_factory):
-    from configs import test
+    from tfgad.configs import test
     config = test.get_config()
     config.model.name, config.data.name = "aegan", "digits"
     return export_of(config, tmp_path_factory, "digits")

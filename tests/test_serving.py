@@ -21,7 +21,7 @@ from tfgad.serving.server import ModelServer, ServerOptions
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
-    from configs import test
+    from tfgad.configs import test
     config = test.get_config()
     workdir = tmp_path_factory.mktemp("served")
     config.export.dir, config.export.name = str(workdir / "saved_models"), "ecg"

@@ -21,7 +21,7 @@ def epochs_logged(workdir):
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     """A finished one-epoch run (trained, calibrated, exported) and its config."""
-    from configs import test
+    from tfgad.configs import test
     config = test.get_config()
     config.train.epochs = 1
     config.export.dir = str(tmp_path_factory.mktemp("saved"))

@@ -1,37 +1,75 @@
-"""Loading configs/*.py files and applying dotted overrides: the one way scripts and tests get a config."""
+"""Finding and loading config files and applying dotted overrides: the one way the command line,
+scripts and tests get a config.
+
+The shipped configs live in the package (tfgad/configs/, also reachable as configs/ in a
+checkout), so an installed tfgad finds them by name from any folder: `--config=anogan`,
+`--config=tuned/aegan_digits` or the checkout-style path `--config=configs/anogan.py`.
+"""
 import importlib.util
 import os
-import sys
 
 import ml_collections
 
 from tfgad.errors import UserError
 
-# configs/ sits beside the tfgad package in the repository (an editable install keeps it there).
-CONFIGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "configs")
+CONFIGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
+
+
+def known() -> list:
+    """The names of the shipped configs, tuned ones as tuned/NAME."""
+    names = []
+    for folder, prefix in ((CONFIGS_DIR, ""), (os.path.join(CONFIGS_DIR, "tuned"), "tuned/")):
+        if os.path.isdir(folder):
+            names += [prefix + f[:-3] for f in os.listdir(folder)
+                      if f.endswith(".py") and not f.startswith("_")]
+    return sorted(names)
+
+
+def resolve(name_or_path: str) -> str:
+    """The file behind a config argument: an existing path as given, else a shipped config by
+    name (`anogan`, `tuned/aegan_digits`) or by its checkout path (`configs/anogan.py`, which
+    an installed package serves from its own copy, whatever the working folder)."""
+    if os.path.isfile(name_or_path):
+        return name_or_path
+    name = name_or_path[:-3] if name_or_path.endswith(".py") else name_or_path
+    name = name.replace(os.sep, "/")
+    if name.startswith("./"):
+        name = name[2:]
+    if name.startswith("configs/"):
+        name = name[len("configs/"):]
+    shipped = os.path.join(CONFIGS_DIR, *name.split("/")) + ".py"
+    if name in known():
+        return shipped
+    raise UserError(f"config file {name_or_path} does not exist; give a config file's path or "
+                    f"the name of one of the known configs: {', '.join(known())}")
+
+
+def resolve_argv(argv: list) -> list:
+    """argv with --config=NAME (or --config NAME) turned into the config file's path, so that a
+    shipped config is found by name or by its checkout path from any folder."""
+    argv = list(argv)
+    for i, arg in enumerate(argv[1:], start=1):
+        if arg.startswith("--config="):
+            file, colon, rest = arg[len("--config="):].partition(":")
+            argv[i] = "--config=" + resolve(file) + colon + rest
+        elif arg == "--config" and i + 1 < len(argv):
+            file, colon, rest = argv[i + 1].partition(":")
+            argv[i + 1] = resolve(file) + colon + rest
+    return argv
 
 
 def load(name_or_path: str) -> ml_collections.ConfigDict:
-    """The get_config() of configs/NAME.py, or of a config file given by path."""
+    """The get_config() of a shipped config (by name) or of a config file given by path."""
     return load_module(name_or_path).get_config()
 
 
 def load_module(name_or_path: str):
-    """configs/NAME.py, or a config file given by path, as a module (recipes also hold FAMILY
-    and OVERRIDES beside get_config()).
+    """A config file as a module (recipes also hold FAMILY and OVERRIDES beside get_config()).
 
-    Configs import each other as `configs.default`, so the folder above configs/ must be
-    importable; it is added to sys.path here, once, instead of in every script.
+    Configs import the shipped ones as `tfgad.configs.default`, which works wherever tfgad is
+    installed, so a config file may live in any folder.
     """
-    path = name_or_path
-    if not path.endswith(".py"):
-        path = os.path.join(CONFIGS_DIR, f"{name_or_path}.py")
-    if not os.path.isfile(path):
-        known = sorted(f[:-3] for f in os.listdir(CONFIGS_DIR) if f.endswith(".py")
-                       and not f.startswith("_")) if os.path.isdir(CONFIGS_DIR) else []
-        raise UserError(f"config file {path} does not exist; known configs: {', '.join(known)}")
-    if os.path.dirname(CONFIGS_DIR) not in sys.path:
-        sys.path.insert(0, os.path.dirname(CONFIGS_DIR))
+    path = resolve(name_or_path)
     spec = importlib.util.spec_from_file_location(
         "tfgad_config_" + os.path.basename(path)[:-3], path)
     module = importlib.util.module_from_spec(spec)

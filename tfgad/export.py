@@ -11,6 +11,7 @@ assets.extra/tf_serving_warmup_requests, TF Serving's warm-up file (a Prediction
 Inputs are raw samples; the normalization fit on training data is applied in the graph.
 """
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -73,7 +74,9 @@ class ScoringModule(tf.Module):
             search.jit_compile = False  # TF Serving runs plain graphs
         # Tracked, so that the save holds the searches' own networks (the folded generators).
         self.search_networks = [n for search in searches.values() for n in search.networks()]
-        x_spec = tf.TensorSpec(None, tf.float32, name="x")
+        # The concrete shape goes into the signature's metadata ([-1, 64, 1]), which clients
+        # and TF Serving's model metadata read; _prepare still checks what a caller sends.
+        x_spec = tf.TensorSpec((None,) + self.sample_shape, tf.float32, name="x")
         self.serving_default = tf.function(self._serve, input_signature=[x_spec])
         self.score_components = tf.function(self._components, input_signature=[x_spec])
         self.latent_search = tf.function(self._latent_search, input_signature=[x_spec])
@@ -166,6 +169,69 @@ def _alive(pid):
     return True
 
 
+def target_folder(config: ml_collections.ConfigDict) -> str:
+    """<export.dir>/<export.name>, the name defaulting to <model.name>-<data.name>."""
+    name = config.export.name or f"{config.model.name}-{config.data.name}"
+    return os.path.join(config.export.dir, name)
+
+
+def lineage(config: ml_collections.ConfigDict, sample_shape: tuple,
+            components: list | None = None) -> dict:
+    """What every version under one model name shares: the networks and prior, how inputs are
+    made, and the outputs a client reads (when known). Training, search and calibration may
+    differ between versions."""
+    record = {"model": config.model.to_dict(), "prior": config.prior.to_dict(),
+              "input": data.describe_input(config, sample_shape)}
+    if components is not None:
+        record["components"] = sorted(components)
+    return json.loads(json.dumps(record))  # as the metadata file holds it (lists, not tuples)
+
+
+def _flat(tree, prefix=""):
+    if not isinstance(tree, dict):
+        return {prefix: tree}
+    out = {}
+    for key, value in tree.items():
+        out.update(_flat(value, f"{prefix}.{key}" if prefix else key))
+    return out
+
+
+def _latest_metadata(model_dir):
+    """(version, metadata) of the newest version whose metadata reads, or (None, None)."""
+    versions = sorted((int(d) for d in os.listdir(model_dir) if d.isdigit()), reverse=True)
+    for version in versions:
+        try:
+            return version, export_format.read_metadata(os.path.join(model_dir, str(version)))
+        except (UserError, OSError, ValueError):
+            continue
+    return None, None
+
+
+def check_same_model(model_dir: str, new: dict) -> None:
+    """Refuses to add a version of another model under an existing name: TF Serving and
+    tfgad.load serve the newest version, and a client's inputs must keep fitting it."""
+    if not os.path.isdir(model_dir):
+        return
+    version, metadata = _latest_metadata(model_dir)
+    if metadata is None:
+        return
+    config = metadata.get("config", {})
+    theirs = json.loads(json.dumps({
+        "model": config.get("model"), "prior": config.get("prior"),
+        "input": metadata.get("input"), "components": sorted(metadata.get("components", []))}))
+    theirs = {key: value for key, value in theirs.items() if key in new}
+    mine_flat, theirs_flat = _flat(new), _flat(theirs)
+    differences = [f"{key} {theirs_flat.get(key)!r} there, {mine_flat.get(key)!r} here"
+                   for key in sorted(set(mine_flat) | set(theirs_flat))
+                   if mine_flat.get(key) != theirs_flat.get(key)]
+    if differences:
+        shown = "; ".join(differences[:3]) + (f"; and {len(differences) - 3} more"
+                                              if len(differences) > 3 else "")
+        raise UserError(f"{model_dir} holds another model (version {version}: {shown}); the "
+                        f"versions under one name must share the model, its inputs and outputs: "
+                        f"export under a new name with --config.export.name=NAME")
+
+
 def next_version(model_dir: str) -> int:
     """The next free integer version under model_dir (1 for a new model)."""
     versions = [int(d) for d in os.listdir(model_dir) if d.isdigit()] if os.path.isdir(model_dir) else []
@@ -179,22 +245,26 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
     It is written to a hidden temporary folder and renamed into place, so that TF Serving
     (which watches for integer folders) never sees a half-written version.
     """
-    base_dir = base_dir or config.export.dir
-    name = name or config.export.name or f"{config.model.name}-{config.data.name}"
+    folder = target_folder(config)
+    if base_dir or name:
+        folder = os.path.join(base_dir or config.export.dir, name or os.path.basename(folder))
+    name = os.path.basename(folder)
     _check_exportable(model, calibration)
-    model_dir = os.path.join(base_dir, name)
-    try:
-        os.makedirs(model_dir, exist_ok=True)
-    except OSError as e:
-        raise UserError(f"cannot create the export folder {model_dir}: {e.strerror}; set "
-                        "export.dir to a writable folder") from None
-    _remove_abandoned_exports(model_dir)
     module = ScoringModule(model, config, calibration, normalization, sample_shape)
-    version = next_version(model_dir)
-    tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
+    signatures = module.signatures()
+    components = sorted(k for k in signatures["serving_default"].structured_outputs
+                        if k not in export_format.NOT_COMPONENTS)
+    check_same_model(folder, lineage(config, sample_shape, components))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"cannot create the export folder {folder}: {e.strerror}; set "
+                        "export.dir to a writable folder") from None
+    _remove_abandoned_exports(folder)
+    version = next_version(folder)
+    tmp = os.path.join(folder, f".tmp-{version}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        signatures = module.signatures()
         with _quiet_tensorflow_log():
             tf.saved_model.save(module, tmp, signatures=signatures)
         metadata = {"name": name, "version": version, "sample_shape": list(sample_shape),
@@ -203,13 +273,12 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
                     "calibration": calibration,
                     "normalization": normalization, "config": config.to_dict(),
                     "input": data.describe_input(config, sample_shape),
-                    "components": sorted(k for k in signatures["serving_default"].structured_outputs
-                                         if k not in export_format.NOT_COMPONENTS),
-                    "signatures": sorted(signatures)}
+                    "components": components, "signatures": sorted(signatures),
+                    "inputs": {"x": [-1, *(int(d) for d in sample_shape)]}}
         io_utils.write_json(os.path.join(tmp, export_format.METADATA_PATH), metadata)
         # TF Serving replays it before it reports the version AVAILABLE (so does ours).
         warmup.write(tmp, sample_shape)
-        final = os.path.join(model_dir, str(version))
+        final = os.path.join(folder, str(version))
         os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

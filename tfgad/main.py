@@ -15,8 +15,9 @@ from tfgad.errors import UserError
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file(
-    "config", None, "Config file, e.g. configs/anogan.py; fields can be overridden with "
-    "--config.a.b=value. In --mode=detect it defaults to the workdir's config.json.")
+    "config", None, "A shipped config's name (" + ", ".join(config_files.known()) + ") or a config file's path; "
+    "fields can be overridden with --config.a.b=value. In --mode=detect it defaults to the "
+    "workdir's config.json.")
 flags.DEFINE_string("workdir", None, "Output folder; default: a new folder under runs/.")
 flags.DEFINE_enum("mode", "all", ["train", "detect", "export", "all"],
                   "What to run; all = train, detect, export.")
@@ -75,20 +76,14 @@ def _override_error(argv, error):
     return f"invalid config override --config.{' --config.'.join(overrides)}: {_one_line(error)}"
 
 
-def _known_configs():
-    folder = config_files.CONFIGS_DIR
-    return [f[:-3] for f in os.listdir(folder) if f.endswith(".py") and not f.startswith("_")] \
-        if os.path.isdir(folder) else []
-
-
 def parse_flags(argv: list) -> list:
     """absl's parsing, with config override errors (misspelt field, bad type) as one line."""
-    path = next((a.split("=", 1)[1] for a in argv[1:] if a.startswith("--config=")), None)
-    if path is not None and not os.path.isfile(path.split(":")[0]):
-        # ml_collections loads the file lazily and would fail later with a traceback.
-        print(f"error: config file {path} does not exist; e.g. --config=configs/anogan.py "
-              f"(configs: {', '.join(sorted(_known_configs()))})", file=sys.stderr)
+    try:
+        argv = config_files.resolve_argv(argv)
+    except UserError as e:  # ml_collections would load a missing file late, with a traceback
+        print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
+    path = next((a.split("=", 1)[1] for a in argv[1:] if a.startswith("--config=")), None)
     try:
         return FLAGS(argv)
     except flags.Error as e:
@@ -113,7 +108,8 @@ def main(argv: list) -> None:
             raise UserError(f"cannot load the config file: {_one_line(e)}") from None
         if config is None:
             if FLAGS.mode not in ("detect", "export"):
-                raise UserError("--config is required, e.g. --config=configs/anogan.py")
+                raise UserError("--config is required, e.g. --config=anogan (a shipped config) or "
+                                "--config=path/to/my_config.py")
             config = _config_from_workdir(FLAGS.workdir)
         workdir = FLAGS.workdir or os.path.join(
             "runs", f"{config.model.name}-{config.data.name}-{time.strftime('%Y%m%d-%H%M%S')}")

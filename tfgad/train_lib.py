@@ -258,6 +258,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         logging.info("contamination: %s", split_lib.contamination_summary(config.data,
                                                                           splits["train"]))
     sample_shape = splits["train"].x.shape[1:]
+    if mode == "all" and task.is_chief:  # before minutes of training, not after them
+        export_lib.check_same_model(export_lib.target_folder(config),
+                                    export_lib.lineage(config, sample_shape))
     if training:
         model = _train_as_cluster_member(config, workdir, task, splits, norm)
         if not task.is_chief:

@@ -20,10 +20,17 @@ def _array(value, spec, name):
         reason = "nested too deeply" if isinstance(e, RecursionError) else str(e).splitlines()[0]
         raise BadRequest(f"input {name!r} is not a rectangular numeric array of "
                          f"{spec.dtype.name}: {reason}") from None
-    if not spec.shape.is_compatible_with(array.shape):
-        raise BadRequest(f"input {name!r} has shape {list(array.shape)}; the signature expects "
-                         f"{spec.shape}")
+    check_shape(name, spec, array.shape)
     return array
+
+
+def check_shape(name: str, spec, shape) -> None:
+    """BadRequest naming what one example must look like when shape does not fit spec."""
+    if spec.shape.is_compatible_with(shape):
+        return
+    dims = [-1 if d is None else d for d in spec.shape.as_list()]
+    raise BadRequest(f"input {name!r} has shape {list(shape)}; each example must have shape "
+                     f"{dims[1:]} (the signature takes {dims})")
 
 
 def input_specs(function) -> dict:

@@ -35,7 +35,10 @@ class Service:
 
     async def predict(self, version: int, signature_name: str, function, inputs: dict) -> dict:
         """{output: numpy array} of a signature (as signature() resolved it) for numpy inputs."""
+        specs = function.structured_input_signature[1]
         for key, array in inputs.items():
+            if key in specs:
+                rest.check_shape(key, specs[key], array.shape)
             # Checked here, not only in the graph: one bad request must not fail the batch
             # it would be merged into.
             if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():

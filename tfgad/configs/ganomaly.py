@@ -6,7 +6,7 @@ F1 0.896, MCC 0.875 (RBF-SVM over the components, max-MCC threshold; the paper's
 single score, --config.detection.combiner=weighted: AUROC 0.894, F1 0.747, MCC 0.723)
 on 1,765 test beats; 62 s for training, scoring and export.
 """
-from configs import default
+from tfgad.configs import default
 
 
 def get_config():

@@ -8,7 +8,7 @@ on 1,765 test beats; 55 s for training, scoring and export.
 Paper's score (EGBAD, weighted): 0.9 * residual + 0.1 * discriminator-feature distance,
 z-scored on validation.
 """
-from configs import default
+from tfgad.configs import default
 
 
 def get_config():

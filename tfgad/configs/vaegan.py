@@ -8,7 +8,7 @@ on 1,765 test beats; 76 s for training, scoring and export.
 beta-VAEGAN (Lüer et al. 2023): --config.model.vaegan.beta=0.1, and an SVM on the components with
 --config.detection.combiner=svm.
 """
-from configs import default
+from tfgad.configs import default
 
 
 def get_config():

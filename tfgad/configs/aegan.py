@@ -7,7 +7,7 @@ single score, --config.detection.combiner=weighted: AUROC 0.951, F1 0.892, MCC 0
 on 1,765 test beats; 52 s for training, scoring and export.
 Paper's score (weighted): the residual |x - G(E(x))|.
 """
-from configs import default
+from tfgad.configs import default
 
 
 def get_config():

@@ -6,7 +6,7 @@ F1 0.900, MCC 0.878 (RBF-SVM over the components, max-MCC threshold; the paper's
 single score, --config.detection.combiner=weighted: AUROC 0.980, F1 0.897, MCC 0.873)
 on 1,765 test beats; 211 s for training, scoring and export.
 """
-from configs import default
+from tfgad.configs import default
 
 
 def get_config():

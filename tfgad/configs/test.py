@@ -4,7 +4,7 @@ Run: python -m tfgad.main --config=configs/test.py   (about half a minute on 2 c
 Expected (measured, seed 0): test AUROC 0.873, F1 0.619, MCC 0.555 on 78 test beats (max-MCC
 threshold fit on 78 validation beats; max-F1 gave F1 0.735, MCC 0.630 here).
 """
-from configs import default
+from tfgad.configs import default
 
 
 def get_config():
@@ -24,6 +24,9 @@ def get_config():
     config.train.verbose = 0
     config.detection.batch_size = 64
     config.search.n_max = 20
+    # Never a family's default export name (gan-synthetic_ecg): a tiny model must not become
+    # the "latest" version a server or tfgad.load picks up.
+    config.export.name = "tfgad-test"
     # "auto" compiles and times both ways per row count: seconds the tests need not spend;
     # tests/test_latent_search.py covers it.
     config.search.jit_compile = "false"

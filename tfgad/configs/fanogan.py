@@ -7,7 +7,7 @@ single score, --config.detection.combiner=weighted: AUROC 0.993, F1 0.917, MCC 0
 on 1,765 test beats; 127 s for training, scoring and export.
 Paper's score (weighted): residual + kappa * discriminator-feature residual, z-scored on validation.
 """
-from configs import wgan_gp
+from tfgad.configs import wgan_gp
 
 
 def get_config():

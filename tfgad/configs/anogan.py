@@ -8,7 +8,7 @@ on 1,765 test beats; 117 s for training, scoring and
 export (2-core AVX-512 host; 92-173 s on other hosts).
 MIT-BIH: add --config.data.name=mitbih --config.data.dir=../shared/data/mitdb
 """
-from configs import default
+from tfgad.configs import default
 
 
 def get_config():

@@ -7,7 +7,7 @@ single score, --config.detection.combiner=weighted: AUROC 0.910, F1 0.799, MCC 0
 on 1,765 test beats; 100 s for training, scoring and export.
 Paper's score (weighted): the L1 distance of D_xx features between (x, x) and (x, G(E(x))).
 """
-from configs import default
+from tfgad.configs import default
 
 
 def get_config():

@@ -1,0 +1,74 @@
+"""The package as a user installs it: configs shipped inside, found by name from any folder;
+the `tfgad` command; a wheel that holds the configs, the license and the entry point."""
+import importlib.util
+import os
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from tests.conftest import ROOT
+from tfgad import cli, config_files
+from tfgad.errors import UserError
+
+
+def test_shipped_configs_are_found_by_name_and_by_checkout_path_from_any_folder(
+        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no configs/ here: the package's own copy answers
+    shipped = os.path.join(config_files.CONFIGS_DIR, "anogan.py")
+    assert config_files.resolve("anogan") == shipped
+    assert config_files.resolve("configs/anogan.py") == shipped
+    assert config_files.resolve("tuned/aegan_digits") == os.path.join(
+        config_files.CONFIGS_DIR, "tuned", "aegan_digits.py")
+    assert config_files.load("configs/tuned/aegan_digits.py").model.latent_dim == 32
+    assert config_files.load("test").export.name == "tfgad-test"
+    with pytest.raises(UserError, match="config file configs/nope.py does not exist; .*known "
+                                        "configs: aegan, alad, anogan"):
+        config_files.resolve("configs/nope.py")
+
+
+def test_a_config_file_outside_the_package_imports_the_shipped_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.py").write_text(
+        "from tfgad.configs import aegan\n\n\ndef get_config():\n"
+        "    config = aegan.get_config()\n    config.train.epochs = 7\n    return config\n")
+    config = config_files.load(str(tmp_path / "mine.py"))
+    assert (config.model.name, config.train.epochs) == ("aegan", 7)
+    argv = config_files.resolve_argv(["prog", "--config=anogan", "--config.train.epochs=3"])
+    assert argv == ["prog", f"--config={config_files.CONFIGS_DIR}/anogan.py",
+                    "--config.train.epochs=3"]
+
+
+def test_the_tfgad_command_lists_its_commands_and_the_configs(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for command in ("train", "detect", "export", "score", "serve"):
+        assert f"\n  {command} " in text
+    assert "anogan" in text and "tuned/aegan_digits" in text
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["fit"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == ("error: unknown command 'fit'; commands: train, detect, "
+                                       "export, score, serve\n")
+
+
+def test_the_wheel_holds_the_configs_the_license_and_the_command(tmp_path):
+    if importlib.util.find_spec("setuptools") is None:
+        pytest.skip("setuptools is not installed; the wheel cannot be built offline")
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                             "--no-build-isolation", "-w", str(tmp_path), ROOT],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = [f for f in os.listdir(tmp_path) if f.endswith(".whl")]
+    names = set(zipfile.ZipFile(tmp_path / wheel).namelist())
+    shipped = {f"tfgad/configs/{name}.py" for name in config_files.known()}
+    assert shipped <= names and "tfgad/configs/tuned/aegan_digits.json" in names
+    info = wheel.split("-py3")[0] + ".dist-info"
+    assert f"{info}/LICENSE" in names
+    entry_points = zipfile.ZipFile(tmp_path / wheel).read(f"{info}/entry_points.txt").decode()
+    assert "tfgad = tfgad.cli:main" in entry_points
+    requires = zipfile.ZipFile(tmp_path / wheel).read(f"{info}/METADATA").decode()
+    assert "Requires-Dist: tensorflow<3,>=2.19" in requires  # a range, not an exact pin
