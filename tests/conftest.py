@@ -33,3 +33,31 @@ def test_config(tmp_path_factory):
     # Exports go to a temporary folder, never into the checkout's saved_models/.
     config.export.dir = str(tmp_path_factory.mktemp("saved_models"))
     return config
+
+
+@pytest.fixture(scope="session")
+def trained_test_run(tmp_path_factory):
+    """configs/test.py trained, scored, calibrated and exported once for the whole session:
+    (config, workdir). Tests that change it take a copy_of_trained_run."""
+    from tfgad import train_lib
+    from tfgad.configs import test
+    config = test.get_config()
+    root = tmp_path_factory.mktemp("trained_test_run")
+    config.export.dir = str(root / "saved_models")
+    workdir = str(root / "run")
+    train_lib.train_and_evaluate(config, workdir, "all")
+    return config, workdir
+
+
+@pytest.fixture(scope="module")
+def copy_of_trained_run(trained_test_run, tmp_path_factory):
+    """A module's own copy of trained_test_run: (config, workdir), the export under
+    config.export.dir as in the original."""
+    import shutil
+    config, workdir = trained_test_run
+    root = tmp_path_factory.mktemp("trained_copy")
+    shutil.copytree(workdir, root / "run")
+    shutil.copytree(config.export.dir, root / "saved_models")
+    config = config.copy_and_resolve_references()
+    config.export.dir = str(root / "saved_models")
+    return config, str(root / "run")

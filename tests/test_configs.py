@@ -14,8 +14,8 @@ from tfgad.detection import latent_search
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
 
-CONFIGS = sorted(glob.glob(os.path.join(ROOT, "configs", "*.py")))
-TUNED = sorted(glob.glob(os.path.join(ROOT, "configs", "tuned", "*.py")))
+CONFIGS = sorted(glob.glob(os.path.join(config_files.CONFIGS_DIR, "[!_]*.py")))
+TUNED = sorted(glob.glob(os.path.join(config_files.CONFIGS_DIR, "tuned", "[!_]*.py")))
 
 
 @pytest.mark.parametrize("path", [p for p in CONFIGS if not p.endswith("__init__.py")],

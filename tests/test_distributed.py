@@ -26,11 +26,13 @@ def equivalence(tmp_path_factory):
         return json.load(f)
 
 
+@pytest.mark.slow
 def test_replicas_draw_different_latents_that_together_are_one_devices_draw(equivalence):
     assert equivalence["draws"]["replicas_differ"]
     assert equivalence["draws"]["matches_one_device"] < 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", replica_equivalence.FAMILIES)
 def test_two_replicas_train_like_one_device_with_the_global_batch(equivalence, family):
     figures = equivalence[family]
@@ -87,6 +89,7 @@ def killed_and_resumed(tmp_path_factory):
             "second": (status, output), "workdir": workdir, "leftovers": leftovers(tmp)}
 
 
+@pytest.mark.slow
 @pytest.mark.multiprocess
 def test_a_killed_worker_ends_the_run_and_the_relaunch_resumes_from_the_backup(killed_and_resumed):
     first_status, first_output, backup, first_log, _ = killed_and_resumed["first"]
@@ -102,6 +105,7 @@ def test_a_killed_worker_ends_the_run_and_the_relaunch_resumes_from_the_backup(k
     assert first_log.splitlines()[1] in (killed_and_resumed["workdir"] / "training_log.csv").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.multiprocess
 def test_two_workers_end_in_step_with_one_complete_workdir_on_the_chief(killed_and_resumed):
     status, output = killed_and_resumed["second"]

@@ -223,6 +223,7 @@ def test_importing_tfgad_leaves_the_matplotlib_backend_alone():
     assert result.stdout.strip() == "svg", result.stderr[-1000:]
 
 
+@pytest.mark.slow
 def test_scoring_benchmark_writes_its_table(ecg_export, tmp_path):
     pytest.importorskip("apache_beam")
     sys.path.insert(0, os.path.join(ROOT, "scripts"))

@@ -38,6 +38,7 @@ def test_tf_serving_config_rejects_a_malformed_model():
         tf_serving_config.main(["--model", "no-equals-sign"])
 
 
+@pytest.mark.slow
 def test_inference_benchmark_on_an_untrained_config_generator(tmp_path):
     out = tmp_path / "ls.json"
     result = run_script("benchmark_inference.py", "--quick", "--config=configs/test.py",
@@ -48,6 +49,7 @@ def test_inference_benchmark_on_an_untrained_config_generator(tmp_path):
     assert all(r["ms_per_sample_median"] > 0 for r in rows)
 
 
+@pytest.mark.slow
 def test_inference_benchmark_quick(tmp_path, test_config):
     test_config.model.name, test_config.train.epochs = "bigan", 1
     workdir = tmp_path / "run"
@@ -97,6 +99,7 @@ def test_loop_reference_optimizes_like_the_batched_search():
     assert residual.mean() == pytest.approx(float(tf.reduce_mean(ours["loss"])), rel=0.3)
 
 
+@pytest.mark.slow
 def test_quality_benchmark_quick_runs_every_method_on_shared_splits_and_resumes(
         tmp_path, mitdb):
     import benchmark_quality
@@ -129,6 +132,7 @@ def test_quality_benchmark_quick_runs_every_method_on_shared_splits_and_resumes(
     assert len(json.loads(out.read_text())["runs"]) == len(runs)
 
 
+@pytest.mark.slow
 def test_quality_benchmark_runs_ensembles_and_recipes_with_their_own_combiner(tmp_path):
     import benchmark_quality
     recipe = tmp_path / "tiny_recipe.py"
@@ -150,6 +154,7 @@ def test_quality_benchmark_runs_ensembles_and_recipes_with_their_own_combiner(tm
     assert "best MCC on test" in (tmp_path / "quality.md").read_text()
 
 
+@pytest.mark.slow
 def test_a_recipe_with_its_own_samples_is_compared_with_baselines_on_them(tmp_path, mitdb):
     import benchmark_quality
     recipe = tmp_path / "rhythm_recipe.py"
@@ -191,6 +196,7 @@ def test_quality_benchmark_rejects_unknown_names():
         benchmark_quality.parse_args(["--models=gan,dcgan"])
 
 
+@pytest.mark.slow
 def test_contamination_benchmark_quick_records_rejection_quality_and_resumes(tmp_path):
     import benchmark_contamination
     out = tmp_path / "contamination.json"
@@ -216,6 +222,7 @@ def test_contamination_benchmark_quick_records_rejection_quality_and_resumes(tmp
     assert len(json.loads(out.read_text())["runs"]) == len(runs)
 
 
+@pytest.mark.slow
 def test_search_benchmark_quick_without_the_peer(tmp_path):
     out = tmp_path / "search.json"
     result = run_script("benchmark_search.py", "--quick", "--no_peer",  # batches 1 and 8

@@ -12,7 +12,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from tfgad import data, train_lib
+from tfgad import data, export, train_lib
 from tfgad.serving import rest, warmup
 from tfgad.serving.batching import BatchingOptions
 from tfgad.serving.registry import NoLoadableVersion
@@ -20,14 +20,14 @@ from tfgad.serving.server import ModelServer, ServerOptions
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    from tfgad.configs import test
-    config = test.get_config()
-    workdir = tmp_path_factory.mktemp("served")
-    config.export.dir, config.export.name = str(workdir / "saved_models"), "ecg"
-    result = train_lib.train_and_evaluate(config, str(workdir), "all")
+def exported(copy_of_trained_run):
+    """This module's copy of the session's trained test run, its export served as "ecg"."""
+    config, workdir = copy_of_trained_run
+    os.rename(export.target_folder(config), os.path.join(config.export.dir, "ecg"))
+    config.export.name = "ecg"
+    result = {"export_path": os.path.join(config.export.dir, "ecg", "1"), "workdir": workdir}
     splits, _ = data.load_splits(config, normalize=False)
-    with open(workdir / "scores.csv") as f:
+    with open(os.path.join(workdir, "scores.csv")) as f:
         rows = list(csv.DictReader(f))
     return config, result, splits["test"], rows
 
@@ -274,10 +274,10 @@ def test_a_corrupt_version_never_replaces_the_last_good_one(server, exported):
 
 
 def test_a_new_version_is_served_and_a_removed_one_unloaded(server, exported):
-    from tfgad import export, models, priors
+    from tfgad import models, priors
     from tfgad.detection import calibration
-    config, _, test, _ = exported
-    workdir = os.path.dirname(config.export.dir)
+    config, result, test, _ = exported
+    workdir = result["workdir"]
     model = models.build(config, test.x.shape[1:], priors.from_config(config))  # untrained
     calib = calibration.load(os.path.join(workdir, "calibration.json"))
     norm = json.load(open(os.path.join(workdir, "normalization.json")))

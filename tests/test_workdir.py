@@ -19,15 +19,9 @@ def epochs_logged(workdir):
 
 
 @pytest.fixture(scope="module")
-def finished(tmp_path_factory):
-    """A finished one-epoch run (trained, calibrated, exported) and its config."""
-    from tfgad.configs import test
-    config = test.get_config()
-    config.train.epochs = 1
-    config.export.dir = str(tmp_path_factory.mktemp("saved"))
-    workdir = str(tmp_path_factory.mktemp("finished"))
-    train_lib.train_and_evaluate(config, workdir, "all")
-    return config, workdir
+def finished(copy_of_trained_run):
+    """A finished run (trained, calibrated, exported) and its config: this module's copy."""
+    return copy_of_trained_run
 
 
 def test_a_diverging_training_stops_at_once_and_leaves_no_model(test_config, tmp_path):
@@ -144,7 +138,7 @@ def test_resuming_with_other_training_settings_is_refused(test_config, tmp_path,
 
 def test_an_abandoned_export_folder_is_removed_by_the_next_export(finished):
     config, workdir = finished
-    model_dir = os.path.join(config.export.dir, "gan-synthetic_ecg")
+    model_dir = export.target_folder(config)  # the test config exports as tfgad-test
     abandoned = os.path.join(model_dir, ".tmp-9-999999999")  # no such process
     os.makedirs(os.path.join(abandoned, "variables"))
     path = train_lib.train_and_evaluate(config, workdir, "export")["export_path"]
