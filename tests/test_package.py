@@ -55,6 +55,19 @@ def test_the_tfgad_command_lists_its_commands_and_the_configs(capsys):
                                        "export, score, serve\n")
 
 
+def test_a_command_help_lists_its_flags_and_the_configs(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: tfgad train [flags]")
+    assert "--config: A shipped config's name (aegan," in text and "--mode:" in text
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["detect", "--mode=all"])
+    assert exit_info.value.code == 2
+    assert "tfgad detect sets --mode itself" in capsys.readouterr().err
+
+
 def test_the_wheel_holds_the_configs_the_license_and_the_command(tmp_path):
     if importlib.util.find_spec("setuptools") is None:
         pytest.skip("setuptools is not installed; the wheel cannot be built offline")

@@ -52,6 +52,14 @@ def main(argv=None) -> None:
               "another mode", file=sys.stderr)
         sys.exit(2)
     program = f"tfgad {command}"
+    if module_name != "tfgad.score" and {"-h", "--help", "--helpshort"} & set(rest):
+        # absl's --help lists the flags of sys.argv[0]'s module, which here is this one.
+        import importlib
+        from absl import flags
+        importlib.import_module(module_name)
+        print(f"usage: {program} [flags]\n\n{COMMANDS[command][0]}\n\n"
+              f"{flags.FLAGS.module_help(module_name)}")
+        sys.exit(0)
     if module_name == "tfgad.main":
         from absl import app
         from tfgad import main as main_module
