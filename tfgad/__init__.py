@@ -9,7 +9,26 @@ __version__ = "0.1.0"
 
 
 def load(path: str):
-    """The exported model at saved_models/NAME (latest version) or saved_models/NAME/VERSION,
-    as a tfgad.inference.Detector: detector.score(x), detector.score_record(path)."""
+    """A saved or exported detector, ready to score:
+
+    - a folder written by Detector.save: the tfgad.Detector, which can also refit and export;
+    - an export, saved_models/NAME (latest version) or saved_models/NAME/VERSION: a
+      tfgad.inference.Detector over the SavedModel, with score(x), score_record(path).
+
+    Both answer score(x), decision_function(x), predict(x) and threshold_.
+    """
+    import os as _os
+    from tfgad.detector import SAVED_FILE
+    if _os.path.isfile(_os.path.join(path, SAVED_FILE)):
+        from tfgad.detector import Detector as FittedDetector
+        return FittedDetector.load(path)
     from tfgad.inference import load as load_export
     return load_export(path)
+
+
+def __getattr__(name):
+    # tfgad.Detector without importing TensorFlow at `import tfgad` (the CLI's --help stays fast).
+    if name == "Detector":
+        from tfgad.detector import Detector
+        return Detector
+    raise AttributeError(f"module 'tfgad' has no attribute {name!r}")

@@ -24,6 +24,29 @@ def check_finite(x: np.ndarray, where: str) -> None:
                         f"{np.flatnonzero(bad)[0]}); clean or drop them")
 
 
+def check_samples(x, sample_shape: tuple | None = None, name: str = "samples") -> np.ndarray:
+    """x as float32 [N, *sample_shape], checked: numbers, finite, one sample shape. A series
+    [N, L] gets its one channel added. With sample_shape None, any [N, L, C] series or
+    [N, H, W, C] image batch is taken."""
+    x = np.asarray(x)
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool) \
+            or np.issubdtype(x.dtype, np.complexfloating):
+        raise UserError(f"{name} have dtype {x.dtype}; the model needs real numbers")
+    x = x.astype(np.float32)
+    expected_rank = 3 if sample_shape is None else len(sample_shape) + 1
+    if x.ndim == expected_rank - 1 and (sample_shape is None or sample_shape[-1] == 1):
+        x = x[..., None]
+    if sample_shape is None and x.ndim not in (3, 4):
+        raise UserError(f"{name} have shape {x.shape}; give series as [N, length] or "
+                        "[N, length, channels], images as [N, height, width, channels]")
+    if sample_shape is not None and x.shape[1:] != tuple(sample_shape):
+        raise UserError(f"{name} have shape {tuple(x.shape[1:])}; the model expects "
+                        f"{tuple(sample_shape)} per sample (input of shape [N, "
+                        f"{', '.join(map(str, sample_shape))}])")
+    check_finite(x, name)
+    return x
+
+
 def load_source(config: ml_collections.ConfigDict) -> Samples:
     """All samples of config.data's source, checked for NaN and inf."""
     samples = choose(SOURCES, config.data.name, "data.name")(config)
@@ -80,5 +103,5 @@ def describe_input(config: ml_collections.ConfigDict, sample_shape: tuple) -> di
     return description
 
 
-__all__ = ["Samples", "SOURCES", "load_source", "load_splits", "check_finite", "describe_input",
-           "UserError"]
+__all__ = ["Samples", "SOURCES", "load_source", "load_splits", "check_finite", "check_samples",
+           "describe_input", "UserError"]

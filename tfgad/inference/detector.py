@@ -77,18 +77,7 @@ class ExportInfo:
 
     def check_samples(self, x) -> np.ndarray:
         """x as float32 [N, *sample_shape]; a (N, L) series gets its one channel added."""
-        x = np.asarray(x)
-        if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-            raise UserError(f"samples have dtype {x.dtype}; the model needs numbers")
-        x = x.astype(np.float32)
-        if x.ndim == len(self.sample_shape) and self.sample_shape[-1] == 1:
-            x = x[..., None]
-        if x.shape[1:] != self.sample_shape:
-            raise UserError(f"samples have shape {tuple(x.shape[1:])}; the model expects "
-                            f"{self.sample_shape} per sample (input of shape [N, "
-                            f"{', '.join(map(str, self.sample_shape))}])")
-        data.check_finite(x, "input")
-        return x
+        return data.check_samples(x, self.sample_shape, "samples")
 
 
 class Detector(ExportInfo):
@@ -122,6 +111,19 @@ class Detector(ExportInfo):
             if progress:
                 progress(min(start + batch_size, len(x)))
         return ScoreResult.concatenate(parts)
+
+    @property
+    def threshold_(self) -> float:
+        """The calibrated threshold (as tfgad.Detector names it)."""
+        return self.threshold
+
+    def decision_function(self, x, batch_size: int = 256) -> np.ndarray:
+        """Anomaly scores of x [N]: higher is more anomalous."""
+        return self.score(x, batch_size).score
+
+    def predict(self, x, batch_size: int = 256) -> np.ndarray:
+        """0 (normal) / 1 (anomaly) for each sample of x."""
+        return self.score(x, batch_size).is_anomaly.astype(np.int8)
 
     def score_record(self, path: str, batch_size: int = 256, progress=None):
         """Cuts the beats of a WFDB record as in training and scores them (see records.py)."""

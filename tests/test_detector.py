@@ -1,0 +1,76 @@
+"""tfgad.Detector: fit on numpy arrays, score, save/load, export; the export scores the same."""
+import numpy as np
+import pytest
+
+import tfgad
+from tfgad import data
+from tfgad.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def beats():
+    """The test config's synthetic beats as plain arrays: normal training beats, labelled
+    validation and test beats."""
+    from tfgad.configs import test
+    samples = data.load_source(test.get_config())
+    rng = np.random.default_rng(0)
+    normal, anomalous = rng.permutation(np.flatnonzero(samples.y == 0)), np.flatnonzero(samples.y)
+    train, val, test_rows = normal[:120], np.r_[normal[120:150], anomalous[:15]], \
+        np.r_[normal[150:], anomalous[15:]]
+    return {"x": samples.x[train, :, 0], "x_val": samples.x[val], "y_val": samples.y[val],
+            "x_test": samples.x[test_rows], "y_test": samples.y[test_rows]}
+
+
+@pytest.mark.parametrize("family", ["aegan", "gan"])  # an encoder, a latent search
+def test_a_notebook_fits_scores_exports_and_the_export_scores_the_same(beats, tmp_path, family):
+    # The notebook: fit on numpy arrays, score, export, load the export.
+    detector = tfgad.Detector("test", overrides={"model.name": family}, verbose=0)
+    detector.fit(beats["x"], beats["x_val"], beats["y_val"])
+    scores = detector.decision_function(beats["x_test"])
+    flags = detector.predict(beats["x_test"])
+    path = detector.export(str(tmp_path / "saved_models" / "ecg"))
+    served = tfgad.load(path)
+
+    assert scores.shape == flags.shape == (len(beats["x_test"]),)
+    assert set(np.unique(flags)) <= {0, 1}
+    np.testing.assert_array_equal(flags, (scores >= detector.threshold_).astype(np.int8))
+    from sklearn.metrics import roc_auc_score
+    assert roc_auc_score(beats["y_test"], scores) > 0.7  # it detects, not only runs
+    np.testing.assert_allclose(served.decision_function(beats["x_test"]), scores, rtol=1e-4,
+                               atol=1e-4)
+    np.testing.assert_array_equal(served.predict(beats["x_test"]), flags)
+    assert served.threshold_ == pytest.approx(detector.threshold_)
+    result = detector.score(beats["x_test"][:5])
+    assert set(result.components) == set(served.score(beats["x_test"][:5]).components)
+    assert path.endswith("ecg/1")
+
+
+def test_save_and_load_round_trip_and_one_class_fit_uses_a_percentile(beats, tmp_path):
+    detector = tfgad.Detector("test", overrides={"model.name": "aegan"}, verbose=0)
+    detector.fit(beats["x"])  # no validation given: a held-out share of x, all normal
+    assert detector.calibration_["combiner"]["kind"] == "weighted"
+    assert detector.calibration_["threshold_method"] == "percentile"
+    assert detector.calibration_["fit_on"]["anomalies"] == 0
+    # The held-out 15 % of the 120 training beats: never trained on.
+    assert detector.calibration_["fit_on"]["samples"] == 18
+    loaded = tfgad.load(detector.save(str(tmp_path / "saved")))
+    assert isinstance(loaded, tfgad.Detector) and loaded.threshold_ == detector.threshold_
+    np.testing.assert_allclose(loaded.decision_function(beats["x_test"]),
+                               detector.decision_function(beats["x_test"]), rtol=1e-5)
+
+
+def test_bad_calls_get_one_line_that_names_the_fix(beats):
+    detector = tfgad.Detector("test", verbose=0)
+    with pytest.raises(UserError, match="not fitted yet; call fit"):
+        detector.predict(beats["x_test"])
+    with pytest.raises(UserError, match="config has no field 'train.epoch'"):
+        tfgad.Detector("test", overrides={"train.epoch": 3})
+    with pytest.raises(UserError, match="y_val holds values other than 0"):
+        detector.fit(beats["x"], beats["x_val"], beats["y_val"] * 2)
+    with pytest.raises(UserError, match=r"x_val samples have shape \(32, 1\); the model expects "
+                                        r"\(64, 1\)"):
+        detector.fit(beats["x"], beats["x_val"][:, :32])
+    with pytest.raises(UserError, match="x samples: 1 samples hold NaN"):
+        detector.fit(np.where(np.arange(120)[:, None] == 3, np.nan, beats["x"]))
+    with pytest.raises(UserError, match="x samples have dtype complex64; the model needs real numbers"):
+        detector.fit(beats["x"] + 1j)

@@ -1,0 +1,251 @@
+"""tfgad.Detector: fit a GAN anomaly detector on numpy arrays, as PyOD and scikit-learn users do.
+
+    detector = tfgad.Detector("aegan", overrides={"train.epochs": 5}).fit(x_train)
+    detector.decision_function(x_new)        # anomaly scores, higher is more anomalous
+    detector.predict(x_new)                  # 0/1 by the threshold fit on validation
+    detector.score(x_new)                    # score, is_anomaly and every score component
+    detector.save("my_detector")             # tfgad.load("my_detector") gives it back
+    detector.export("saved_models/ecg")      # the next SavedModel version, for TF Serving
+
+fit trains on normal samples, scores validation and calibrates on it: with labelled
+anomalies in validation (x_val, y_val), by the config's combiner and threshold rule; without
+them, by the one-class rules (the weighted components and a percentile of the normal
+validation scores). Validation is never the training data: without x_val, a share of x
+(data.val_fraction; whole groups when groups are given) is held out.
+"""
+import json
+import os
+import tempfile
+
+import keras
+import ml_collections
+import numpy as np
+
+from tfgad import config_checks, config_files, data, io_utils, train_lib
+from tfgad import export as export_lib
+from tfgad import workdir as workdir_lib
+from tfgad.data import normalization as normalization_lib
+from tfgad.data.types import Samples
+from tfgad.detection import calibration as calibration_lib
+from tfgad.detection import combiners, scores, thresholds
+from tfgad.detection import scorer as scorer_lib
+from tfgad.errors import UserError
+from tfgad.inference.detector import ScoreResult
+
+SAVED_FILE = "detector.json"  # what marks a folder written by Detector.save
+
+
+def _as_config(config, overrides) -> ml_collections.ConfigDict:
+    """A ConfigDict from a shipped config's name, a config file's path or a ConfigDict."""
+    if isinstance(config, ml_collections.ConfigDict):
+        config = config.copy_and_resolve_references()
+    elif isinstance(config, str):
+        config = config_files.load(config)
+    else:
+        raise UserError(f"config must be a config name, a path or a ConfigDict, not "
+                        f"{type(config).__name__}")
+    config_files.override(config, dict(overrides or {}))
+    config.data.name = "arrays"  # the samples come from the caller, as they are
+    return config
+
+
+def _labels(y, n: int, name: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.shape != (n,):
+        raise UserError(f"{name} has shape {y.shape}; give one 0/1 label per sample ({n})")
+    if not np.isin(y, (0, 1)).all():
+        raise UserError(f"{name} holds values other than 0 (normal) and 1 (anomaly)")
+    return y.astype(np.int8)
+
+
+def _held_out(count: int, groups, fraction: float, seed: int) -> np.ndarray:
+    """A boolean mask of the validation rows: a random fraction of the rows, or of whole
+    groups, so that no group sits on both sides."""
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        mask = np.zeros(count, bool)
+        mask[rng.permutation(count)[:max(1, int(round(fraction * count)))]] = True
+    else:
+        groups = np.asarray(groups)
+        if groups.shape != (count,):
+            raise UserError(f"groups has shape {groups.shape}; give one group id per sample")
+        order = rng.permutation(np.unique(groups))
+        if len(order) < 2:
+            raise UserError("groups holds one group; validation needs whole groups of its own")
+        mask, taken = np.zeros(count, bool), 0
+        for group in order[:-1]:  # at least one group stays for training
+            if taken >= fraction * count:
+                break
+            rows = groups == group
+            mask |= rows
+            taken += int(rows.sum())
+    if mask.all() or not mask.any():
+        raise UserError(f"cannot hold out validation samples from {count} samples; give more, "
+                        "or give x_val")
+    return mask
+
+
+def one_class_rules(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """config with a combiner and threshold that need no labelled anomaly: a fitted combiner
+    becomes the weighted sum, a labelled threshold rule the percentile of normal scores."""
+    config = config.copy_and_resolve_references()
+    if config.detection.combiner in combiners.FITTED:
+        config.detection.combiner = "weighted"
+    if config.detection.threshold in thresholds.LABELLED:
+        config.detection.threshold = "percentile"
+    return config
+
+
+class Detector:
+    """A GAN anomaly detector of one family (a config), fit on numpy arrays.
+
+    Args:
+      config: a shipped config's name ("aegan", "anogan", "tuned/aegan_digits", ...), a config
+        file's path, or a ConfigDict.
+      overrides: {"a.b": value} fields to set, as --config.a.b=value does.
+      workdir: where training writes its checkpoints, logs and plots (resumable after a
+        crash); default: a temporary folder, removed with the detector.
+      verbose: 1 shows Keras' progress bars while training and scoring; 0 is quiet.
+
+    After fit: model_, normalization_ (of the samples, fit on the training part),
+    calibration_ (fit on validation only) and threshold_.
+    """
+
+    def __init__(self, config="aegan", overrides: dict | None = None, workdir: str | None = None,
+                 verbose: int = 1):
+        self.config = _as_config(config, overrides)
+        self.config.train.verbose = 1 if verbose else 0
+        self.workdir, self.verbose = workdir, verbose
+        self.model_ = self.normalization_ = self.calibration_ = self.sample_shape_ = None
+        self._scorer = self._tmp = None
+
+    def __repr__(self):
+        state = f"threshold_={self.threshold_:.6g}" if self.calibration_ else "not fitted"
+        return f"Detector({self.config.model.name!r}, {state})"
+
+    @property
+    def threshold_(self) -> float:
+        self._check_fitted()
+        return float(self.calibration_["threshold"])
+
+    def fit(self, x, x_val=None, y_val=None, groups=None) -> "Detector":
+        """Trains on x (normal samples), scores validation and calibrates on it.
+
+        Args:
+          x: training samples, [N, L] or [N, L, C] series or [N, H, W, C] images.
+          x_val, y_val: validation samples and their 0/1 labels (y_val None: all normal).
+          groups: a group id per row of x (record, patient): the held-out validation takes
+            whole groups, when x_val is not given.
+        Returns:
+          self.
+        """
+        config = self.config
+        config_checks.validate(config)
+        x = data.check_samples(x, None, "x samples")
+        if x_val is None:
+            mask = _held_out(len(x), groups, config.data.val_fraction, config.seed)
+            x, x_val, y_val = x[~mask], x[mask], np.zeros(int(mask.sum()), np.int8)
+        else:
+            x_val = data.check_samples(x_val, x.shape[1:], "x_val samples")
+            y_val = (np.zeros(len(x_val), np.int8) if y_val is None
+                     else _labels(y_val, len(x_val), "y_val"))
+        if not y_val.any():
+            config = one_class_rules(config)
+        norm = normalization_lib.fit(config.data.normalization, x)
+        train = _samples(normalization_lib.apply(norm, x), np.zeros(len(x), np.int8))
+        val = _samples(normalization_lib.apply(norm, x_val), y_val)
+        workdir = self.workdir or self._temporary_folder()
+        workdir_lib.prepare(workdir, config, "train")
+        keras.utils.set_random_seed(config.seed)
+        model = train_lib.train(config, workdir, train, val)
+        scorer = scorer_lib.from_config(config, model)
+        val_out = self._components(scorer, val.x, config)
+        train_out = train_lib.reference_outputs(config, scorer, train)
+        self.calibration_ = calibration_lib.fit(val_out, val.y, config, train_out)
+        self.config, self.model_, self._scorer = config, model, scorer
+        self.normalization_, self.sample_shape_ = norm, tuple(x.shape[1:])
+        return self
+
+    def score(self, x, batch_size: int | None = None) -> ScoreResult:
+        """score (calibrated), is_anomaly and every score component of samples x, as numpy
+        arrays of len(x): the same result type as an export's tfgad.load(...).score(x)."""
+        self._check_fitted()
+        x = data.check_samples(x, self.sample_shape_, "x samples")
+        if len(x) == 0:
+            raise UserError("x holds no samples; give at least one")
+        out = self._components(self._scorer, normalization_lib.apply(self.normalization_, x),
+                               self.config, batch_size)
+        combined, decisions = calibration_lib.apply(self.calibration_, out)
+        return ScoreResult(combined.astype(np.float32), decisions.astype(bool),
+                           {k: out[k] for k in sorted(scores.component_names(out))})
+
+    def decision_function(self, x) -> np.ndarray:
+        """Anomaly scores of x [N]: higher is more anomalous."""
+        return self.score(x).score
+
+    def predict(self, x) -> np.ndarray:
+        """0 (normal) / 1 (anomaly) for each sample of x, by threshold_."""
+        return self.score(x).is_anomaly.astype(np.int8)
+
+    def save(self, folder: str) -> str:
+        """Writes the fitted detector to folder (config, weights, normalization, calibration);
+        tfgad.load(folder) gives it back. Returns folder."""
+        self._check_fitted()
+        os.makedirs(folder, exist_ok=True)
+        # Keras wants the .weights.h5 suffix, so the temporary name keeps it.
+        tmp = os.path.join(folder, ".tmp-" + train_lib.WEIGHTS_FILE)
+        self.model_.save_weights(tmp)
+        os.replace(tmp, os.path.join(folder, train_lib.WEIGHTS_FILE))
+        io_utils.write_json(os.path.join(folder, SAVED_FILE), {
+            "config": self.config.to_dict(), "normalization": self.normalization_,
+            "calibration": self.calibration_, "sample_shape": list(self.sample_shape_)})
+        return folder
+
+    @classmethod
+    def load(cls, folder: str, verbose: int = 1) -> "Detector":
+        """A detector written by save."""
+        path = os.path.join(folder, SAVED_FILE)
+        if not os.path.isfile(path):
+            raise UserError(f"{folder} holds no saved detector ({SAVED_FILE} is missing)")
+        with open(path) as f:
+            saved = json.load(f)
+        detector = cls(ml_collections.ConfigDict(saved["config"]), verbose=verbose)
+        detector.sample_shape_ = tuple(saved["sample_shape"])
+        detector.model_ = train_lib.build_model(detector.config, detector.sample_shape_)
+        detector.model_.load_weights(os.path.join(folder, train_lib.WEIGHTS_FILE))
+        detector.normalization_ = saved["normalization"]
+        detector.calibration_ = saved["calibration"]
+        detector._scorer = scorer_lib.from_config(detector.config, detector.model_)
+        return detector
+
+    def export(self, folder: str | None = None) -> str:
+        """Writes the next SavedModel version under folder (saved_models/NAME; default: the
+        config's export.dir and export.name) and returns the version's path."""
+        self._check_fitted()
+        base_dir = name = None
+        if folder is not None:
+            base_dir, name = os.path.dirname(os.path.abspath(folder)), os.path.basename(
+                os.path.normpath(folder))
+        return export_lib.export(self.model_, self.config, self.calibration_,
+                                 self.normalization_, self.sample_shape_, base_dir, name)
+
+    def _components(self, scorer, x, config, batch_size=None) -> dict:
+        batch_size = batch_size or config.detection.batch_size
+        if batch_size < 1:
+            raise UserError(f"batch_size={batch_size}; give a positive number of samples")
+        bar = keras.utils.Progbar(len(x), unit_name="sample") if self.verbose else None
+        return scorer_lib.score_samples(scorer, x, batch_size, config.seed,
+                                        (lambda done, total: bar.update(done)) if bar else None)
+
+    def _check_fitted(self):
+        if self.calibration_ is None:
+            raise UserError("this Detector is not fitted yet; call fit(x) first")
+
+    def _temporary_folder(self) -> str:
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="tfgad-")
+        return self._tmp.name
+
+
+def _samples(x: np.ndarray, y: np.ndarray) -> Samples:
+    return Samples(x, y, np.zeros(len(x), np.int64), np.where(y == 1, "anomaly", "normal"))
