@@ -28,11 +28,12 @@ import numpy as np
 from absl import logging
 
 import benchmark_quality
-from tfgad import baselines, config_files, data, io_utils, train_lib
+from tfgad import baselines, config_files, data, io_utils
+from tfgad.training import train_lib
 from tfgad.detection import calibration
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import plots
-from tfgad.robust import outputs as robust_outputs
+from tfgad.training.robust import outputs as robust_outputs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUITES = {

@@ -27,7 +27,8 @@ import tensorflow as tf
 from ml_collections import ConfigDict
 
 import benchmark_quality
-from tfgad import config_files, data, io_utils, models, priors, train_lib
+from tfgad import config_files, data, io_utils, models, priors
+from tfgad.training import train_lib
 from tfgad.detection import scorer as scorer_lib
 from tfgad.detection.latent_search import LatentSearch
 

@@ -40,8 +40,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgad import baselines, config_files, data, io_utils, train_lib
-from tfgad.detection import calibration, scores, thresholds
+from tfgad import baselines, config_files, data, io_utils
+from tfgad.training import train_lib
+from tfgad.detection import calibration, thresholds
+from tfgad.models import scores
 from tfgad.evaluation import metrics as metric_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -33,7 +33,8 @@ import optuna
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from tfgad import config_checks, config_files, data, io_utils, models, train_lib
+from tfgad import config_files, data, io_utils, models
+from tfgad.training import config_checks, train_lib
 from tfgad.detection import calibration, scorer as scorer_lib
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib

@@ -39,7 +39,7 @@ def test_config(tmp_path_factory):
 def trained_test_run(tmp_path_factory):
     """configs/test.py trained, scored, calibrated and exported once for the whole session:
     (config, workdir). Tests that change it take a copy_of_trained_run."""
-    from tfgad import train_lib
+    from tfgad.training import train_lib
     from tfgad.configs import test
     config = test.get_config()
     root = tmp_path_factory.mktemp("trained_test_run")

@@ -11,7 +11,8 @@ import os
 import keras
 from absl import app
 
-from tfgad import callbacks, main as tfgad_main
+from tfgad import main as tfgad_main
+from tfgad.training import callbacks
 
 CRASH_EXIT_STATUS = 3
 

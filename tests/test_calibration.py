@@ -8,7 +8,8 @@ from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.svm import SVC
 
 from tfgad.configs import default
-from tfgad import data, train_lib
+from tfgad import data
+from tfgad.training import train_lib
 from tfgad.data import splits as splits_lib
 from tfgad.detection import calibration, combiners, normalize
 from tfgad.detection import scorer as scorer_lib

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tfgad import config_checks, config_files, data, train_lib
+from tfgad import config_files, data
+from tfgad.training import config_checks, train_lib
 from tfgad.detection import latent_search
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests import crashing_worker, replica_equivalence
-from tfgad import cluster, train_lib, workdir as workdir_lib
+from tfgad.training import cluster, train_lib, workdir as workdir_lib
 from tfgad.errors import UserError
 
 

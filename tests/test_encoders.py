@@ -7,9 +7,10 @@ import pytest
 import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
-from tfgad import data, models, priors, train_lib
+from tfgad import data, models, priors
+from tfgad.training import train_lib
 from tfgad.detection import scorer as scorer_lib
-from tfgad.detection import scores
+from tfgad.models import scores
 
 ENCODER_MODELS = ("bigan", "alad", "fanogan", "ganomaly", "aegan", "vaegan")
 

@@ -8,7 +8,9 @@ import pytest
 import tensorflow as tf
 from ml_collections import ConfigDict
 
-from tfgad import data, export, models, priors, train_lib
+from tfgad import data, models, priors
+from tfgad.training import train_lib
+from tfgad.export import writer as export
 from tfgad.detection import calibration
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError

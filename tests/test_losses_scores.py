@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgad.detection import scores
+from tfgad.models import scores
 from tfgad.models import losses
 from tfgad.priors import Prior
 

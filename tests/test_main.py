@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from tests.run_cli import run_main, run_main_in_process
-from tfgad import callbacks, train_lib
+from tfgad.training import callbacks, train_lib
 
 OUTPUTS = ["config.json", "normalization.json", "model.weights.h5", "training_log.csv",
            "metrics.json", "scores.csv", "calibration.json", "report.md",

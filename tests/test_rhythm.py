@@ -9,7 +9,8 @@ import tensorflow as tf
 
 import tfgad
 from tests.conftest import MITDB
-from tfgad import config_checks, data, models, priors, train_lib
+from tfgad import data, models, priors
+from tfgad.training import config_checks, train_lib
 from tfgad.data import mitbih, rhythm
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError

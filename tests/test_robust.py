@@ -10,12 +10,13 @@ import pytest
 import tensorflow as tf
 
 from tests.test_main import train_until_crash
-from tfgad import config_checks, data, train_lib
+from tfgad import data
+from tfgad.training import config_checks, train_lib
 from tfgad.data import pipeline
 from tfgad.errors import UserError
 from tfgad.models import losses
-from tfgad.robust import cuts, outputs
-from tfgad.robust.state import TrainingSetState
+from tfgad.training.robust import cuts, outputs
+from tfgad.training.robust.state import TrainingSetState
 
 
 def test_a_given_fraction_cuts_the_highest_scores():

@@ -12,7 +12,7 @@ import pytest
 import tfgad
 from tests.conftest import MITDB, ROOT
 from tfgad import score as score_cli
-from tfgad import train_lib
+from tfgad.training import train_lib
 from tfgad.data import mitbih
 
 
@@ -216,7 +216,7 @@ def test_bad_scoring_input_gets_one_line(ecg_export, digits_export, tmp_path, ca
 
 
 def test_importing_tfgad_leaves_the_matplotlib_backend_alone():
-    code = ("import matplotlib; matplotlib.use('svg'); import tfgad.train_lib, tfgad.inference.outputs, "
+    code = ("import matplotlib; matplotlib.use('svg'); import tfgad.training.train_lib, tfgad.inference.outputs, "
             "tfgad.evaluation.plots; print(matplotlib.get_backend())")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                             env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), timeout=120)

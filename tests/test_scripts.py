@@ -10,7 +10,7 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from tests.conftest import ROOT
-from tfgad import train_lib
+from tfgad.training import train_lib
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import tf_serving_config  # noqa: E402

@@ -12,8 +12,11 @@ import urllib.request
 import numpy as np
 import pytest
 
-from tfgad import data, export, train_lib
-from tfgad.serving import rest, warmup
+from tfgad import data
+from tfgad.training import train_lib
+from tfgad.export import writer as export
+from tfgad.serving import rest
+from tfgad.export import warmup
 from tfgad.serving.batching import BatchingOptions
 from tfgad.serving.registry import NoLoadableVersion
 from tfgad.serving.server import ModelServer, ServerOptions

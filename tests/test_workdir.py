@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from tests.test_main import CrashAfter
-from tfgad import callbacks, export, models, priors, train_lib
+from tfgad import models, priors
+from tfgad.training import callbacks, train_lib
+from tfgad.export import writer as export
 from tfgad.detection import calibration
 from tfgad.errors import UserError
 

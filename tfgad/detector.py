@@ -21,13 +21,15 @@ import keras
 import ml_collections
 import numpy as np
 
-from tfgad import config_checks, config_files, data, io_utils, train_lib
-from tfgad import export as export_lib
-from tfgad import workdir as workdir_lib
+from tfgad import config_files, data, io_utils
+from tfgad.training import config_checks, train_lib
+from tfgad.export import writer as export_lib
+from tfgad.training import workdir as workdir_lib
 from tfgad.data import normalization as normalization_lib
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
-from tfgad.detection import combiners, scores, thresholds
+from tfgad.detection import combiners, thresholds
+from tfgad.models import scores
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
 from tfgad.inference.detector import ScoreResult

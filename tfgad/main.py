@@ -99,7 +99,7 @@ def parse_flags(argv: list) -> list:
 def main(argv: list) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    from tfgad import train_lib  # heavy imports after flag parsing, so --help is fast
+    from tfgad.training import train_lib  # heavy imports after flag parsing, so --help is fast
     logging.set_verbosity(logging.INFO)
     try:
         try:

@@ -95,7 +95,7 @@ def get_config():
     # default | mirrored (this machine's GPUs) | multi_worker (TF_CONFIG; scripts/launch_workers.py);
     # train.batch_size is the global batch, split over the replicas.
     config.train.strategy = "default"
-    # Robust training on contaminated "normal" data (tfgad/robust): leave suspected anomalies
+    # Robust training on contaminated "normal" data (tfgad/training/robust): leave suspected anomalies
     # of the training split out of the real-data losses.
     config.train.robust = ml_collections.ConfigDict()
     config.train.robust.method = "none"  # none | trim (per batch, by loss) | reject (per split)

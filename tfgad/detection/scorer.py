@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgad.data import rhythm
-from tfgad.detection import latent_search, scores
+from tfgad.detection import latent_search
+from tfgad.models import scores
 from tfgad.errors import UserError, choose
 from tfgad.models import ensemble
 

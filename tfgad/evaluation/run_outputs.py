@@ -5,7 +5,8 @@ import os
 
 import numpy as np
 
-from tfgad.detection import calibration, scores
+from tfgad.detection import calibration
+from tfgad.models import scores
 from tfgad.evaluation import plots
 from tfgad.data.types import Samples
 
@@ -74,7 +75,7 @@ def write_plots(workdir: str, model, test, outputs: dict, combined: np.ndarray, 
         files["decision boundary"] = plots.decision_boundary(
             calib, outputs, test.y, pair, os.path.join(d, "decision_boundary.png"),
             calibration.apply)
-    # Written by robust training (tfgad/robust/outputs.py); listed here so the report shows it.
+    # Written by robust training (tfgad/training/robust/outputs.py); listed here so the report shows it.
     training_scores = os.path.join(d, "training_scores.png")
     if os.path.exists(training_scores):
         files["training scores (robust training)"] = training_scores

@@ -6,7 +6,7 @@ import numpy as np
 
 from tfgad import data
 from tfgad.errors import UserError
-from tfgad.export_format import NOT_COMPONENTS, read_metadata
+from tfgad.export.format import NOT_COMPONENTS, read_metadata
 
 
 def resolve_version(path: str) -> str:

@@ -3,8 +3,7 @@ import keras
 import ml_collections
 import tensorflow as tf
 
-from tfgad.detection import scores
-from tfgad.models import networks, replicas
+from tfgad.models import networks, replicas, scores
 
 
 def adam(config: ml_collections.ConfigDict, which: str) -> keras.optimizers.Optimizer:

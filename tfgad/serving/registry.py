@@ -9,7 +9,7 @@ import time
 import tensorflow as tf
 from absl import logging
 
-from tfgad.serving import warmup
+from tfgad.export import warmup
 
 AVAILABLE, END = "AVAILABLE", "END"  # TF Serving's ModelVersionStatus states
 

@@ -14,7 +14,7 @@ import numpy as np
 from tfgad import io_utils
 from tfgad.data.types import Samples
 from tfgad.evaluation import plots
-from tfgad.robust.state import TrainingSetState
+from tfgad.training.robust.state import TrainingSetState
 
 SUMMARY_FILE = "robust.json"
 REJECTED_FILE = "rejected.csv"

@@ -19,14 +19,16 @@ import shutil
 import ml_collections
 import tensorflow as tf
 
-from tfgad import data, export_format, io_utils, models
+from tfgad import data, io_utils, models
 from tfgad.data import normalization as normalization_lib
 from tfgad.data import rhythm
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
-from tfgad.detection import scores, xla_choice
+from tfgad.detection import xla_choice
 from tfgad.errors import UserError
-from tfgad.serving import warmup
+from tfgad.export import format as export_format
+from tfgad.export import warmup
+from tfgad.models import scores
 
 SEARCH_OUTPUTS = tuple(k for k in scores.DIAGNOSTICS if k not in ("z", "x_hat"))
 

@@ -10,17 +10,19 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgad import callbacks, cluster, config_checks, data, io_utils, models, priors, robust
-from tfgad import export as export_lib
-from tfgad import workdir as workdir_lib
+from tfgad import data, io_utils, models, priors
+from tfgad.training import callbacks, cluster, config_checks, robust
+from tfgad.export import writer as export_lib
+from tfgad.training import workdir as workdir_lib
 from tfgad.data import pipeline, rhythm, splits as split_lib
 from tfgad.data.types import Samples
-from tfgad.detection import calibration, scorer as scorer_lib, scores
+from tfgad.detection import calibration, scorer as scorer_lib
+from tfgad.models import scores
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import report, run_outputs
 from tfgad.models.base import AdversarialModel
-from tfgad.robust import callback as robust_callback, outputs as robust_outputs
+from tfgad.training.robust import callback as robust_callback, outputs as robust_outputs
 
 MODES = ("train", "detect", "export", "all")
 WEIGHTS_FILE = workdir_lib.WEIGHTS_FILE

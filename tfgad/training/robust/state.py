@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgad import io_utils
-from tfgad.robust import cuts
+from tfgad.training.robust import cuts
 
 
 class TrainingSetState:

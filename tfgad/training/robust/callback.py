@@ -9,7 +9,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgad.detection import scorer as scorer_lib
-from tfgad.robust.state import TrainingSetState
+from tfgad.training.robust.state import TrainingSetState
 
 
 class RobustTraining(keras.callbacks.Callback):

@@ -10,7 +10,7 @@ split and leave them out (train.robust.*).
 How many are cut: train.robust.fraction of the batch or split if given, else the samples
 whose robust z-score (median / MAD) exceeds train.robust.z_cut; see cuts.outlier_mask.
 """
-from tfgad.robust.cuts import MAX_FRACTION, METHODS, outlier_mask
-from tfgad.robust.state import TrainingSetState
+from tfgad.training.robust.cuts import MAX_FRACTION, METHODS, outlier_mask
+from tfgad.training.robust.state import TrainingSetState
 
 __all__ = ["MAX_FRACTION", "METHODS", "outlier_mask", "TrainingSetState"]

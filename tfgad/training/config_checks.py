@@ -2,7 +2,8 @@
 import ml_collections
 from absl import logging
 
-from tfgad import cluster, data, models, priors, robust
+from tfgad import data, models, priors
+from tfgad.training import cluster, robust
 from tfgad.data import normalization, rhythm
 from tfgad.detection import (calibration, combiners, latent_search, normalize, scorer, thresholds,
                              xla_choice)
