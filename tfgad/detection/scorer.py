@@ -32,6 +32,13 @@ def components(model, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
     }
 
 
+# Every scorer, and every wrapper of scorers (ensemble, rhythm context), answers the same
+# small protocol, which detection, calibration and export use without looking inside:
+#   __call__(x, seed) -> {component or diagnostic: [B]}   settings() -> dict
+#   searcher(config) -> the scorer whose find(x, seed) runs the latent search
+#   networks() -> networks its graphs use that the model does not hold
+
+
 class AnoGANScorer:
     """Scores by latent search: z* = argmin d(x, G(z)), then the components at x_hat = G(z*).
 
@@ -54,6 +61,14 @@ class AnoGANScorer:
         """What the scorer does, as recorded in metrics.json and export metadata."""
         return {"scorer": "latent_search", "init_from_encoder": self.init_from_encoder,
                 "search": self.search.settings()}
+
+    def searcher(self, config):
+        """The scorer whose find() is the latent_search signature: this one."""
+        return self
+
+    def networks(self) -> list:
+        """The networks of its graphs that the model does not hold (the folded generator)."""
+        return self.search.networks()
 
     def __call__(self, x, seed=(0, 0)):
         x = tf.convert_to_tensor(x, tf.float32)
@@ -82,6 +97,13 @@ class EncoderScorer:
         """What the scorer does, as recorded in metrics.json and export metadata."""
         return {"scorer": "encoder"}
 
+    def searcher(self, config):
+        """An encoder family's export still offers the latent search: config's, on this model."""
+        return _anogan(config, self.model)
+
+    def networks(self) -> list:
+        return []
+
     def __call__(self, x, seed=(0, 0)):
         return self._score(tf.convert_to_tensor(x, tf.float32))
 
@@ -101,6 +123,13 @@ class EnsembleScorer:
     def settings(self) -> dict:
         return {"scorer": "ensemble", "members": len(self.members),
                 "member": self.first.settings()}
+
+    def searcher(self, config):
+        """Member 0's: the latent search, generate and encode signatures are member 0's."""
+        return self.first.searcher(config)
+
+    def networks(self) -> list:
+        return [n for member in self.members for n in member.networks()]
 
     def __call__(self, x, seed=(0, 0)):
         outs = [member(x, seed=seed) for member in self.members]
@@ -125,6 +154,12 @@ class ContextScorer:
 
     def settings(self) -> dict:
         return {**self.inner.settings(), "context_channels": self.context}
+
+    def searcher(self, config):
+        return ContextScorer(self.inner.searcher(config), self.context)
+
+    def networks(self) -> list:
+        return self.inner.networks()
 
     def find(self, x, seed=(0, 0)) -> dict:
         return self.inner.find(rhythm.signal_part(tf.convert_to_tensor(x, tf.float32),

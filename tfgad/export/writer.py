@@ -58,24 +58,16 @@ class ScoringModule(tf.Module):
         self.calibration = calibration
         self.normalization = normalization
         self.seed = tf.constant([config.seed, 0], tf.int32)
-        # The same scorers as --mode=detect, so that both compute the same thing.
-        self.scorer = scorer_lib.from_config(config, model)
-        # The latent search, generate and encode signatures: an ensemble's member 0.
-        single = model.members[0] if hasattr(model, "members") else model
-        first = getattr(self.scorer, "first", self.scorer)
-        self.use_encoder = isinstance(getattr(first, "inner", first), scorer_lib.EncoderScorer)
+        # The same scorers as --mode=detect, so that both compute the same thing, built with
+        # XLA off: TF Serving runs plain graphs.
+        plain = config.copy_and_resolve_references()
+        plain.search.jit_compile = "false"
+        self.scorer = scorer_lib.from_config(plain, model)
+        self.searcher = self.scorer.searcher(plain)  # the latent_search signature's
         self.context = rhythm.channels(config)  # context channels the networks do not see
-        self.searcher = first
-        if self.use_encoder:  # an encoder family's export still offers the search
-            self.searcher = scorer_lib.SCORERS["latent_search"](config, single)
-            if self.context:
-                self.searcher = scorer_lib.ContextScorer(self.searcher, self.context)
-        searches = {id(s.search): s.search for s in [self.searcher]
-                    + list(getattr(self.scorer, "members", [self.scorer])) if hasattr(s, "search")}
-        for search in searches.values():
-            search.jit_compile = False  # TF Serving runs plain graphs
         # Tracked, so that the save holds the searches' own networks (the folded generators).
-        self.search_networks = [n for search in searches.values() for n in search.networks()]
+        unique = {id(n): n for n in self.scorer.networks() + self.searcher.networks()}
+        self.search_networks = list(unique.values())
         # The concrete shape goes into the signature's metadata ([-1, 64, 1]), which clients
         # and TF Serving's model metadata read; _prepare still checks what a caller sends.
         x_spec = tf.TensorSpec((None,) + self.sample_shape, tf.float32, name="x")
