@@ -40,17 +40,16 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgad import baselines, config_files, data, io_utils
-from tfgad.training import train_lib
+from tfgad import baselines, config_files, data, io_utils, models
 from tfgad.detection import calibration, thresholds
-from tfgad.models import scores
 from tfgad.evaluation import metrics as metric_lib
+from tfgad.models import scores
+from tfgad.training import train_lib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data")
-# Model family -> its config in configs/.
-FAMILIES = {"gan": "anogan", "wgan_gp": "wgan_gp", "bigan": "bigan", "alad": "alad",
-            "fanogan": "fanogan", "ganomaly": "ganomaly", "aegan": "aegan", "vaegan": "vaegan"}
+# Model family -> its shipped config (each family's CONFIG in its model file).
+FAMILIES = {name: family.CONFIG for name, family in models.MODELS.items()}
 COMBINERS = ("weighted", "grid", "svm", "boosted")
 DEFAULT_COMBINERS = "weighted,grid,svm"  # the rows of BENCHMARKS.md; boosted: on request
 SUITES = {

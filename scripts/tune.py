@@ -55,10 +55,6 @@ def define_flags():
                         "configs/tuned/<family>_<data>.py.")
 
 
-# Families scored by latent search, where search.n_max trades time for quality.
-SEARCH_FAMILIES = ("gan", "wgan_gp")
-# Families whose generator loss has an adversarial weight against the reconstruction.
-ADVERSARIAL_WEIGHT = {"aegan": "model.aegan.w_adv", "ganomaly": "model.ganomaly.w_adv"}
 COMBINERS = ("weighted", "grid", "svm")
 # Exceptions of a trial that mean "this setting does not work" (a diverged training, a config
 # the checks refuse), not "the tuner is broken": the trial is recorded as failed and the study
@@ -77,9 +73,11 @@ def suggest(trial: optuna.Trial, config) -> dict:
         "train.epochs": trial.suggest_int("epochs", max(1, epochs // 2), max(2, 2 * epochs)),
     }
     name = config.model.name
-    if name in ADVERSARIAL_WEIGHT:
-        chosen[ADVERSARIAL_WEIGHT[name]] = trial.suggest_float("w_adv", 0.1, 10.0, log=True)
-    if name in SEARCH_FAMILIES or config.detection.scorer == "latent_search":
+    family = models.MODELS[name]
+    for field, (low, high) in family.TUNING.items():  # the family's own sensitive settings
+        chosen[field] = trial.suggest_float(field.rsplit(".", 1)[1], low, high, log=True)
+    # Scored by latent search, where search.n_max trades time for quality.
+    if not family.HAS_ENCODER or config.detection.scorer == "latent_search":
         chosen["search.n_max"] = trial.suggest_categorical("n_max", [50, 100, 200, 300])
     combiner = trial.suggest_categorical("combiner", list(COMBINERS))
     chosen["detection.combiner"] = combiner

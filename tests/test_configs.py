@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from tfgad import config_files, data
+from tfgad import config_files, data, models
 from tfgad.training import config_checks, train_lib
 from tfgad.detection import latent_search
 from tfgad.detection import scorer as scorer_lib
@@ -141,7 +141,7 @@ def test_variants_run_end_to_end_and_take_effect(test_config, tmp_path, override
     check(test_config, str(tmp_path), result)
 
 
-FAMILY_CONFIGS = ("anogan", "wgan_gp", "bigan", "alad", "fanogan", "ganomaly", "aegan", "vaegan")
+FAMILY_CONFIGS = tuple(family.CONFIG for family in models.MODELS.values())
 
 
 @pytest.mark.parametrize("name", FAMILY_CONFIGS)
@@ -153,3 +153,15 @@ def test_family_defaults_compose_every_component_of_the_family_with_the_svm(name
     assert config.detection.combiner == "svm"
     assert calibration.component_names(config) == list(
         models.MODELS[config.model.name].score_components())
+
+
+def test_each_family_descriptor_gives_its_config_section_and_names_its_own_config():
+    config = config_files.load("default")
+    for name, family in models.MODELS.items():
+        assert config_files.load(family.CONFIG).model.name == name
+        if "SETTINGS" in vars(family):
+            assert dict(config.model[name]) == {f: d for f, d, _ in family.SETTINGS}
+        for field in family.TUNING:  # what the tuner searches exists in the config
+            config_files.override(config.copy_and_resolve_references(), {field: 1.0})
+    sections = {k for k, v in config.model.items() if hasattr(v, "keys")}
+    assert sections == {"wgan_gp", "fanogan", "ganomaly", "aegan", "vaegan"}

@@ -12,7 +12,7 @@ from tfgad.training import train_lib
 from tfgad.detection import scorer as scorer_lib
 from tfgad.models import scores
 
-ENCODER_MODELS = ("bigan", "alad", "fanogan", "ganomaly", "aegan", "vaegan")
+ENCODER_MODELS = tuple(name for name, family in models.MODELS.items() if family.HAS_ENCODER)
 
 
 def build(config, name, n_critic=1):

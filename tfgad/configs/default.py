@@ -12,6 +12,13 @@ import ml_collections
 FAMILY_COMBINER = "svm"
 
 
+def family_sections() -> dict:
+    """{family name: its SETTINGS} of the families that have a config section of their own."""
+    from tfgad import models  # here, not at the top: loading a config file stays light
+    return {name: family.SETTINGS for name, family in models.MODELS.items()
+            if "SETTINGS" in vars(family)}
+
+
 def get_config():
     config = ml_collections.ConfigDict()
     config.seed = 0
@@ -61,25 +68,12 @@ def get_config():
     # member's components normalized on validation, averaged, plus their spread (tfgad/models/
     # ensemble.py). Exported and served like one model.
     config.model.ensemble = 1
-    # Settings of one family each: a field means one thing, and only its family reads it.
-    config.model.wgan_gp = ml_collections.ConfigDict()  # wgan_gp, and f-AnoGAN's first stage
-    config.model.wgan_gp.n_critic = 5  # critic steps per generator step
-    config.model.wgan_gp.gp_weight = 10.0  # weight of the gradient penalty
-    config.model.fanogan = ml_collections.ConfigDict()
-    config.model.fanogan.kappa = 1.0  # weight of the feature residual in the encoder loss
-    config.model.fanogan.encoder_epochs = 10  # encoder stage after train.epochs of WGAN-GP
-    config.model.fanogan.encoder_learning_rate = 1e-3  # Adam of the encoder stage
-    config.model.ganomaly = ml_collections.ConfigDict()
-    config.model.ganomaly.w_adv = 1.0  # adversarial (feature matching) weight
-    config.model.ganomaly.w_con = 50.0  # contextual |x - x_hat| weight
-    config.model.ganomaly.w_enc = 1.0  # encoder ||z - z'||^2 weight
-    config.model.aegan = ml_collections.ConfigDict()
-    config.model.aegan.w_adv = 1.0  # adversarial (feature matching) weight
-    config.model.vaegan = ml_collections.ConfigDict()
-    config.model.vaegan.beta = 1.0  # KL weight (beta-VAEGAN: other than 1)
-    config.model.vaegan.beta_warmup_steps = 1000  # linear warm-up of beta
-    config.model.vaegan.feature_weight = 1.0  # feature error in the decoder loss
-    config.model.vaegan.pixel_weight = 1.0  # pixel L1 reconstruction, encoder and decoder
+    # Settings of one family each, model.<family>.*: a field means one thing, and only its
+    # family reads it. Each family declares its section, with what every field means, in its
+    # model file (SETTINGS in tfgad/models/<family>.py).
+    for name, settings in family_sections().items():
+        config.model[name] = ml_collections.ConfigDict(
+            {field: default for field, default, _ in settings})
 
     config.prior = ml_collections.ConfigDict()
     config.prior.name = "normal"  # normal | uniform | truncated_normal

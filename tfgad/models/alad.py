@@ -15,6 +15,7 @@ class ALAD(AdversarialModel):
 
     HAS_ENCODER = True
     JOINT_DISCRIMINATOR = True
+    CONFIG = "alad"
     OWN_COMPONENTS = ("dxx_feature",)
 
     def __init__(self, generator, d_xz, d_xx, d_zz, encoder, prior, seed=0, **kwargs):

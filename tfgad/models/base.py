@@ -46,8 +46,18 @@ class AdversarialModel(keras.Model):
     OWN_COMPONENTS = ()
     # Whether the discriminator judges (x, z) pairs (BiGAN, ALAD): no x-only features then.
     JOINT_DISCRIMINATOR = False
-    # Whether the family learns an encoder x -> z (all but GAN and WGAN-GP).
+    # Whether the family learns an encoder x -> z (all but GAN and WGAN-GP); those without
+    # one score by latent search.
     HAS_ENCODER = False
+    # The family's descriptor, beside the attributes above: configs, scripts and tests derive
+    # their per-family lists from it, so a new family touches its model file and the MODELS
+    # registry only.
+    CONFIG = ""  # its shipped config, tfgad/configs/<CONFIG>.py
+    # Its own config section model.<name> (the MODELS name): (field, default, what it means).
+    SETTINGS = ()
+    # What scripts/tune.py searches beyond the common fields: {dotted field: (low, high)},
+    # log-uniform.
+    TUNING = {}
 
     @classmethod
     def score_components(cls) -> tuple:

@@ -14,6 +14,7 @@ class BiGAN(AdversarialModel):
 
     HAS_ENCODER = True
     JOINT_DISCRIMINATOR = True
+    CONFIG = "bigan"
 
     def __init__(self, generator, discriminator, encoder, prior, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)

@@ -6,6 +6,7 @@ from tfgad.models.base import AdversarialModel
 
 
 class GAN(AdversarialModel):
+    CONFIG = "anogan"
     """One discriminator step and one generator step per batch."""
 
     def __init__(self, generator, discriminator, prior, seed=0, **kwargs):
