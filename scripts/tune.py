@@ -34,10 +34,10 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from tfgad import config_files, data, io_utils, models
-from tfgad.training import config_checks, train_lib
-from tfgad.detection import calibration, scorer as scorer_lib
+from tfgad.detector import Detector
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
+from tfgad.training import config_checks, train_lib
 
 FLAGS = flags.FLAGS
 
@@ -106,15 +106,15 @@ def validation_splits(config, source) -> dict:
 
 
 def validation_auroc(config, splits: dict) -> float:
-    """Trains config's model, scores validation, fits on one half and returns the other's AUROC."""
+    """Trains config's model, calibrates a Detector on one half of validation and returns the
+    AUROC of its scores on the other half."""
     with tempfile.TemporaryDirectory() as workdir:
         model = train_lib.train(config, workdir, splits["train"])
     fit_half, judge_half = halves(train_lib.validation_subset(config, splits["val"]), config.seed)
-    scorer = scorer_lib.from_config(config, model)
-    score = lambda s: scorer_lib.score_samples(scorer, s.x, config.detection.batch_size, config.seed)
-    train_out = train_lib.reference_outputs(config, scorer, splits["train"])
-    calib = calibration.fit(score(fit_half), fit_half.y, config, train_out)
-    judged, _ = calibration.apply(calib, score(judge_half))
+    # The splits are normalized already: the detector scores them as they are.
+    detector = Detector.from_model(config, model, {"kind": "none"}, splits["train"].x.shape[1:])
+    detector.calibrate(fit_half, splits["train"])
+    judged = detector.decision_function(judge_half.x)
     keras.backend.clear_session()  # a study builds many models
     return metric_lib.ranking(judge_half.y, judged)["auroc"]
 

@@ -39,13 +39,13 @@ def test_config(tmp_path_factory):
 def trained_test_run(tmp_path_factory):
     """configs/test.py trained, scored, calibrated and exported once for the whole session:
     (config, workdir). Tests that change it take a copy_of_trained_run."""
-    from tfgad.training import train_lib
+    from tfgad import run
     from tfgad.configs import test
     config = test.get_config()
     root = tmp_path_factory.mktemp("trained_test_run")
     config.export.dir = str(root / "saved_models")
     workdir = str(root / "run")
-    train_lib.train_and_evaluate(config, workdir, "all")
+    run.train_and_evaluate(config, workdir, "all")
     return config, workdir
 
 

@@ -10,6 +10,7 @@ from sklearn.svm import SVC
 from tfgad.configs import default
 from tfgad import data
 from tfgad.training import train_lib
+from tfgad import run
 from tfgad.data import splits as splits_lib
 from tfgad.detection import calibration, combiners, normalize
 from tfgad.detection import scorer as scorer_lib
@@ -189,7 +190,7 @@ def trained_workdir(tmp_path_factory):
     c = test.get_config()
     c.detection.monitor_every = 1
     workdir = str(tmp_path_factory.mktemp("calibrated"))
-    train_lib.train_and_evaluate(c, workdir, "train")
+    run.train_and_evaluate(c, workdir, "train")
     return c, workdir
 
 
@@ -218,7 +219,7 @@ def test_test_split_never_reaches_the_calibration(trained_workdir, monkeypatch):
     real_fit = calibration.fit
     monkeypatch.setattr(calibration, "fit", lambda comps, labels, *a: (
         seen.append(np.asarray(labels).copy()) or real_fit(comps, labels, *a)))
-    result = train_lib.train_and_evaluate(c, workdir, "detect")
+    result = run.train_and_evaluate(c, workdir, "detect")
     splits, _ = data.load_splits(c)
     assert len(seen) == 1
     np.testing.assert_array_equal(seen[0], splits["val"].y)
@@ -232,7 +233,7 @@ def test_test_split_never_reaches_the_calibration(trained_workdir, monkeypatch):
 def test_combiners_run_end_to_end_and_report(trained_workdir, combiner):
     c, workdir = trained_workdir
     c.detection.combiner = combiner
-    result = train_lib.train_and_evaluate(c, workdir, "detect")
+    result = run.train_and_evaluate(c, workdir, "detect")
     assert json.load(open(f"{workdir}/calibration.json"))["combiner"]["kind"] == combiner
     report = open(f"{workdir}/report.md").read()
     assert f"Combiner `{combiner}`" in report and "| **combined** |" in report
@@ -243,7 +244,7 @@ def test_one_class_validation_works_with_percentile(trained_workdir):
     c, workdir = trained_workdir
     c.data.anomaly_val_fraction = 0.0
     c.detection.combiner, c.detection.threshold = "weighted", "percentile"
-    result = train_lib.train_and_evaluate(c, workdir, "detect")
+    result = run.train_and_evaluate(c, workdir, "detect")
     assert result["splits"]["val"]["anomalies"] == 0
     # The 95th percentile of normal validation scores flags about 5 % of them, at least one.
     normals = result["splits"]["val"]["samples"]
@@ -251,7 +252,7 @@ def test_one_class_validation_works_with_percentile(trained_workdir):
     assert result["test"]["auroc"] > 0.75
     c.detection.combiner = "grid"
     with pytest.raises(UserError, match="holds no anomaly, but detection.combiner=grid fit on"):
-        train_lib.train_and_evaluate(c, workdir, "detect")
+        run.train_and_evaluate(c, workdir, "detect")
 
 
 @pytest.mark.parametrize("normalization", ["none", "minmax", "zscore"])

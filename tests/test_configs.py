@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import ROOT
 from tfgad import config_files, data, models
 from tfgad.training import config_checks, train_lib
+from tfgad import run
 from tfgad.detection import latent_search
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
@@ -129,7 +130,7 @@ def check_truncated_prior_and_restarts(config, workdir, result):
 def test_variants_run_end_to_end_and_take_effect(test_config, tmp_path, overrides, check):
     test_config.train.epochs = 1
     config_files.override(test_config, overrides)
-    result = train_lib.train_and_evaluate(test_config, str(tmp_path), "all")
+    result = run.train_and_evaluate(test_config, str(tmp_path), "all")
     saved = json.load(open(tmp_path / "config.json"))
     for dotted, value in overrides.items():
         node = saved

@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ROOT
 from tests import crashing_worker, replica_equivalence
 from tfgad.training import cluster, train_lib, workdir as workdir_lib
+from tfgad import run
 from tfgad.errors import UserError
 
 
@@ -165,7 +166,7 @@ def test_multi_worker_training_without_tf_config_fails_before_any_work(monkeypat
     monkeypatch.delenv("TF_CONFIG", raising=False)
     test_config.train.strategy = "multi_worker"
     with pytest.raises(UserError, match="needs TF_CONFIG"):
-        train_lib.train_and_evaluate(test_config, str(tmp_path / "run"))
+        run.train_and_evaluate(test_config, str(tmp_path / "run"))
     assert not (tmp_path / "run").exists()
 
 

@@ -8,7 +8,7 @@ import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
 from tfgad import data, models, priors
-from tfgad.training import train_lib
+from tfgad import run
 from tfgad.detection import scorer as scorer_lib
 from tfgad.models import scores
 
@@ -151,7 +151,7 @@ def test_each_model_runs_end_to_end(test_config, tmp_path, name):
     test_config.train.epochs = 1
     test_config.model.fanogan.encoder_epochs = 1
     test_config.model.wgan_gp.n_critic = 1
-    result = train_lib.train_and_evaluate(test_config, str(tmp_path), "all")
+    result = run.train_and_evaluate(test_config, str(tmp_path), "all")
     assert result["test"]["auroc"] > 0.75  # one tiny epoch reaches about 0.86 on its seed
     with open(tmp_path / "scores.csv") as f:
         rows = list(csv.DictReader(f))

@@ -1,6 +1,5 @@
 """model.ensemble=k: members trained in one fit, per-member normalization, spread, export."""
 import csv
-import os
 
 import keras
 import numpy as np
@@ -10,7 +9,7 @@ from ml_collections import ConfigDict
 
 from tfgad import data, models, priors
 from tfgad.training import train_lib
-from tfgad.export import writer as export
+from tfgad import run
 from tfgad.detection import calibration
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
@@ -95,7 +94,7 @@ def test_an_ensemble_runs_end_to_end_and_its_export_serves_the_same_scores(test_
     test_config.model.ensemble = 2
     test_config.train.epochs = 1
     test_config.search.n_max = 5
-    result = train_lib.train_and_evaluate(test_config, str(tmp_path / "run"))
+    result = run.train_and_evaluate(test_config, str(tmp_path / "run"))
     assert result["calibration"]["members"] == 2
     assert result["scoring"]["scorer"] == "ensemble" and result["scoring"]["members"] == 2
     assert {"residual_m0", "residual_m1", "spread"} <= set(result["components_test"])
@@ -116,8 +115,8 @@ def test_an_ensemble_runs_end_to_end_and_its_export_serves_the_same_scores(test_
 def test_an_ensemble_with_robust_training_or_a_bad_size_is_refused(test_config, tmp_path):
     test_config.model.ensemble = 0
     with pytest.raises(UserError, match="model.ensemble=0; must be 1"):
-        train_lib.train_and_evaluate(test_config, str(tmp_path / "a"))
+        run.train_and_evaluate(test_config, str(tmp_path / "a"))
     test_config.model.ensemble = 2
     test_config.train.robust.method = "trim"
     with pytest.raises(UserError, match="trains one model, not an ensemble"):
-        train_lib.train_and_evaluate(test_config, str(tmp_path / "b"))
+        run.train_and_evaluate(test_config, str(tmp_path / "b"))

@@ -11,6 +11,7 @@ import tfgad
 from tests.conftest import MITDB
 from tfgad import data, models, priors
 from tfgad.training import config_checks, train_lib
+from tfgad import run
 from tfgad.data import mitbih, rhythm
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
@@ -109,7 +110,7 @@ def rhythm_run(tmp_path_factory):
     config.export.dir = str(tmp_path_factory.mktemp("saved"))
     config.export.name = "rhythm"
     workdir = str(tmp_path_factory.mktemp("run"))
-    return config, workdir, train_lib.train_and_evaluate(config, workdir, "all")
+    return config, workdir, run.train_and_evaluate(config, workdir, "all")
 
 
 def test_a_rhythm_run_exports_what_it_evaluated(rhythm_run):

@@ -12,6 +12,7 @@ import tensorflow as tf
 from tests.test_main import train_until_crash
 from tfgad import data
 from tfgad.training import config_checks, train_lib
+from tfgad import run
 from tfgad.data import pipeline
 from tfgad.errors import UserError
 from tfgad.models import losses
@@ -162,7 +163,7 @@ def _contaminated(test_config, model, method):
                                            ("gan", "reject")])
 def test_robust_training_leaves_out_mostly_anomalies(test_config, tmp_path, model, method):
     config = _contaminated(test_config, model, method)
-    result = train_lib.train_and_evaluate(config, str(tmp_path), mode="all")
+    result = run.train_and_evaluate(config, str(tmp_path), mode="all")
     robust = result["robust"]
     # 10 % of train is anomalous: a random cut would be 10 % precise.
     assert robust["method"] == method and robust["left_out"] > 0

@@ -12,7 +12,7 @@ import pytest
 import tfgad
 from tests.conftest import MITDB, ROOT
 from tfgad import score as score_cli
-from tfgad.training import train_lib
+from tfgad import run
 from tfgad.data import mitbih
 
 
@@ -21,7 +21,7 @@ def export_of(config, tmp_path_factory, name):
     config.export.dir = str(tmp_path_factory.mktemp("saved"))
     config.export.name = name
     workdir = str(tmp_path_factory.mktemp(name))
-    return train_lib.train_and_evaluate(config, workdir, "all")["export_path"]
+    return run.train_and_evaluate(config, workdir, "all")["export_path"]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
 from tests.conftest import ROOT
-from tfgad.training import train_lib
+from tfgad import run
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import tf_serving_config  # noqa: E402
@@ -53,7 +53,7 @@ def test_inference_benchmark_on_an_untrained_config_generator(tmp_path):
 def test_inference_benchmark_quick(tmp_path, test_config):
     test_config.model.name, test_config.train.epochs = "bigan", 1
     workdir = tmp_path / "run"
-    train_lib.train_and_evaluate(test_config, str(workdir), "train")
+    run.train_and_evaluate(test_config, str(workdir), "train")
     out = tmp_path / "inference.json"
     result = run_script("benchmark_inference.py", f"--workdir={workdir}", "--quick",
                         f"--output={out}")

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from tfgad import data
-from tfgad.training import train_lib
 from tfgad.export import writer as export
 from tfgad.serving import rest
 from tfgad.export import warmup

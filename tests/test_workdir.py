@@ -10,6 +10,7 @@ import pytest
 from tests.test_main import CrashAfter
 from tfgad import models, priors
 from tfgad.training import callbacks, train_lib
+from tfgad import run
 from tfgad.export import writer as export
 from tfgad.detection import calibration
 from tfgad.errors import UserError
@@ -29,7 +30,7 @@ def finished(copy_of_trained_run):
 def test_a_diverging_training_stops_at_once_and_leaves_no_model(test_config, tmp_path):
     test_config.train.g_learning_rate = test_config.train.d_learning_rate = 1e12
     with pytest.raises(UserError, match=r"training diverged at epoch 1, batch \d+: .*= (nan|inf)"):
-        train_lib.train_and_evaluate(test_config, str(tmp_path), "all")
+        run.train_and_evaluate(test_config, str(tmp_path), "all")
     assert not os.path.exists(tmp_path / "model.weights.h5")
     assert not os.path.exists(test_config.export.dir) or not os.listdir(test_config.export.dir)
 
@@ -69,9 +70,9 @@ def test_a_stale_calibration_is_refused_by_export(finished, tmp_path):
     model.save_weights(os.path.join(stale, "model.weights.h5"))
     with pytest.raises(UserError, match="calibration.json was fit with other weights .* run "
                                         "--mode=detect"):
-        train_lib.train_and_evaluate(config, stale, "export")
-    train_lib.train_and_evaluate(config, stale, "detect")  # recalibrates the current weights
-    assert train_lib.train_and_evaluate(config, stale, "export")["export_path"]
+        run.train_and_evaluate(config, stale, "export")
+    run.train_and_evaluate(config, stale, "detect")  # recalibrates the current weights
+    assert run.train_and_evaluate(config, stale, "export")["export_path"]
 
 
 def test_detect_with_another_model_config_is_refused_and_keeps_config_json(finished):
@@ -80,19 +81,19 @@ def test_detect_with_another_model_config_is_refused_and_keeps_config_json(finis
     other = config.copy_and_resolve_references()
     other.model.latent_dim = 4
     with pytest.raises(UserError, match="model.latent_dim: trained 8, now 4; omit --config"):
-        train_lib.train_and_evaluate(other, workdir, "detect")
+        run.train_and_evaluate(other, workdir, "detect")
     other = config.copy_and_resolve_references()
     other.data.max_samples = 100
     with pytest.raises(UserError, match="another training split .*data.max_samples: trained 0, "
                                         "now 100"):
-        train_lib.train_and_evaluate(other, workdir, "export")
+        run.train_and_evaluate(other, workdir, "export")
     assert open(os.path.join(workdir, "config.json")).read() == before
 
 
 def test_training_again_on_a_finished_workdir_is_refused(finished):
     config, workdir = finished
     with pytest.raises(UserError, match="already holds a finished training"):
-        train_lib.train_and_evaluate(config, workdir, "train")
+        run.train_and_evaluate(config, workdir, "train")
 
 
 def _crash_in_epoch(monkeypatch, epoch, before_backup):
@@ -114,10 +115,10 @@ def test_a_kill_between_log_and_backup_logs_each_epoch_once(test_config, tmp_pat
     test_config.train.epochs = 3
     standard = _crash_in_epoch(monkeypatch, 1, before_backup=True)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        train_lib.train_and_evaluate(test_config, str(tmp_path), "train")
+        run.train_and_evaluate(test_config, str(tmp_path), "train")
     assert epochs_logged(tmp_path) == [0, 1]  # epoch 1 logged, but the backup holds epoch 0
     monkeypatch.setattr(callbacks, "standard", standard)
-    train_lib.train_and_evaluate(test_config, str(tmp_path), "train")
+    run.train_and_evaluate(test_config, str(tmp_path), "train")
     assert epochs_logged(tmp_path) == [0, 1, 2]
 
 
@@ -125,15 +126,15 @@ def test_resuming_with_other_training_settings_is_refused(test_config, tmp_path,
     test_config.train.epochs = 2
     standard = _crash_in_epoch(monkeypatch, 0, before_backup=False)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        train_lib.train_and_evaluate(test_config, str(tmp_path), "train")
+        run.train_and_evaluate(test_config, str(tmp_path), "train")
     monkeypatch.setattr(callbacks, "standard", standard)
     changed = test_config.copy_and_resolve_references()
     changed.train.g_learning_rate = 1e-3
     changed.train.verbose = 1  # cosmetic: not a difference
     with pytest.raises(UserError, match=r"cannot resume: train.g_learning_rate: trained 0.0002, "
                                         r"now 0.001; use the same settings"):
-        train_lib.train_and_evaluate(changed, str(tmp_path), "train")
-    train_lib.train_and_evaluate(test_config, str(tmp_path), "train")
+        run.train_and_evaluate(changed, str(tmp_path), "train")
+    run.train_and_evaluate(test_config, str(tmp_path), "train")
     assert epochs_logged(tmp_path) == [0, 1]
     assert json.load(open(tmp_path / "config.json"))["train"]["g_learning_rate"] == 2e-4
 
@@ -143,6 +144,6 @@ def test_an_abandoned_export_folder_is_removed_by_the_next_export(finished):
     model_dir = export.target_folder(config)  # the test config exports as tfgad-test
     abandoned = os.path.join(model_dir, ".tmp-9-999999999")  # no such process
     os.makedirs(os.path.join(abandoned, "variables"))
-    path = train_lib.train_and_evaluate(config, workdir, "export")["export_path"]
+    path = run.train_and_evaluate(config, workdir, "export")["export_path"]
     assert not os.path.exists(abandoned)
     assert os.path.isfile(os.path.join(path, "saved_model.pb"))

@@ -47,7 +47,6 @@ def _as_config(config, overrides) -> ml_collections.ConfigDict:
         raise UserError(f"config must be a config name, a path or a ConfigDict, not "
                         f"{type(config).__name__}")
     config_files.override(config, dict(overrides or {}))
-    config.data.name = "arrays"  # the samples come from the caller, as they are
     return config
 
 
@@ -141,7 +140,8 @@ class Detector:
         Returns:
           self.
         """
-        config = self.config
+        config = self.config.copy_and_resolve_references()
+        config.data.name = "arrays"  # the samples come from the caller, as they are
         config_checks.validate(config)
         x = data.check_samples(x, None, "x samples")
         if x_val is None:
@@ -160,13 +160,48 @@ class Detector:
         workdir_lib.prepare(workdir, config, "train")
         keras.utils.set_random_seed(config.seed)
         model = train_lib.train(config, workdir, train, val)
-        scorer = scorer_lib.from_config(config, model)
-        val_out = self._components(scorer, val.x, config)
-        train_out = train_lib.reference_outputs(config, scorer, train)
-        self.calibration_ = calibration_lib.fit(val_out, val.y, config, train_out)
-        self.config, self.model_, self._scorer = config, model, scorer
-        self.normalization_, self.sample_shape_ = norm, tuple(x.shape[1:])
+        self._attach(config, model, norm, x.shape[1:])
+        self.calibrate(val, train)
         return self
+
+    @classmethod
+    def from_model(cls, config: ml_collections.ConfigDict, model, normalization: dict,
+                   sample_shape: tuple, verbose: int = 0) -> "Detector":
+        """A detector around a model trained elsewhere (a workdir's), to calibrate or score."""
+        detector = cls(config, verbose=verbose)
+        detector._attach(detector.config, model, normalization, sample_shape)
+        return detector
+
+    def calibrate(self, val: Samples, train: Samples | None = None, progress=None) -> dict:
+        """Scores the (normalized) validation samples and fits calibration_ on them only;
+        train: normal training samples for f-AnoGAN's centering. Returns the validation
+        outputs of the scorer."""
+        val_out = self.components(val.x, progress)
+        train_out = train_lib.reference_outputs(self.config, self._scorer, train) \
+            if train is not None else None
+        self.calibration_ = calibration_lib.fit(val_out, val.y, self.config, train_out)
+        return val_out
+
+    def components(self, x_normalized: np.ndarray, progress=None, batch_size=None) -> dict:
+        """The scorer's outputs ({component or diagnostic: [N]}) of normalized samples."""
+        batch_size = batch_size or self.config.detection.batch_size
+        if batch_size < 1:
+            raise UserError(f"batch_size={batch_size}; give a positive number of samples")
+        if progress is None and self.verbose:
+            bar = keras.utils.Progbar(len(x_normalized), unit_name="sample")
+            progress = lambda done, total: bar.update(done)  # noqa: E731
+        return scorer_lib.score_samples(self._scorer, x_normalized, batch_size, self.config.seed,
+                                        progress)
+
+    def scorer_settings(self) -> dict:
+        """What the scorer does (encoder or latent search, and its settings)."""
+        self._check_fitted(calibrated=False)
+        return self._scorer.settings()
+
+    def _attach(self, config, model, normalization, sample_shape):
+        self.config, self.model_, self.normalization_ = config, model, normalization
+        self.sample_shape_ = tuple(int(d) for d in sample_shape)
+        self._scorer = scorer_lib.from_config(config, model)
 
     def score(self, x, batch_size: int | None = None) -> ScoreResult:
         """score (calibrated), is_anomaly and every score component of samples x, as numpy
@@ -175,8 +210,8 @@ class Detector:
         x = data.check_samples(x, self.sample_shape_, "x samples")
         if len(x) == 0:
             raise UserError("x holds no samples; give at least one")
-        out = self._components(self._scorer, normalization_lib.apply(self.normalization_, x),
-                               self.config, batch_size)
+        out = self.components(normalization_lib.apply(self.normalization_, x),
+                              batch_size=batch_size)
         combined, decisions = calibration_lib.apply(self.calibration_, out)
         return ScoreResult(combined.astype(np.float32), decisions.astype(bool),
                            {k: out[k] for k in sorted(scores.component_names(out))})
@@ -211,13 +246,12 @@ class Detector:
             raise UserError(f"{folder} holds no saved detector ({SAVED_FILE} is missing)")
         with open(path) as f:
             saved = json.load(f)
-        detector = cls(ml_collections.ConfigDict(saved["config"]), verbose=verbose)
-        detector.sample_shape_ = tuple(saved["sample_shape"])
-        detector.model_ = train_lib.build_model(detector.config, detector.sample_shape_)
-        detector.model_.load_weights(os.path.join(folder, train_lib.WEIGHTS_FILE))
-        detector.normalization_ = saved["normalization"]
+        config = ml_collections.ConfigDict(saved["config"])
+        model = train_lib.build_model(config, tuple(saved["sample_shape"]))
+        model.load_weights(os.path.join(folder, train_lib.WEIGHTS_FILE))
+        detector = cls.from_model(config, model, saved["normalization"], saved["sample_shape"],
+                                  verbose)
         detector.calibration_ = saved["calibration"]
-        detector._scorer = scorer_lib.from_config(detector.config, detector.model_)
         return detector
 
     def export(self, folder: str | None = None) -> str:
@@ -231,16 +265,8 @@ class Detector:
         return export_lib.export(self.model_, self.config, self.calibration_,
                                  self.normalization_, self.sample_shape_, base_dir, name)
 
-    def _components(self, scorer, x, config, batch_size=None) -> dict:
-        batch_size = batch_size or config.detection.batch_size
-        if batch_size < 1:
-            raise UserError(f"batch_size={batch_size}; give a positive number of samples")
-        bar = keras.utils.Progbar(len(x), unit_name="sample") if self.verbose else None
-        return scorer_lib.score_samples(scorer, x, batch_size, config.seed,
-                                        (lambda done, total: bar.update(done)) if bar else None)
-
-    def _check_fitted(self):
-        if self.calibration_ is None:
+    def _check_fitted(self, calibrated: bool = True):
+        if self.model_ is None or (calibrated and self.calibration_ is None):
             raise UserError("this Detector is not fitted yet; call fit(x) first")
 
     def _temporary_folder(self) -> str:

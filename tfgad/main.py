@@ -99,7 +99,7 @@ def parse_flags(argv: list) -> list:
 def main(argv: list) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    from tfgad.training import train_lib  # heavy imports after flag parsing, so --help is fast
+    from tfgad import run  # heavy imports after flag parsing, so --help is fast
     logging.set_verbosity(logging.INFO)
     try:
         try:
@@ -113,7 +113,7 @@ def main(argv: list) -> None:
             config = _config_from_workdir(FLAGS.workdir)
         workdir = FLAGS.workdir or os.path.join(
             "runs", f"{config.model.name}-{config.data.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-        result = train_lib.train_and_evaluate(config, workdir, FLAGS.mode)
+        result = run.train_and_evaluate(config, workdir, FLAGS.mode)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -1,30 +1,24 @@
-"""train_and_evaluate: data -> fit -> scores -> calibration -> metrics, plots and report."""
+"""The training loop: a model fit on the training split (resumable, on one device or a cluster),
+and the shared steps of scoring splits (scored subsets, f-AnoGAN's reference outputs)."""
 import hashlib
 import os
 import time
 from typing import NamedTuple
 
-import keras
 import ml_collections
 import numpy as np
-import tensorflow as tf
 from absl import logging
 
-from tfgad import data, io_utils, models, priors
-from tfgad.training import callbacks, cluster, config_checks, robust
-from tfgad.export import writer as export_lib
-from tfgad.training import workdir as workdir_lib
+from tfgad import io_utils, models, priors
 from tfgad.data import pipeline, rhythm, splits as split_lib
 from tfgad.data.types import Samples
-from tfgad.detection import calibration, scorer as scorer_lib
-from tfgad.models import scores
+from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
-from tfgad.evaluation import metrics as metric_lib
-from tfgad.evaluation import report, run_outputs
 from tfgad.models.base import AdversarialModel
+from tfgad.training import callbacks, cluster, robust
+from tfgad.training import workdir as workdir_lib
 from tfgad.training.robust import callback as robust_callback, outputs as robust_outputs
 
-MODES = ("train", "detect", "export", "all")
 WEIGHTS_FILE = workdir_lib.WEIGHTS_FILE
 
 
@@ -115,7 +109,7 @@ def load_trained(config: ml_collections.ConfigDict, workdir: str,
     return model
 
 
-def _train_as_cluster_member(config: ml_collections.ConfigDict, workdir: str, task, splits,
+def train_as_cluster_member(config: ml_collections.ConfigDict, workdir: str, task, splits,
                              norm) -> AdversarialModel:
     """Trains as this process's task: the chief writes the workdir; another worker trains in
     step with it, writing to a temporary folder that it removes (its outputs duplicate the
@@ -186,102 +180,3 @@ def score_splits(config: ml_collections.ConfigDict, model, splits: dict) -> Scor
     test_out, ms_per_sample = _score(scorer, test, config, "test")
     train_out = reference_outputs(config, scorer, splits["train"])
     return ScoredSplits(scorer, val, test, val_out, test_out, train_out, ms_per_sample)
-
-
-def detect(config: ml_collections.ConfigDict, workdir: str, model, splits: dict) -> dict:
-    """Scores val and test, fits the calibration on val only, evaluates on test, writes outputs.
-
-    Returns:
-      the metrics dict written to metrics.json.
-    """
-    scored = score_splits(config, model, splits)
-    val, test, val_out, test_out = scored.val, scored.test, scored.val_out, scored.test_out
-
-    # Validation only: the test split never reaches the calibration.
-    calib = calibration.fit(val_out, val.y, config, scored.train_out)
-    calib["weights_sha256"] = workdir_lib.weights_fingerprint(workdir)
-    calibration.save(calib, os.path.join(workdir, "calibration.json"))
-    val_scores, val_pred = calibration.apply(calib, val_out)
-    test_scores, test_pred = calibration.apply(calib, test_out)
-    names = scores.component_names(test_out)
-    result = {
-        "test": metric_lib.evaluate(test.y, test_scores, test_pred),
-        "val": metric_lib.evaluate(val.y, val_scores, val_pred),
-        "components_test": {k: metric_lib.ranking(test.y, test_out[k]) for k in names},
-        "components_val": {k: metric_lib.ranking(val.y, val_out[k]) for k in names},
-        "calibration": calib,
-        "splits": {k: {"samples": len(s), "anomalies": int(s.y.sum())}
-                   for k, s in (("train", splits["train"]), ("val", val), ("test", test))},
-        "contamination": split_lib.contamination_summary(config.data, splits["train"]),
-        # What robust training left out, with precision/recall against the true labels.
-        "robust": robust_outputs.load_summary(workdir),
-        "scoring": {**scored.scorer.settings(), "ms_per_sample": scored.ms_per_sample,
-                    "batch_size": config.detection.batch_size,
-                    "mean_iterations": float(np.mean(test_out.get("iterations", np.nan)))},
-    }
-    io_utils.write_json(os.path.join(workdir, "metrics.json"), result)
-    io_utils.write_text(os.path.join(workdir, "scores.csv"),
-                        run_outputs.scores_csv(test, test_out, test_scores, test_pred))
-    plot_files = run_outputs.write_plots(workdir, model, test, test_out, test_scores, calib,
-                                         result["components_val"])
-    io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
-    return result
-
-
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
-                       mode: str = "all") -> dict | None:
-    """Runs the whole flow in workdir.
-
-    Args:
-      config: a ConfigDict as from configs/default.py.
-      workdir: output folder; reused (and resumed) if it exists.
-      mode: "train", "detect" (needs a trained workdir) or "all".
-
-    Returns:
-      the metrics dict, or None in train mode.
-    """
-    if mode not in MODES:
-        raise UserError(f"unknown mode {mode!r}; known: {', '.join(MODES)}")
-    # First of all: MultiWorkerMirroredStrategy must exist before TensorFlow's first operation.
-    cluster.strategy(config.train.strategy)
-    task = cluster.this_task(config.train.strategy)
-    config_checks.validate(config)
-    training = mode in ("train", "all")
-    if not task.is_chief and not training:
-        return None  # detection and export are the chief's
-    # Before anything is written: a finished or mismatched workdir is refused here (a
-    # non-chief checks the chief's workdir and writes nothing there).
-    workdir_lib.prepare(workdir, config, mode, write=task.is_chief)
-    keras.utils.set_random_seed(config.seed)
-    splits, norm = data.load_splits(config)
-    logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
-    config_checks.check_splits(config, splits)
-    if config.data.contamination:
-        logging.info("contamination: %s", split_lib.contamination_summary(config.data,
-                                                                          splits["train"]))
-    sample_shape = splits["train"].x.shape[1:]
-    if mode == "all" and task.is_chief:  # before minutes of training, not after them
-        export_lib.check_same_model(export_lib.target_folder(config),
-                                    export_lib.lineage(config, sample_shape))
-    if training:
-        model = _train_as_cluster_member(config, workdir, task, splits, norm)
-        if not task.is_chief:
-            return None
-    else:
-        workdir_lib.check_training_split(workdir, splits["train"].x, config)
-        model = load_trained(config, workdir, sample_shape)
-    if mode == "train":
-        return None
-    result = None
-    if mode in ("detect", "all"):
-        result = detect(config, workdir, model, splits)
-    if mode in ("export", "all"):
-        path = os.path.join(workdir, "calibration.json")
-        if not os.path.exists(path):
-            raise UserError(f"no calibration at {path}; run --mode=detect first")
-        calib = calibration.load(path)
-        workdir_lib.check_calibration_matches(calib, workdir)
-        exported = export_lib.export(model, config, calib, norm, sample_shape)
-        logging.info("exported the SavedModel to %s", exported)
-        result = dict(result or {}, export_path=exported)
-    return result
