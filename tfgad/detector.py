@@ -169,7 +169,9 @@ class Detector:
                    sample_shape: tuple, verbose: int = 0) -> "Detector":
         """A detector around a model trained elsewhere (a workdir's), to calibrate or score."""
         detector = cls(config, verbose=verbose)
-        detector._attach(detector.config, model, normalization, sample_shape)
+        # The run's own config as it was (not the verbosity set above): exports record it.
+        detector._attach(config.copy_and_resolve_references(), model, normalization,
+                         sample_shape)
         return detector
 
     def calibrate(self, val: Samples, train: Samples | None = None, progress=None) -> dict:
