@@ -83,8 +83,8 @@ def suggest(trial: optuna.Trial, config) -> dict:
     chosen["detection.combiner"] = combiner
     if combiner != "weighted":  # the fitted combiners see every component of the family
         chosen["detection.components"] = ",".join(models.MODELS[name].score_components())
-    if name == "fanogan":  # its encoder stage scales with the GAN stage, as in configs/
-        chosen["model.fanogan.encoder_epochs"] = max(1, chosen["train.epochs"] // 2)
+    for field in family.STAGE_EPOCHS:  # a later stage scales with the first, as in configs/
+        chosen[field] = max(1, chosen["train.epochs"] // 2)
     return chosen
 
 

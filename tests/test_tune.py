@@ -54,6 +54,9 @@ def test_suggestions_follow_the_family():
     config.model.name = "gan"  # scored by latent search: n_max is tuned, no w_adv
     chosen = tune.suggest(trial, config)
     assert chosen["search.n_max"] == 50 and not any("w_adv" in k for k in chosen)
+    config.model.name = "fanogan"  # its encoder stage: half the tried epochs, at least one
+    chosen = tune.suggest(trial, config)
+    assert chosen["model.fanogan.encoder_epochs"] == 1 and chosen["train.epochs"] == 3
 
 
 class _Unreadable:

@@ -58,6 +58,9 @@ class AdversarialModel(keras.Model):
     # What scripts/tune.py searches beyond the common fields: {dotted field: (low, high)},
     # log-uniform.
     TUNING = {}
+    # Fields counting the epochs of a later training stage, which the tuner keeps at half the
+    # train.epochs it tries (f-AnoGAN's encoder stage scales with its GAN stage).
+    STAGE_EPOCHS = ()
 
     @classmethod
     def score_components(cls) -> tuple:

@@ -37,6 +37,7 @@ class FAnoGAN(WGANGP):
         ("encoder_epochs", 10, "encoder stage after train.epochs of WGAN-GP"),
         ("encoder_learning_rate", 1e-3, "Adam of the encoder stage"),
     )
+    STAGE_EPOCHS = ("model.fanogan.encoder_epochs",)
 
     HAS_ENCODER = True
 
