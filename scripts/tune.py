@@ -155,20 +155,9 @@ class Objective:
         return value
 
 
-def _flatten(node, prefix=""):
-    out = {}
-    for key, value in node.items():
-        dotted = f"{prefix}{key}"
-        if hasattr(value, "items"):
-            out.update(_flatten(value, dotted + "."))
-        else:
-            out[dotted] = value
-    return out
-
-
 def command_line_overrides(config, family_config) -> dict:
     """The fields where config differs from the family's config file: what the command line set."""
-    mine, theirs = _flatten(config), _flatten(family_config)
+    mine, theirs = config_files.flatten(config), config_files.flatten(family_config)
     return {k: v for k, v in mine.items() if theirs.get(k, object()) != v}
 
 

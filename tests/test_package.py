@@ -2,6 +2,7 @@
 the `tfgad` command; a wheel that holds the configs, the license and the entry point."""
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -71,8 +72,13 @@ def test_a_command_help_lists_its_flags_and_the_configs(capsys):
 def test_the_wheel_holds_the_configs_the_license_and_the_command(tmp_path):
     if importlib.util.find_spec("setuptools") is None:
         pytest.skip("setuptools is not installed; the wheel cannot be built offline")
+    # Built from a copy: setuptools writes its build/ folder beside the sources.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "runs", "saved_models", "__pycache__",
+        ".pytest_cache"))
     result = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
-                             "--no-build-isolation", "-w", str(tmp_path), ROOT],
+                             "--no-build-isolation", "-w", str(tmp_path), str(source)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     (wheel,) = [f for f in os.listdir(tmp_path) if f.endswith(".whl")]

@@ -6,6 +6,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"
+# What marks a folder written by Detector.save (tfgad.load tells it from an export by it).
+SAVED_DETECTOR_FILE = "detector.json"
 
 
 def load(path: str):
@@ -17,9 +19,7 @@ def load(path: str):
 
     Both answer score(x), decision_function(x), predict(x) and threshold_.
     """
-    import os as _os
-    from tfgad.detector import SAVED_FILE
-    if _os.path.isfile(_os.path.join(path, SAVED_FILE)):
+    if os.path.isfile(os.path.join(path, SAVED_DETECTOR_FILE)):
         from tfgad.detector import Detector as FittedDetector
         return FittedDetector.load(path)
     from tfgad.inference import load as load_export

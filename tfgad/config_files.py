@@ -77,6 +77,18 @@ def load_module(name_or_path: str):
     return module
 
 
+def flatten(tree, prefix: str = "") -> dict:
+    """{"a.b.c": value} of a nested dict or ConfigDict, the dotted names overrides use."""
+    flat = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if hasattr(value, "items"):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
 def override(config: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
     """Sets {"a.b.c": value} fields of config in place (as --config.a.b.c=value does); returns it."""
     for dotted, value in overrides.items():

@@ -21,20 +21,19 @@ import keras
 import ml_collections
 import numpy as np
 
-from tfgad import config_files, data, io_utils
-from tfgad.training import config_checks, train_lib
-from tfgad.export import writer as export_lib
-from tfgad.training import workdir as workdir_lib
+from tfgad import SAVED_DETECTOR_FILE, config_files, data, io_utils
 from tfgad.data import normalization as normalization_lib
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import combiners, thresholds
-from tfgad.models import scores
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
+from tfgad.export import writer as export_lib
 from tfgad.inference.detector import ScoreResult
+from tfgad.models import scores
+from tfgad.training import config_checks, train_lib
+from tfgad.training import workdir as workdir_lib
 
-SAVED_FILE = "detector.json"  # what marks a folder written by Detector.save
 
 
 def _as_config(config, overrides) -> ml_collections.ConfigDict:
@@ -235,7 +234,7 @@ class Detector:
         tmp = os.path.join(folder, ".tmp-" + train_lib.WEIGHTS_FILE)
         self.model_.save_weights(tmp)
         os.replace(tmp, os.path.join(folder, train_lib.WEIGHTS_FILE))
-        io_utils.write_json(os.path.join(folder, SAVED_FILE), {
+        io_utils.write_json(os.path.join(folder, SAVED_DETECTOR_FILE), {
             "config": self.config.to_dict(), "normalization": self.normalization_,
             "calibration": self.calibration_, "sample_shape": list(self.sample_shape_)})
         return folder
@@ -243,9 +242,9 @@ class Detector:
     @classmethod
     def load(cls, folder: str, verbose: int = 1) -> "Detector":
         """A detector written by save."""
-        path = os.path.join(folder, SAVED_FILE)
+        path = os.path.join(folder, SAVED_DETECTOR_FILE)
         if not os.path.isfile(path):
-            raise UserError(f"{folder} holds no saved detector ({SAVED_FILE} is missing)")
+            raise UserError(f"{folder} holds no saved detector ({SAVED_DETECTOR_FILE} is missing)")
         with open(path) as f:
             saved = json.load(f)
         config = ml_collections.ConfigDict(saved["config"])

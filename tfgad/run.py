@@ -29,11 +29,6 @@ from tfgad.training.robust import outputs as robust_outputs
 MODES = ("train", "detect", "export", "all")
 
 
-def _logged(name):
-    """A progress callback that logs scoring progress of one split."""
-    return lambda done, total: logging.info("scoring %s: %d/%d samples", name, done, total)
-
-
 def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
            splits: dict) -> dict:
     """Scores val and test, fits the calibration on val only, evaluates on test, writes outputs.
@@ -43,9 +38,9 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
     """
     val, test = train_lib.scored_subsets(config, splits)
     # Validation only: the test split never reaches the calibration.
-    val_out = detector.calibrate(val, splits["train"], _logged("validation"))
+    val_out = detector.calibrate(val, splits["train"], train_lib.logged_progress("validation"))
     started = time.perf_counter()
-    test_out = detector.components(test.x, _logged("test"))
+    test_out = detector.components(test.x, train_lib.logged_progress("test"))
     ms_per_sample = 1000.0 * (time.perf_counter() - started) / max(len(test), 1)
     calib = detector.calibration_
     calib["weights_sha256"] = workdir_lib.weights_fingerprint(workdir)

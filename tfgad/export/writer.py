@@ -19,7 +19,7 @@ import shutil
 import ml_collections
 import tensorflow as tf
 
-from tfgad import data, io_utils, models
+from tfgad import config_files, data, io_utils, models
 from tfgad.data import normalization as normalization_lib
 from tfgad.data import rhythm
 from tfgad.detection import calibration as calibration_lib
@@ -163,10 +163,19 @@ def _alive(pid):
     return True
 
 
-def target_folder(config: ml_collections.ConfigDict) -> str:
-    """<export.dir>/<export.name>, the name defaulting to <model.name>-<data.name>."""
-    name = config.export.name or f"{config.model.name}-{config.data.name}"
-    return os.path.join(config.export.dir, name)
+def target_folder(config: ml_collections.ConfigDict, base_dir: str | None = None,
+                  name: str | None = None) -> str:
+    """<base_dir>/<name>, by default <export.dir>/<export.name>, the name defaulting to
+    <model.name>-<data.name>."""
+    name = name or config.export.name or f"{config.model.name}-{config.data.name}"
+    return os.path.join(base_dir or config.export.dir, name)
+
+
+def _lineage_record(model: dict, prior: dict, input_description: dict, components) -> dict:
+    record = {"model": model, "prior": prior, "input": input_description}
+    if components is not None:
+        record["components"] = sorted(components)
+    return json.loads(json.dumps(record))  # as the metadata file holds it (lists, not tuples)
 
 
 def lineage(config: ml_collections.ConfigDict, sample_shape: tuple,
@@ -174,20 +183,8 @@ def lineage(config: ml_collections.ConfigDict, sample_shape: tuple,
     """What every version under one model name shares: the networks and prior, how inputs are
     made, and the outputs a client reads (when known). Training, search and calibration may
     differ between versions."""
-    record = {"model": config.model.to_dict(), "prior": config.prior.to_dict(),
-              "input": data.describe_input(config, sample_shape)}
-    if components is not None:
-        record["components"] = sorted(components)
-    return json.loads(json.dumps(record))  # as the metadata file holds it (lists, not tuples)
-
-
-def _flat(tree, prefix=""):
-    if not isinstance(tree, dict):
-        return {prefix: tree}
-    out = {}
-    for key, value in tree.items():
-        out.update(_flat(value, f"{prefix}.{key}" if prefix else key))
-    return out
+    return _lineage_record(config.model.to_dict(), config.prior.to_dict(),
+                           data.describe_input(config, sample_shape), components)
 
 
 def _latest_metadata(model_dir):
@@ -210,11 +207,9 @@ def check_same_model(model_dir: str, new: dict) -> None:
     if metadata is None:
         return
     config = metadata.get("config", {})
-    theirs = json.loads(json.dumps({
-        "model": config.get("model"), "prior": config.get("prior"),
-        "input": metadata.get("input"), "components": sorted(metadata.get("components", []))}))
-    theirs = {key: value for key, value in theirs.items() if key in new}
-    mine_flat, theirs_flat = _flat(new), _flat(theirs)
+    theirs = _lineage_record(config.get("model"), config.get("prior"), metadata.get("input"),
+                             metadata.get("components", []) if "components" in new else None)
+    mine_flat, theirs_flat = config_files.flatten(new), config_files.flatten(theirs)
     differences = [f"{key} {theirs_flat.get(key)!r} there, {mine_flat.get(key)!r} here"
                    for key in sorted(set(mine_flat) | set(theirs_flat))
                    if mine_flat.get(key) != theirs_flat.get(key)]
@@ -239,9 +234,7 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
     It is written to a hidden temporary folder and renamed into place, so that TF Serving
     (which watches for integer folders) never sees a half-written version.
     """
-    folder = target_folder(config)
-    if base_dir or name:
-        folder = os.path.join(base_dir or config.export.dir, name or os.path.basename(folder))
+    folder = target_folder(config, base_dir, name)
     name = os.path.basename(folder)
     _check_exportable(model, calibration)
     module = ScoringModule(model, config, calibration, normalization, sample_shape)

@@ -127,14 +127,15 @@ def train_as_cluster_member(config: ml_collections.ConfigDict, workdir: str, tas
     return load_trained(config, workdir, splits["train"].x.shape[1:]) if task.is_chief else None
 
 
+def logged_progress(name: str):
+    """A progress callback(done, total) that logs the scoring of one split."""
+    return lambda done, total: logging.info("scoring %s: %d/%d samples", name, done, total)
+
+
 def _score(scorer, samples, config, name):
     started = time.perf_counter()
-
-    def progress(done, total):
-        logging.info("scoring %s: %d/%d samples", name, done, total)
-
     out = scorer_lib.score_samples(scorer, samples.x, config.detection.batch_size,
-                                   config.seed, progress)
+                                   config.seed, logged_progress(name))
     seconds = time.perf_counter() - started
     return out, 1000.0 * seconds / max(len(samples), 1)
 

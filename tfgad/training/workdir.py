@@ -12,7 +12,7 @@ import os
 import ml_collections
 import numpy as np
 
-from tfgad import io_utils
+from tfgad import config_files, io_utils
 from tfgad.errors import UserError
 
 CONFIG_FILE = "config.json"
@@ -29,20 +29,9 @@ MODEL_SECTIONS = ("model", "prior")
 NEWER_FIELDS = {"model.ensemble": 1}
 
 
-def _flatten(tree, prefix=""):
-    flat = {}
-    for key, value in tree.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
-
-
 def differences(trained: dict, current: dict, sections: tuple) -> list:
     """'field: trained A, now B' for each field of sections that differs (fields sorted)."""
-    old, new = {**NEWER_FIELDS, **_flatten(trained)}, _flatten(current)
+    old, new = {**NEWER_FIELDS, **config_files.flatten(trained)}, config_files.flatten(current)
     out = []
     for name in sorted(set(old) | set(new)):
         if name.split(".")[0] not in sections or name in COSMETIC_FIELDS:
