@@ -5,7 +5,7 @@ Expected on the embedded synthetic ECG (measured, seed 0, 2-core CPU): test AURO
 F1 0.898, MCC 0.875 (RBF-SVM over the components, max-MCC threshold; the paper's
 single score, --config.detection.combiner=weighted: AUROC 0.977, F1 0.877, MCC 0.850)
 on 1,765 test beats; 117 s for training, scoring and
-export (2-core AVX-512 host; 92-173 s on other hosts).
+export (2-core AVX-512 host; 92-202 s on other hosts).
 MIT-BIH: add --config.data.name=mitbih --config.data.dir=../shared/data/mitdb
 """
 from tfgad.configs import default
