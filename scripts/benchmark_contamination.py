@@ -29,6 +29,7 @@ from absl import logging
 
 import benchmark_quality
 from tfgad import baselines, config_files, data, io_utils
+from tfgad.detector import Detector
 from tfgad.training import train_lib
 from tfgad.detection import calibration
 from tfgad.evaluation import metrics as metric_lib
@@ -88,19 +89,20 @@ def make_config(family, suite, budget, seed, contamination, robust, mitdb):
     return config
 
 
-def gan_run(config, splits):
-    """Trains (plainly or robustly), scores val/test, calibrates on val, evaluates on test."""
+def gan_run(config, splits, norm):
+    """Fits a Detector (plainly or robustly; calibrated on val), evaluates it on test."""
+    val, test = train_lib.scored_subsets(config, splits)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
-        model = train_lib.train(config, workdir, splits["train"])
+        detector = Detector(config, verbose=0, workdir=workdir).fit_samples(
+            splits["train"], val, norm)
         robust = robust_outputs.load_summary(workdir)
     train_seconds = time.perf_counter() - started
-    scored = train_lib.score_splits(config, model, splits)
-    calib = calibration.fit(scored.val_out, scored.val.y, config, scored.train_out)
-    test_scores, test_pred = calibration.apply(calib, scored.test_out)
+    test_scores, test_pred = calibration.apply(detector.calibration_,
+                                               detector.components(test.x))
     keras.backend.clear_session()
-    result = {**metric_lib.evaluate(scored.test.y, test_scores, test_pred),
-              "train_seconds": train_seconds, "test_samples": len(scored.test)}
+    result = {**metric_lib.evaluate(test.y, test_scores, test_pred),
+              "train_seconds": train_seconds, "test_samples": len(test)}
     if robust:
         result.update(rejection_precision=robust["precision"], rejection_recall=robust["recall"],
                       left_out=robust["left_out"])
@@ -284,7 +286,7 @@ def main(argv=None):
                 base = make_config("gan", suite, args.budget, seed, level, "none", args.mitdb)
                 if source is None:
                     source = data.load_source(base)
-                splits, _ = data.load_splits(base, samples=source)
+                splits, norm = data.load_splits(base, samples=source)
 
                 def record(method, metrics):
                     run = {"suite": suite, "budget": args.budget, "contamination": level,
@@ -304,7 +306,7 @@ def main(argv=None):
                                          args.mitdb)
                     keras.utils.set_random_seed(seed)
                     record(f"{family}/{'plain' if variant == 'none' else variant}",
-                           gan_run(config, splits))
+                           gan_run(config, splits, norm))
                 for name in args.baselines:
                     if key(name) not in done:
                         record(name, benchmark_quality.baseline_run(name, base, splits))

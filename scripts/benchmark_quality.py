@@ -41,6 +41,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgad import baselines, config_files, data, io_utils, models
+from tfgad.detector import Detector
 from tfgad.detection import calibration, thresholds
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.models import scores
@@ -130,28 +131,32 @@ def _run_key(run):
     return (run["suite"], run["budget"], run["normal_class"], run["seed"], run["method"])
 
 
-def gan_runs(config, splits, combiners, keep_components=False):
-    """Trains config's model once, scores val and test once, fits and evaluates each combiner
-    (the fitted ones over every component the model has, unless keep_components)."""
+def gan_runs(config, splits, norm, combiners, keep_components=False):
+    """Fits a Detector once (trains, scores validation), scores test once, then fits and
+    evaluates each combiner on those outputs (the fitted ones over every component the model
+    has, unless keep_components)."""
+    val, test = train_lib.scored_subsets(config, splits)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
-        model = train_lib.train(config, workdir, splits["train"])
+        detector = Detector(config, verbose=0, workdir=workdir).fit_samples(
+            splits["train"], val, norm)
     train_seconds = time.perf_counter() - started
-    scored = train_lib.score_splits(config, model, splits)
-    names = base_components(scored.test_out, config)
+    started = time.perf_counter()
+    test_out = detector.components(test.x)
+    ms_per_sample = 1000.0 * (time.perf_counter() - started) / max(len(test), 1)
+    names = base_components(test_out, config)
     results = {}
     for combiner in combiners:
-        cfg = config.copy_and_resolve_references()
-        cfg.detection.combiner = combiner
+        overrides = {"detection.combiner": combiner}
         if combiner != "weighted" and not keep_components:  # the fitted ones get every component
-            cfg.detection.components = ",".join(names)
-        calib = calibration.fit(scored.val_out, scored.val.y, cfg, scored.train_out)
-        test_scores, test_pred = calibration.apply(calib, scored.test_out)
+            overrides["detection.components"] = ",".join(names)
+        calib = detector.calibration_with(overrides)
+        test_scores, test_pred = calibration.apply(calib, test_out)
         results[combiner] = {
-            **test_metrics(scored.test.y, test_scores, test_pred),
+            **test_metrics(test.y, test_scores, test_pred),
             "components": calib["components"],
-            "train_seconds": train_seconds, "score_ms_per_sample": scored.ms_per_sample,
-            "test_samples": len(scored.test), "test_anomalies": int(scored.test.y.sum())}
+            "train_seconds": train_seconds, "score_ms_per_sample": ms_per_sample,
+            "test_samples": len(test), "test_anomalies": int(test.y.sum())}
     keras.backend.clear_session()  # a long benchmark builds hundreds of models
     return results
 
@@ -365,7 +370,7 @@ def main(argv=None):
                     config_files.override(base, settings)
                     if (normal_class, tag) not in source:
                         source[normal_class, tag] = data.load_source(base)
-                    splits, _ = data.load_splits(base, samples=source[normal_class, tag])
+                    splits, norm = data.load_splits(base, samples=source[normal_class, tag])
                     for prefix, family, members, recipe, combiners in methods:
                         combiners = [c for c in combiners if key(f"{prefix}/{c}") not in done]
                         if not combiners:
@@ -374,7 +379,7 @@ def main(argv=None):
                                              data_dirs, members, recipe)
                         keras.utils.set_random_seed(seed)
                         # A recipe is evaluated as it stands: its own combiner and components.
-                        runs = gan_runs(config, splits, combiners,
+                        runs = gan_runs(config, splits, norm, combiners,
                                         keep_components=recipe is not None)
                         for combiner, metrics in runs.items():
                             record(f"{prefix}/{combiner}", metrics)

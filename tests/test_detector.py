@@ -53,10 +53,17 @@ def test_save_and_load_round_trip_and_one_class_fit_uses_a_percentile(beats, tmp
     assert detector.calibration_["fit_on"]["anomalies"] == 0
     # The held-out 15 % of the 120 training beats: never trained on.
     assert detector.calibration_["fit_on"]["samples"] == 18
+    # Other settings refit on the same validation outputs; the detector keeps its own.
+    assert detector.calibration_with({})["threshold"] == detector.threshold_
+    stricter = detector.calibration_with({"detection.percentile": 99.0})
+    assert stricter["threshold"] > detector.threshold_
+    assert detector.calibration_["threshold"] == detector.threshold_
     loaded = tfgad.load(detector.save(str(tmp_path / "saved")))
     assert isinstance(loaded, tfgad.Detector) and loaded.threshold_ == detector.threshold_
     np.testing.assert_allclose(loaded.decision_function(beats["x_test"]),
                                detector.decision_function(beats["x_test"]), rtol=1e-5)
+    with pytest.raises(UserError, match="holds no validation outputs"):
+        loaded.calibration_with({})
 
 
 def test_bad_calls_get_one_line_that_names_the_fix(beats):

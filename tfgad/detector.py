@@ -117,7 +117,7 @@ class Detector:
         self.config.train.verbose = 1 if verbose else 0
         self.workdir, self.verbose = workdir, verbose
         self.model_ = self.normalization_ = self.calibration_ = self.sample_shape_ = None
-        self._scorer = self._tmp = None
+        self._scorer = self._tmp = self._validation = None
 
     def __repr__(self):
         state = f"threshold_={self.threshold_:.6g}" if self.calibration_ else "not fitted"
@@ -155,11 +155,18 @@ class Detector:
         norm = normalization_lib.fit(config.data.normalization, x)
         train = _samples(normalization_lib.apply(norm, x), np.zeros(len(x), np.int8))
         val = _samples(normalization_lib.apply(norm, x_val), y_val)
+        self.config = config
+        return self.fit_samples(train, val, norm)
+
+    def fit_samples(self, train: Samples, val: Samples, normalization: dict) -> "Detector":
+        """fit on samples that are already split and normalized (by normalization, which the
+        detector keeps for new samples), as tfgad.data.load_splits gives them: trains on
+        train, scores val and calibrates on it only. Returns self."""
         workdir = self.workdir or self._temporary_folder()
-        workdir_lib.prepare(workdir, config, "train")
-        keras.utils.set_random_seed(config.seed)
-        model = train_lib.train(config, workdir, train, val)
-        self._attach(config, model, norm, x.shape[1:])
+        workdir_lib.prepare(workdir, self.config, "train")
+        keras.utils.set_random_seed(self.config.seed)
+        model = train_lib.train(self.config, workdir, train, val)
+        self._attach(self.config, model, normalization, train.x.shape[1:])
         self.calibrate(val, train)
         return self
 
@@ -181,7 +188,21 @@ class Detector:
         train_out = train_lib.reference_outputs(self.config, self._scorer, train) \
             if train is not None else None
         self.calibration_ = calibration_lib.fit(val_out, val.y, self.config, train_out)
+        self._validation = (val_out, val.y, train_out)
         return val_out
+
+    def calibration_with(self, overrides: dict) -> dict:
+        """The calibration that other detection settings ({"detection.combiner": "svm"})
+        would fit on the validation outputs of the last calibrate: to compare combiners on one
+        trained and scored model. The detector's own calibration_ stays as it is."""
+        self._check_fitted()
+        if self._validation is None:
+            raise UserError("this Detector holds no validation outputs (a loaded one); call "
+                            "calibrate(val) first")
+        config = self.config.copy_and_resolve_references()
+        config_files.override(config, overrides)
+        val_out, y, train_out = self._validation
+        return calibration_lib.fit(val_out, y, config, train_out)
 
     def components(self, x_normalized: np.ndarray, progress=None, batch_size=None) -> dict:
         """The scorer's outputs ({component or diagnostic: [N]}) of normalized samples."""

@@ -7,7 +7,7 @@ the L1 distance of D_xx's features between (x, x) and (x, G(E(x))).
 import ml_collections
 import tensorflow as tf
 
-from tfgad.models import base, losses, networks
+from tfgad.models import base, bigan, losses, networks
 from tfgad.models.base import AdversarialModel
 
 
@@ -62,12 +62,9 @@ class ALAD(AdversarialModel):
         x, index = self.unpack(data)
         z = self.sample_latent(tf.shape(x)[0])
         with tf.GradientTape(persistent=True) as tape:
-            z_hat = self.encoder(x, training=True)
-            x_gen = self.generator(z, training=True)
+            z_hat, x_gen, xz_real, xz_fake = bigan.joint_game(self, x, z)
             x_rec = self.generator(z_hat, training=True)
             z_rec = self.encoder(x_gen, training=True)
-            xz_real, _ = self.discriminate(x, z_hat, training=True)
-            xz_fake, _ = self.discriminate(x_gen, z, training=True)
             xx_real, _ = self.pair_xx(x, x, training=True)
             xx_fake, _ = self.pair_xx(x, x_rec, training=True)
             zz_real, _ = self.pair_zz(z, z, training=True)

@@ -37,10 +37,7 @@ class BiGAN(AdversarialModel):
         x, index = self.unpack(data)
         z = self.sample_latent(tf.shape(x)[0])
         with tf.GradientTape(persistent=True) as tape:
-            z_hat = self.encoder(x, training=True)
-            x_hat = self.generator(z, training=True)
-            real_logits, _ = self.discriminate(x, z_hat, training=True)
-            fake_logits, _ = self.discriminate(x_hat, z, training=True)
+            _, _, real_logits, fake_logits = joint_game(self, x, z)
             weights = self.real_weights(index, tf.nn.softplus(-real_logits))
             d_loss = losses.discriminator_bce(real_logits, fake_logits, weights)
             # G and E play the inverted game: swap the labels (non-saturating).
@@ -52,3 +49,13 @@ class BiGAN(AdversarialModel):
                                     d_real=losses.mean(tf.sigmoid(real_logits)),
                                     d_fake=losses.mean(tf.sigmoid(fake_logits)))
 
+
+
+def joint_game(model: AdversarialModel, x: tf.Tensor, z: tf.Tensor) -> tuple:
+    """The joint discriminator's game of a training step (BiGAN's, and ALAD's D_xz):
+    z_hat = E(x), x_gen = G(z), and the logits of D(x, z_hat) (real) and D(x_gen, z) (fake)."""
+    z_hat = model.encoder(x, training=True)
+    x_gen = model.generator(z, training=True)
+    real_logits, _ = model.discriminate(x, z_hat, training=True)
+    fake_logits, _ = model.discriminate(x_gen, z, training=True)
+    return z_hat, x_gen, real_logits, fake_logits

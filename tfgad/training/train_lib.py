@@ -1,9 +1,7 @@
 """The training loop: a model fit on the training split (resumable, on one device or a cluster),
-and the shared steps of scoring splits (scored subsets, f-AnoGAN's reference outputs)."""
+and the subsets that detection scores (validation, test, f-AnoGAN's reference outputs)."""
 import hashlib
 import os
-import time
-from typing import NamedTuple
 
 import ml_collections
 import numpy as np
@@ -132,14 +130,6 @@ def logged_progress(name: str):
     return lambda done, total: logging.info("scoring %s: %d/%d samples", name, done, total)
 
 
-def _score(scorer, samples, config, name):
-    started = time.perf_counter()
-    out = scorer_lib.score_samples(scorer, samples.x, config.detection.batch_size,
-                                   config.seed, logged_progress(name))
-    seconds = time.perf_counter() - started
-    return out, 1000.0 * seconds / max(len(samples), 1)
-
-
 def validation_subset(config: ml_collections.ConfigDict, val: Samples) -> Samples:
     """The validation samples that detection scores: a detection.max_samples stratified subset."""
     return split_lib.stratified_subset(val, config.detection.max_samples, config.seed)
@@ -159,25 +149,5 @@ def reference_outputs(config: ml_collections.ConfigDict, scorer, train_split: Sa
         return None
     reference = split_lib.stratified_subset(train_split, config.detection.reference_samples,
                                             config.seed)
-    return _score(scorer, reference, config, "train reference")[0]
-
-
-class ScoredSplits(NamedTuple):
-    """What score_splits computed: the scored subsets and the scorer's outputs on them."""
-    scorer: object  # the scorer used (its settings() go into metrics.json)
-    val: Samples  # the scored validation samples
-    test: Samples  # the scored test samples
-    val_out: dict  # the scorer's outputs on val, {name: [N]}
-    test_out: dict  # the scorer's outputs on test
-    train_out: dict  # outputs on normal train samples for f-AnoGAN centering, or None
-    ms_per_sample: float  # scoring time of test
-
-
-def score_splits(config: ml_collections.ConfigDict, model, splits: dict) -> ScoredSplits:
-    """Score components of the (detection.max_samples subsets of the) val and test splits."""
-    scorer = scorer_lib.from_config(config, model)
-    val, test = scored_subsets(config, splits)
-    val_out, _ = _score(scorer, val, config, "validation")
-    test_out, ms_per_sample = _score(scorer, test, config, "test")
-    train_out = reference_outputs(config, scorer, splits["train"])
-    return ScoredSplits(scorer, val, test, val_out, test_out, train_out, ms_per_sample)
+    return scorer_lib.score_samples(scorer, reference.x, config.detection.batch_size, config.seed,
+                                    logged_progress("train reference"))
