@@ -42,11 +42,38 @@ def test_contamination_puts_the_asked_fraction_of_anomalies_in_train(test_config
     assert parts["train"].y.mean() == pytest.approx(0.1, abs=0.01)
 
 
-def test_inter_split_holds_out_whole_groups(test_config):
+def test_inter_split_holds_out_whole_groups_for_test_and_for_validation(test_config):
     test_config.data.protocol = "inter"
     parts, _ = data.load_splits(test_config)
-    assert not set(parts["test"].groups) & (set(parts["train"].groups) | set(parts["val"].groups))
-    assert parts["train"].y.sum() == 0
+    train, val, test = (set(parts[k].groups) for k in ("train", "val", "test"))
+    assert not (test & (train | val)) and not (val & train)
+    assert parts["train"].y.sum() == 0 and parts["val"].y.sum() > 0
+    # Validation holds every beat of its groups: their normals and their anomalies.
+    samples = data.load_source(test_config)
+    assert len(parts["val"]) == np.isin(samples.groups, list(val)).sum()
+
+
+def test_validation_labels_only_the_named_anomaly_classes(test_config):
+    everything, _ = data.load_splits(test_config)
+    test_config.data.val_anomaly_classes = "inverted_t"
+    parts, _ = data.load_splits(test_config)
+    anomalies = parts["val"].classes[parts["val"].y == 1]
+    assert set(anomalies) == {"inverted_t"}
+    assert len(anomalies) == (everything["val"].classes == "inverted_t").sum()
+    np.testing.assert_array_equal(parts["test"].classes, everything["test"].classes)
+    unseen = splits.unseen_rows(parts["test"], test_config.data)
+    assert set(parts["test"].classes[unseen]) == set(everything["test"].classes) - {"inverted_t"}
+    assert splits.unseen_rows(everything["test"], everything_config(test_config)) is None
+    test_config.data.val_anomaly_classes = "Z"
+    with pytest.raises(UserError, match="data.val_anomaly_classes='Z' matches no anomaly here; "
+                                        "the anomaly classes are: "):
+        data.load_splits(test_config)
+
+
+def everything_config(config):
+    config = config.data.copy_and_resolve_references()
+    config.val_anomaly_classes = ""
+    return config
 
 
 def test_stratified_subset_keeps_the_anomaly_rate():
@@ -189,7 +216,8 @@ def test_mitbih_inter_patient_uses_ds1_and_ds2(mitdb, test_config):
     test_config.data.records, test_config.data.protocol = "100,101,103,106", "inter"
     parts, _ = data.load_splits(test_config)
     assert set(parts["test"].groups) == {100, 103}  # DS2
-    assert set(parts["train"].groups) | set(parts["val"].groups) == {101, 106}  # DS1
+    # DS1: one record validates, the other trains (grouped: no patient on both sides).
+    assert {tuple(set(parts["train"].groups)), tuple(set(parts["val"].groups))} == {(101,), (106,)}
 
 
 def test_mitbih_paced_records_are_excluded(mitdb, test_config):

@@ -63,6 +63,9 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
                     "batch_size": config.detection.batch_size,
                     "mean_iterations": float(np.mean(test_out.get("iterations", np.nan)))},
     }
+    unseen = split_lib.unseen_rows(test, config.data)
+    if unseen is not None:
+        result["test_unseen"] = unseen_metrics(test, test_scores, test_pred, unseen)
     io_utils.write_json(os.path.join(workdir, "metrics.json"), result)
     io_utils.write_text(os.path.join(workdir, "scores.csv"),
                         run_outputs.scores_csv(test, test_out, test_scores, test_pred))
@@ -70,6 +73,14 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
                                          calib, result["components_val"])
     io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
     return result
+
+
+def unseen_metrics(test, test_scores, test_pred, rows) -> dict:
+    """Test metrics on the normals and the anomalies of kinds validation never labelled
+    (data.val_anomaly_classes): how the detector does on anomalies nobody showed it."""
+    return {**metric_lib.evaluate(test.y[rows], test_scores[rows], test_pred[rows]),
+            "samples": int(rows.sum()), "anomalies": int(test.y[rows].sum()),
+            "classes": sorted(set(test.classes[rows & (test.y == 1)]))}
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,

@@ -27,10 +27,17 @@ def get_config():
     config.data.name = "synthetic_ecg"  # synthetic_ecg | mitbih | digits | mnist_png | arrays
     config.data.dir = ""  # mitbih: WFDB directory; mnist_png: folder of OpenCV's digits.png
     config.data.path = ""  # arrays: .npz with x, y and optional groups
-    config.data.protocol = "intra"  # intra (per-sample split) | inter (held-out groups)
-    config.data.val_fraction = 0.15  # of the normal samples
+    # intra: per-sample split; inter: held-out groups (records, patients) for test, and
+    # validation from other held-out groups, so that neither shares a patient with training
+    config.data.protocol = "intra"
+    config.data.val_fraction = 0.15  # of the normal samples (inter: of the groups)
     config.data.test_fraction = 0.25  # of the normal samples
     config.data.anomaly_val_fraction = 0.3  # of the anomalies (the rest go to test)
+    # Comma separated anomaly classes that validation may label, e.g. "V" (MIT-BIH) or "1"
+    # (a digit); the others are left out of validation, and metrics.json gains test_unseen:
+    # the test normals against the anomalies of the classes validation never labelled.
+    # Empty: every class.
+    config.data.val_anomaly_classes = ""
     # Fraction of the train split that is anomalous after injection (anomalies moved from
     # the val/test pool; the rest of the pool is split as usual); 0: train is all normal.
     config.data.contamination = 0.0

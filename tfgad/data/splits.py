@@ -30,6 +30,34 @@ def contamination_classes(cfg: ml_collections.ConfigDict) -> list:
     return [c.strip() for c in cfg.contamination_classes.split(",") if c.strip()]
 
 
+def labelled_classes(cfg: ml_collections.ConfigDict) -> list:
+    """data.val_anomaly_classes as a list; empty: validation may label every anomaly class."""
+    return [c.strip() for c in cfg.get("val_anomaly_classes", "").split(",") if c.strip()]
+
+
+def _labelled_only(samples: Samples, anomalies: np.ndarray, cfg) -> np.ndarray:
+    """The validation anomalies of the classes validation may label (data.val_anomaly_classes);
+    the others are left out, so that test judges kinds nobody labelled."""
+    classes = labelled_classes(cfg)
+    if not classes:
+        return anomalies
+    keep = np.isin(samples.classes[anomalies], classes)
+    present = sorted(set(samples.classes[samples.y == 1]))
+    if not np.isin(classes, present).any():
+        raise UserError(f"data.val_anomaly_classes={cfg.val_anomaly_classes!r} matches no "
+                        f"anomaly here; the anomaly classes are: {', '.join(present)}")
+    return anomalies[keep]
+
+
+def unseen_rows(test: Samples, cfg: ml_collections.ConfigDict) -> np.ndarray | None:
+    """Boolean [N] of the test rows that judge unseen anomaly kinds: the normals and the
+    anomalies of classes that validation never labelled; None when every class is labelled."""
+    classes = labelled_classes(cfg)
+    if not classes:
+        return None
+    return (test.y == 0) | ~np.isin(test.classes, classes)
+
+
 def _with_contamination(samples, train, pool, cfg, rng):
     """Moves anomalies from pool into train so that they make up data.contamination of the
     train split after injection (N normal train samples get round(c N / (1 - c)) anomalies),
@@ -68,13 +96,21 @@ def intra(samples: Samples, cfg: ml_collections.ConfigDict, seed: int) -> dict:
     train, val, test = _cut(normal, [train_fraction, cfg.val_fraction])
     train, anomalies = _with_contamination(samples, train, anomalies, cfg, rng)
     val_anomalies, test_anomalies = _cut(anomalies, [cfg.anomaly_val_fraction])
+    val_anomalies = _labelled_only(samples, val_anomalies, cfg)
     return _assemble(samples, train, np.concatenate([val, val_anomalies]),
                      np.concatenate([test, test_anomalies]))
 
 
 def inter(samples: Samples, cfg: ml_collections.ConfigDict, seed: int,
           test_groups: list | None = None) -> dict:
-    """Group split: whole groups (patients, records) go to test; the rest give train and val.
+    """Group split: whole groups (patients, records) go to test, other whole groups to
+    validation, and the normals of the rest train; no group sits in two splits, so that
+    the threshold is fit on patients the model never saw, as test's are.
+
+    Validation holds every sample of its groups (their normals and, unless
+    data.anomaly_val_fraction is 0, their anomalies of the labelled classes); it takes
+    val_fraction / (1 - test_fraction) of the non-test groups, at least one. The anomalies of
+    the training groups are used nowhere (or injected by data.contamination).
 
     Args:
       test_groups: the groups held out for test; None draws `test_fraction` of the groups.
@@ -87,14 +123,24 @@ def inter(samples: Samples, cfg: ml_collections.ConfigDict, seed: int,
     in_test = np.isin(samples.groups, np.asarray(test_groups, dtype=np.int64))
     if in_test.all() or not in_test.any():
         raise UserError("the inter-patient split left train or test empty; check data.records")
-    normal = rng.permutation(np.flatnonzero(~in_test & (samples.y == 0)))
-    anomalies = np.flatnonzero(~in_test & (samples.y == 1))
+    rest = rng.permutation(np.unique(samples.groups[~in_test]))
+    if len(rest) < 2:
+        raise UserError(f"the inter-patient split needs at least 2 groups besides the test "
+                        f"ones (one for validation, one for training); it has {len(rest)}: "
+                        "use more records")
     val_share = cfg.val_fraction / (1.0 - cfg.test_fraction)
-    val, train = _cut(normal, [val_share])
-    train, anomalies = _with_contamination(samples, train, anomalies, cfg, rng)
+    val_groups = rest[:min(len(rest) - 1, max(1, int(round(val_share * len(rest)))))]
+    in_val = np.isin(samples.groups, val_groups)
+    train = rng.permutation(np.flatnonzero(~in_test & ~in_val & (samples.y == 0)))
+    pool = np.flatnonzero(~in_test & ~in_val & (samples.y == 1))
+    train, _ = _with_contamination(samples, train, pool, cfg, rng)
+    val_normals = np.flatnonzero(in_val & (samples.y == 0))
+    val_anomalies = np.flatnonzero(in_val & (samples.y == 1))
     if cfg.anomaly_val_fraction == 0:
-        anomalies = anomalies[:0]  # one-class: no labelled anomaly in validation
-    return _assemble(samples, train, np.concatenate([val, anomalies]), np.flatnonzero(in_test))
+        val_anomalies = val_anomalies[:0]  # one-class: no labelled anomaly in validation
+    val_anomalies = _labelled_only(samples, val_anomalies, cfg)
+    return _assemble(samples, train, np.concatenate([val_normals, val_anomalies]),
+                     np.flatnonzero(in_test))
 
 
 def _assemble(samples, train, val, test):

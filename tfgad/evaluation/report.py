@@ -55,6 +55,17 @@ def _contamination_lines(metrics):
     return lines
 
 
+def _unseen_lines(metrics: dict) -> list:
+    unseen = metrics.get("test_unseen")
+    if not unseen:
+        return []
+    return ["## Test on anomaly kinds validation never labelled", "",
+            f"Test normals against the {unseen['anomalies']} anomalies of "
+            f"{', '.join(unseen['classes']) or 'no class'} (data.val_anomaly_classes labelled "
+            "the others):", "", "| metric | value |", "|---|---|",
+            *[f"| {k} | {_fmt(unseen[k])} |" for k in ("auroc", "auprc", "f1", "mcc")], ""]
+
+
 def render(config: ml_collections.ConfigDict, metrics: dict, plot_files: dict) -> str:
     """Markdown text from the config, the metrics dict and the plot paths (relative to the workdir)."""
     test = metrics["test"]
@@ -74,6 +85,7 @@ def render(config: ml_collections.ConfigDict, metrics: dict, plot_files: dict) -
         "|---|---|",
         *[f"| {k} | {_fmt(v)} |" for k, v in test.items()],
         "",
+        *_unseen_lines(metrics),
         "## Score components, each alone, and combined",
         "",
         "| component | weight | val AUROC | test AUROC | test AUPRC |",
