@@ -40,8 +40,9 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgad import baselines, config_files, data, io_utils, models
-from tfgad.detector import Detector
+from tfgad import baselines, config_files, data, io_utils, labelled_baselines, models
+from tfgad.data import rhythm, splits as split_lib
+from tfgad.detector import Detector, one_class_rules
 from tfgad.detection import calibration, thresholds
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.models import scores
@@ -53,13 +54,25 @@ SHARED = os.path.join(ROOT, "..", "shared", "data")
 FAMILIES = {name: family.CONFIG for name, family in models.MODELS.items()}
 COMBINERS = ("weighted", "grid", "svm", "boosted")
 DEFAULT_COMBINERS = "weighted,grid,svm"  # the rows of BENCHMARKS.md; boosted: on request
+_NO_LABELS = {"data.anomaly_val_fraction": 0.0}
+NEXT_DIGIT = "next"  # val_anomaly_classes of a digit suite: the digit after the normal one
 SUITES = {
     "mitbih_intra": {"data.name": "mitbih", "data.protocol": "intra"},
     "mitbih_inter": {"data.name": "mitbih", "data.protocol": "inter"},
     "digits": {"data.name": "digits"},
     "mnist": {"data.name": "mnist_png"},
+    # Anomaly kinds nobody labelled: validation labels one kind, test judges the others.
+    "mitbih_unseen": {"data.name": "mitbih", "data.protocol": "intra",
+                      "data.val_anomaly_classes": "V"},
+    "digits_unseen": {"data.name": "digits", "data.val_anomaly_classes": NEXT_DIGIT},
+    "mnist_unseen": {"data.name": "mnist_png", "data.val_anomaly_classes": NEXT_DIGIT},
+    # No labels at all: one-class composition and a percentile threshold.
+    "mitbih_intra_nolabel": {"data.name": "mitbih", "data.protocol": "intra", **_NO_LABELS},
+    "mitbih_inter_nolabel": {"data.name": "mitbih", "data.protocol": "inter", **_NO_LABELS},
+    "digits_nolabel": {"data.name": "digits", **_NO_LABELS},
+    "mnist_nolabel": {"data.name": "mnist_png", **_NO_LABELS},
 }
-CLASS_SUITES = ("digits", "mnist")  # one run per normal class
+CLASS_SUITES = tuple(s for s in SUITES if s.startswith(("digits", "mnist")))  # a run per class
 # Budget fields a recipe cannot change: which samples train, validation and test hold.
 SUBSET_FIELDS = {"data.max_samples", "detection.max_samples"}
 # Training and scoring budgets per suite: config overrides. "full" is what the papers train;
@@ -86,7 +99,7 @@ BUDGETS = {
         "mnist": {**_SMALL_IMAGES, "train.epochs": 20, "model.fanogan.encoder_epochs": 10},
     },
     "quick": {
-        "mitbih": {**_TINY, "data.records": "100,105,119", "data.max_samples": 1500},
+        "mitbih": {**_TINY, "data.records": "100,105,106,119,208", "data.max_samples": 2000},
         "digits": {**_TINY, "train.epochs": 2},
         "mnist": {**_TINY, "train.epochs": 2},
     },
@@ -103,7 +116,14 @@ def sample_settings(recipe, suite, budget):
 
 
 def _budget_key(suite):
-    return "mitbih" if suite.startswith("mitbih") else suite
+    return suite.split("_")[0]
+
+
+def _suite_overrides(suite, normal_class):
+    overrides = dict(SUITES[suite])
+    if overrides.get("data.val_anomaly_classes") == NEXT_DIGIT:
+        overrides["data.val_anomaly_classes"] = str((int(normal_class or 0) + 1) % 10)
+    return overrides
 
 
 def make_config(family, suite, budget, seed, normal_class, data_dirs, ensemble=1, recipe=None):
@@ -112,7 +132,7 @@ def make_config(family, suite, budget, seed, normal_class, data_dirs, ensemble=1
     benchmark's (every method sees the same samples); the rest of a recipe (its epochs,
     windows, networks, combiner) is what it is evaluated with."""
     config = config_files.load(FAMILIES[family])
-    config_files.override(config, SUITES[suite])
+    config_files.override(config, _suite_overrides(suite, normal_class))
     config_files.override(config, BUDGETS[budget][_budget_key(suite)])
     if recipe is not None:
         kept = set(SUITES[suite]) | (set(BUDGETS[budget][_budget_key(suite)]) & SUBSET_FIELDS)
@@ -152,11 +172,9 @@ def gan_runs(config, splits, norm, combiners, keep_components=False):
             overrides["detection.components"] = ",".join(names)
         calib = detector.calibration_with(overrides)
         test_scores, test_pred = calibration.apply(calib, test_out)
-        results[combiner] = {
-            **test_metrics(test.y, test_scores, test_pred),
+        results[combiner] = judged_metrics(test, config, test_scores, test_pred, {
             "components": calib["components"],
-            "train_seconds": train_seconds, "score_ms_per_sample": ms_per_sample,
-            "test_samples": len(test), "test_anomalies": int(test.y.sum())}
+            "train_seconds": train_seconds, "score_ms_per_sample": ms_per_sample})
     keras.backend.clear_session()  # a long benchmark builds hundreds of models
     return results
 
@@ -177,23 +195,89 @@ def base_components(outputs, config):
     return names
 
 
-def baseline_run(name, config, splits):
-    """Fits a baseline on the normal train split; its threshold by the GANs' rule
-    (detection.threshold) on the GANs' val subset."""
+def judged_metrics(test, config, test_scores, predictions, extra):
+    """test_metrics on the test rows the suite judges (the normals and the unseen kinds'
+    anomalies when validation labels only some: data.val_anomaly_classes), with extra."""
+    rows = split_lib.unseen_rows(test, config.data)
+    rows = np.ones(len(test), bool) if rows is None else rows
+    return {**test_metrics(test.y[rows], test_scores[rows], predictions[rows]), **extra,
+            "test_samples": int(rows.sum()), "test_anomalies": int(test.y[rows].sum())}
+
+
+def _timed(function, *args):
+    started = time.perf_counter()
+    value = function(*args)
+    return value, time.perf_counter() - started
+
+
+def classic_scores(name, config, splits):
+    """A classic detector fit on the normal train split: its (val, test) scores on the GANs'
+    scored subsets, fit seconds, scoring ms per test sample."""
     val, test = train_lib.scored_subsets(config, splits)
-    started = time.perf_counter()
-    score = baselines.fit(name, splits["train"].x, config)
-    train_seconds = time.perf_counter() - started
-    threshold = thresholds.fit(np.asarray(score(val.x), np.float64), val.y, config)
-    started = time.perf_counter()
-    test_scores = np.asarray(score(test.x), np.float64)
-    ms = 1000.0 * (time.perf_counter() - started) / len(test)
+    score, train_seconds = _timed(baselines.fit, name, splits["train"].x, config)
+    val_scores = np.asarray(score(val.x), np.float64)
+    test_scores, seconds = _timed(lambda: np.asarray(score(test.x), np.float64))
     keras.backend.clear_session()
-    predictions = (test_scores >= threshold).astype(np.int8)
-    return {**test_metrics(test.y, test_scores, predictions),
-            "train_seconds": train_seconds,
-            "score_ms_per_sample": ms, "test_samples": len(test),
-            "test_anomalies": int(test.y.sum())}
+    return val_scores, test_scores, train_seconds, 1000.0 * seconds / len(test)
+
+
+def thresholded_run(config, splits, val_scores, test_scores, extra, threshold_scores=None):
+    """Metrics of test scores under a threshold fit by the GANs' rule (detection.threshold)
+    on validation scores (threshold_scores: out-of-fold ones, where given)."""
+    val, test = train_lib.scored_subsets(config, splits)
+    threshold = thresholds.fit(val_scores if threshold_scores is None else threshold_scores,
+                               val.y, config)
+    return judged_metrics(test, config, test_scores, (test_scores >= threshold).astype(np.int8),
+                          extra)
+
+
+def baseline_run(name, config, splits, classic=None):
+    """A classic detector (unsupervised), its threshold by the GANs' rule on the GANs' val
+    subset; its scores go into classic[name] (if given) for the label-fair composition."""
+    val_scores, test_scores, train_seconds, ms = classic_scores(name, config, splits)
+    if classic is not None:
+        classic[name] = (val_scores, test_scores)
+    return thresholded_run(config, splits, val_scores, test_scores,
+                           {"train_seconds": train_seconds, "score_ms_per_sample": ms})
+
+
+def labelled_run(name, config, splits):
+    """A label-fair classifier (tfgad/labelled_baselines.py) trained on the normal train split
+    and the labelled validation samples the GAN's combiner sees; its threshold by the same
+    rule on out-of-fold validation scores."""
+    val, test = train_lib.scored_subsets(config, splits)
+    train_x = splits["train"].x
+    started = time.perf_counter()
+    out_of_fold = labelled_baselines.out_of_fold_scores(name, train_x, val.x, val.y, config)
+    score = labelled_baselines.fit(name, train_x, val.x, val.y, config)
+    train_seconds = time.perf_counter() - started
+    test_scores, seconds = _timed(lambda: np.asarray(score(test.x), np.float64))
+    keras.backend.clear_session()
+    return thresholded_run(config, splits, score(val.x), test_scores,
+                           {"train_seconds": train_seconds,
+                            "score_ms_per_sample": 1000.0 * seconds / len(test)}, out_of_fold)
+
+
+def classic_combined_run(config, splits, classic, combiner):
+    """The classic detectors' scores (and the samples' context features, where they carry
+    them) as components, composed by the combiner fit on the labelled validation samples:
+    what the GANs' composition would give without the GANs."""
+    val, test = train_lib.scored_subsets(config, splits)
+    val_out = {name: v for name, (v, _) in classic.items()}
+    test_out = {name: t for name, (_, t) in classic.items()}
+    context = rhythm.channels(config)
+    if context:
+        for i, name in enumerate(rhythm.COMPONENTS):
+            val_out[name], test_out[name] = val.x[:, 0, -context + i], test.x[:, 0, -context + i]
+    cfg = config.copy_and_resolve_references()
+    cfg.model.ensemble = 1
+    cfg.detection.combiner, cfg.detection.components = combiner, ",".join(val_out)
+    cfg.detection.center_discrimination = False
+    calib = calibration.fit(val_out, val.y, cfg)
+    test_scores, test_pred = calibration.apply(calib, test_out)
+    return judged_metrics(test, config, test_scores, test_pred,
+                          {"components": calib["components"], "train_seconds": 0.0,
+                           "score_ms_per_sample": 0.0})
 
 
 def _load(path):
@@ -245,6 +329,39 @@ def summarize(runs):
     return rows
 
 
+def method_kind(method):
+    """What a row of the tables is: "gan_labels" (a GAN fit on labelled validation anomalies:
+    a fitted combiner or a recipe), "gan" (weighted components), "label_fair" (a classifier
+    or the classic detectors composed on the same labels) or "classic" (unsupervised)."""
+    name = method.split("@")[0]
+    if "/" in name:
+        return "gan" if name.endswith("/weighted") else "gan_labels"
+    if name in labelled_baselines.LABELLED_BASELINES or name.startswith("classic+"):
+        return "label_fair"
+    return "classic"
+
+
+def verdicts(rows):
+    """The lines that say, per suite, whether the best GAN beats the best baseline of its
+    kind: label-fair ones for GANs fit on labels, classic detectors for the others."""
+    best = {}
+    for row in rows:
+        kind = method_kind(row["method"])
+        if kind not in best or row["auroc"]["mean"] > best[kind]["auroc"]["mean"]:
+            best[kind] = row
+    lines = []
+    for gan, rival, what in (("gan_labels", "label_fair", "with labels"),
+                             ("gan", "classic", "without labels")):
+        if gan in best and rival in best:
+            g, r = best[gan], best[rival]
+            lead = g["auroc"]["mean"] - r["auroc"]["mean"]
+            lines.append(f"- {what}: best GAN `{g['method']}` AUROC {g['auroc']['mean']:.3f}, "
+                         f"best {'label-fair baseline' if rival == 'label_fair' else 'classic detector'}"
+                         f" `{r['method']}` {r['auroc']['mean']:.3f}: "
+                         f"{'GAN leads' if lead > 0 else 'baseline leads'} by {abs(lead):.3f}")
+    return lines + [""] if lines else []
+
+
 def markdown(result):
     lines = []
     for suite in SUITES:
@@ -263,6 +380,7 @@ def markdown(result):
                          f"{len(r['seeds'])} | {r['train_minutes']:.2f} | "
                          f"{r['score_ms_per_sample']:.3f} |")
         lines.append("")
+        lines += verdicts(rows)
     return "\n".join(lines)
 
 
@@ -288,6 +406,9 @@ def parse_args(argv):
                         "each family in --models as well")
     parser.add_argument("--recipes", default="", help="recipe config files (FAMILY, OVERRIDES)")
     parser.add_argument("--baselines", default=",".join(baselines.BASELINES))
+    parser.add_argument("--labelled", default=",".join(labelled_baselines.LABELLED_BASELINES),
+                        help="label-fair classifiers beside every method fit on labelled "
+                        "validation anomalies (none: leave them out)")
     parser.add_argument("--seeds", help="default 0,1,2 (quick: 0,1)")
     parser.add_argument("--classes", help="normal classes of the digit suites; default all 10 "
                         "(quick: 0)")
@@ -311,6 +432,8 @@ def parse_args(argv):
     args.models = _names(args.models, list(FAMILIES), "model")
     args.combiners = _names(args.combiners, list(COMBINERS), "combiner")
     args.baselines = _names(args.baselines, list(baselines.BASELINES), "baseline")
+    args.labelled = _names("" if args.labelled == "none" else args.labelled,
+                           list(labelled_baselines.LABELLED_BASELINES), "labelled baseline")
     args.ensembles = _ints(args.ensembles)
     args.recipes = {os.path.splitext(os.path.basename(p))[0]: config_files.load_module(p)
                     for p in args.recipes.split(",") if p.strip()}
@@ -361,13 +484,23 @@ def main(argv=None):
                     groups.setdefault(tag, (settings, []))[1].append(method)
                 groups.setdefault("", ({}, []))
                 for tag, (settings, methods) in groups.items():
+                    base = make_config("gan", suite, args.budget, seed, normal_class, data_dirs)
+                    config_files.override(base, settings)
+                    labelled = base.data.anomaly_val_fraction > 0
+                    if not labelled:  # no labels: every method composes and thresholds one-class
+                        base = one_class_rules(base)
+                        methods = [(p, f, k, r, ["weighted"]) for p, f, k, r, _ in methods]
+                    # Methods fit on labelled anomalies get label-fair baselines beside them.
+                    fitted = sorted({c for *_, cs in methods for c in cs if c != "weighted"}) \
+                        if labelled else []
+                    fair = ([n + tag for n in args.labelled] + [f"classic+{c}{tag}" for c in fitted]
+                            if fitted else [])
                     todo = [p for p, _, _, _, cs in methods for c in cs
                             if key(f"{p}/{c}") not in done]
                     todo += [b for b in args.baselines if key(b + tag) not in done]
+                    todo += [m for m in fair if key(m) not in done]
                     if not todo:
                         continue
-                    base = make_config("gan", suite, args.budget, seed, normal_class, data_dirs)
-                    config_files.override(base, settings)
                     if (normal_class, tag) not in source:
                         source[normal_class, tag] = data.load_source(base)
                     splits, norm = data.load_splits(base, samples=source[normal_class, tag])
@@ -383,9 +516,21 @@ def main(argv=None):
                                         keep_components=recipe is not None)
                         for combiner, metrics in runs.items():
                             record(f"{prefix}/{combiner}", metrics)
+                    classic = {}  # the classic detectors' (val, test) scores
                     for name in args.baselines:
                         if key(name + tag) not in done:
-                            record(name + tag, baseline_run(name, base, splits))
+                            record(name + tag, baseline_run(name, base, splits, classic))
+                    for name in args.labelled:
+                        if fitted and key(name + tag) not in done:
+                            record(name + tag, labelled_run(name, base, splits))
+                    for combiner in fitted:
+                        if key(f"classic+{combiner}{tag}") in done or not args.baselines:
+                            continue
+                        for name in args.baselines:  # scores of runs done before a resume
+                            if name not in classic:
+                                classic[name] = classic_scores(name, base, splits)[:2]
+                        record(f"classic+{combiner}{tag}",
+                               classic_combined_run(base, splits, classic, combiner))
     _save(result, args.output)
     print(markdown(result))
 

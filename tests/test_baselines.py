@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from tfgad import baselines
+from tfgad import baselines, labelled_baselines
 from tfgad.errors import UserError
 
 
@@ -41,3 +41,30 @@ def test_pca_score_is_the_squared_residual_off_the_principal_subspace(test_confi
 def test_unknown_baseline_lists_the_known_ones(test_config):
     with pytest.raises(UserError, match="known: conv_ae, isolation_forest, one_class_svm, pca"):
         baselines.fit("lof", np.zeros((4, 8, 1), np.float32), test_config)
+
+
+@pytest.mark.parametrize("name", sorted(labelled_baselines.LABELLED_BASELINES))
+def test_label_fair_classifiers_learn_from_the_labelled_validation_samples(name, test_config):
+    train, test, labels = toy()
+    val, val_labels = test[::2], labels[::2]  # half of the toy's labelled samples validate
+    test_config.train.epochs, test_config.train.batch_size = 20, 32
+    score = labelled_baselines.fit(name, train, val, val_labels, test_config)
+    scores = score(test[1::2])
+    assert scores.shape == (100,) and np.isfinite(scores).all()
+    assert roc_auc_score(labels[1::2], scores) > 0.9
+    # Out of fold: every validation sample is scored by a fit that did not see it.
+    out_of_fold = labelled_baselines.out_of_fold_scores(name, train, val, val_labels, test_config)
+    assert out_of_fold.shape == (100,) and roc_auc_score(val_labels, out_of_fold) > 0.8
+    with pytest.raises(UserError, match=f"the {name} baseline needs labelled anomalies"):
+        labelled_baselines.fit(name, train, val, np.zeros(100), test_config)
+
+
+def test_label_fair_features_take_each_context_channel_once(test_config):
+    x = np.zeros((2, 5, 4), np.float32)
+    x[..., 0] = np.arange(5)
+    x[..., 1:] = [0.1, 0.2, 0.3]  # the three rhythm ratios, constant over the window
+    test_config.data.rhythm_features = True
+    np.testing.assert_allclose(labelled_baselines.features(x, test_config)[0],
+                               [0, 1, 2, 3, 4, 0.1, 0.2, 0.3])
+    test_config.data.rhythm_features = False
+    assert labelled_baselines.features(x, test_config).shape == (2, 20)

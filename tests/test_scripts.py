@@ -111,6 +111,8 @@ def test_quality_benchmark_quick_runs_every_method_on_shared_splits_and_resumes(
     runs = saved["runs"]
     methods = {f"{m}/{c}" for m in ("gan", "aegan") for c in ("weighted", "grid", "svm")}
     methods |= {"isolation_forest", "pca", "conv_ae"}
+    # Grid and SVM fit on labelled anomalies: label-fair baselines stand beside them.
+    methods |= {"gbdt", "cnn", "classic+grid", "classic+svm"}
     for suite in ("digits", "mitbih_intra"):
         for seed in (0, 1):
             assert {r["method"] for r in runs if (r["suite"], r["seed"]) == (suite, seed)} == methods
@@ -143,9 +145,12 @@ def test_quality_benchmark_runs_ensembles_and_recipes_with_their_own_combiner(tm
     out = tmp_path / "quality.json"
     benchmark_quality.main(["--quick", "--suites=digits", "--classes=3", "--seeds=0",
                             "--models=aegan", "--combiners=weighted", "--ensembles=2",
-                            "--baselines=pca", f"--recipes={recipe}", f"--output={out}"])
+                            "--baselines=pca", "--labelled=none", f"--recipes={recipe}",
+                            f"--output={out}"])
     runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
-    assert set(runs) == {"aegan/weighted", "aegan_x2/weighted", "recipe:tiny_recipe/svm", "pca"}
+    assert set(runs) == {"aegan/weighted", "aegan_x2/weighted", "recipe:tiny_recipe/svm", "pca",
+                         "classic+svm"}
+    assert runs["classic+svm"]["components"] == ["pca"]
     assert runs["recipe:tiny_recipe/svm"]["components"] == ["residual", "feature"]
     assert runs["recipe:tiny_recipe/svm"]["test_samples"] == runs["pca"]["test_samples"] > 7
     assert {"residual_m0", "residual_m1", "spread"} <= set(runs["aegan_x2/weighted"]["components"])
@@ -166,16 +171,42 @@ def test_a_recipe_with_its_own_samples_is_compared_with_baselines_on_them(tmp_pa
             "data.rhythm_features": True}
     out = tmp_path / "quality.json"
     benchmark_quality.main(["--quick", "--suites=mitbih_intra", "--seeds=0", "--models=none",
-                            "--baselines=pca", f"--mitdb={mitdb}", f"--recipes={recipe}",
-                            f"--output={out}"])
+                            "--baselines=pca", "--labelled=gbdt", f"--mitdb={mitdb}",
+                            f"--recipes={recipe}", f"--output={out}"])
     runs = {r["method"]: r for r in json.loads(out.read_text())["runs"]}
-    assert set(runs) == {"recipe:rhythm_recipe/svm", "pca", "pca@rhythm_recipe"}
+    assert set(runs) == {"recipe:rhythm_recipe/svm", "pca", "pca@rhythm_recipe",
+                         "gbdt@rhythm_recipe", "classic+svm@rhythm_recipe"}
+    # The label-fair composition gets the recipe's context too.
+    assert runs["classic+svm@rhythm_recipe"]["components"] == ["pca", "rr_pre", "rr_post",
+                                                               "rr_local"]
     assert runs["recipe:rhythm_recipe/svm"]["components"] == ["residual", "rr_pre", "rr_post",
                                                              "rr_local"]
     # The same beats (the rhythm adds channels, not beats), seen with and without the rhythm.
     assert (runs["pca"]["test_samples"], runs["pca"]["test_anomalies"]) == (
         runs["pca@rhythm_recipe"]["test_samples"], runs["pca@rhythm_recipe"]["test_anomalies"])
     assert runs["pca"]["auroc"] != runs["pca@rhythm_recipe"]["auroc"]
+
+
+@pytest.mark.slow
+def test_quality_benchmark_judges_unseen_kinds_and_runs_without_labels(tmp_path, mitdb):
+    import benchmark_quality
+    out = tmp_path / "quality.json"
+    benchmark_quality.main(["--quick", "--suites=mitbih_intra,mitbih_unseen,mitbih_intra_nolabel",
+                            "--seeds=0", "--models=aegan", "--combiners=weighted,svm",
+                            "--baselines=pca", "--labelled=none", f"--mitdb={mitdb}",
+                            f"--output={out}"])
+    runs = {(r["suite"], r["method"]): r for r in json.loads(out.read_text())["runs"]}
+    intra, unseen = runs["mitbih_intra", "pca"], runs["mitbih_unseen", "pca"]
+    # The same test split; unseen judges it without the V beats that validation labelled.
+    assert unseen["test_samples"] < intra["test_samples"]
+    assert intra["test_samples"] - unseen["test_samples"] == \
+        intra["test_anomalies"] - unseen["test_anomalies"] > 0
+    # No labels: the GANs compose one-class (weighted only), and nothing label-fair is run.
+    assert {m for s, m in runs if s == "mitbih_intra_nolabel"} == {"aegan/weighted", "pca"}
+    assert ("mitbih_unseen", "classic+svm") in runs
+    text = (tmp_path / "quality.md").read_text()
+    assert "- without labels: best GAN `aegan/weighted`" in text
+    assert "best label-fair baseline `classic+svm`" in text
 
 
 def test_quality_summary_averages_classes_within_a_seed_then_over_seeds():

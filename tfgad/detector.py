@@ -150,8 +150,6 @@ class Detector:
             x_val = data.check_samples(x_val, x.shape[1:], "x_val samples")
             y_val = (np.zeros(len(x_val), np.int8) if y_val is None
                      else _labels(y_val, len(x_val), "y_val"))
-        if not y_val.any():
-            config = one_class_rules(config)
         norm = normalization_lib.fit(config.data.normalization, x)
         train = _samples(normalization_lib.apply(norm, x), np.zeros(len(x), np.int8))
         val = _samples(normalization_lib.apply(norm, x_val), y_val)
@@ -161,7 +159,10 @@ class Detector:
     def fit_samples(self, train: Samples, val: Samples, normalization: dict) -> "Detector":
         """fit on samples that are already split and normalized (by normalization, which the
         detector keeps for new samples), as tfgad.data.load_splits gives them: trains on
-        train, scores val and calibrates on it only. Returns self."""
+        train, scores val and calibrates on it only (by the one-class rules when val holds
+        no labelled anomaly). Returns self."""
+        if not val.y.any():
+            self.config = one_class_rules(self.config)
         workdir = self.workdir or self._temporary_folder()
         workdir_lib.prepare(workdir, self.config, "train")
         keras.utils.set_random_seed(self.config.seed)
