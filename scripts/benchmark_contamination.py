@@ -99,7 +99,7 @@ def gan_run(config, splits, norm):
         robust = robust_outputs.load_summary(workdir)
     train_seconds = time.perf_counter() - started
     test_scores, test_pred = calibration.apply(detector.calibration_,
-                                               detector.components(test.x))
+                                               detector.components(test.x), test.groups)
     keras.backend.clear_session()
     result = {**metric_lib.evaluate(test.y, test_scores, test_pred),
               "train_seconds": train_seconds, "test_samples": len(test)}

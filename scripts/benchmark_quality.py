@@ -171,7 +171,7 @@ def gan_runs(config, splits, norm, combiners, keep_components=False):
         if combiner != "weighted" and not keep_components:  # the fitted ones get every component
             overrides["detection.components"] = ",".join(names)
         calib = detector.calibration_with(overrides)
-        test_scores, test_pred = calibration.apply(calib, test_out)
+        test_scores, test_pred = calibration.apply(calib, test_out, test.groups)
         results[combiner] = judged_metrics(test, config, test_scores, test_pred, {
             "components": calib["components"],
             "train_seconds": train_seconds, "score_ms_per_sample": ms_per_sample})
@@ -273,8 +273,8 @@ def classic_combined_run(config, splits, classic, combiner):
     cfg.model.ensemble = 1
     cfg.detection.combiner, cfg.detection.components = combiner, ",".join(val_out)
     cfg.detection.center_discrimination = False
-    calib = calibration.fit(val_out, val.y, cfg)
-    test_scores, test_pred = calibration.apply(calib, test_out)
+    calib = calibration.fit(val_out, val.y, cfg, groups=val.groups)
+    test_scores, test_pred = calibration.apply(calib, test_out, test.groups)
     return judged_metrics(test, config, test_scores, test_pred,
                           {"components": calib["components"], "train_seconds": 0.0,
                            "score_ms_per_sample": 0.0})

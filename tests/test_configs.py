@@ -166,3 +166,28 @@ def test_each_family_descriptor_gives_its_config_section_and_names_its_own_confi
             config_files.override(config.copy_and_resolve_references(), {field: 1.0})
     sections = {k for k, v in config.model.items() if hasattr(v, "keys")}
     assert sections == {"wgan_gp", "fanogan", "ganomaly", "aegan", "vaegan"}
+
+
+def test_a_family_config_on_images_takes_its_tuned_image_settings_unless_set():
+    config = config_files.load("aegan")
+    config.data.name, config.train.epochs = "digits", 7  # epochs set by the user: kept
+    changes = config_files.fit_data_kind(config)
+    tuned = config_files.load("tuned/aegan_digits")
+    assert config.model.num_blocks == tuned.model.num_blocks == 2
+    assert config.train.batch_size == tuned.train.batch_size == 16
+    assert config.model.aegan.w_adv == tuned.model.aegan.w_adv
+    assert config.train.epochs == 7
+    assert "model.num_blocks: 3 -> 2" in changes
+    assert not any(c.startswith(("train.epochs", "data.", "detection.max_samples"))
+                   for c in changes)
+    # ECG data, a tuned config itself, or kind_settings=off: nothing changes.
+    assert config_files.fit_data_kind(config_files.load("aegan")) == []
+    assert config_files.fit_data_kind(config_files.load("tuned/aegan_digits")) == []
+    off = config_files.load("aegan")
+    off.data.name, off.data.kind_settings = "digits", "off"
+    assert config_files.fit_data_kind(off) == []
+    # MNIST takes the MNIST-tuned file where the family has one.
+    mnist = config_files.load("aegan")
+    mnist.data.name = "mnist_png"
+    config_files.fit_data_kind(mnist)
+    assert mnist.model.latent_dim == config_files.load("tuned/aegan_mnist_png").model.latent_dim

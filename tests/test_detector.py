@@ -81,3 +81,22 @@ def test_bad_calls_get_one_line_that_names_the_fix(beats):
         detector.fit(np.where(np.arange(120)[:, None] == 3, np.nan, beats["x"]))
     with pytest.raises(UserError, match="x samples have dtype complex64; the model needs real numbers"):
         detector.fit(beats["x"] + 1j)
+
+
+def test_record_normalized_scores_are_the_same_from_the_detector_and_its_export(beats, tmp_path):
+    detector = tfgad.Detector("test", overrides={"model.name": "aegan",
+                                                 "detection.record_normalization": "robust"},
+                              verbose=0)
+    groups = np.arange(len(beats["x"])) % 4  # four records: validation takes whole ones
+    detector.fit(beats["x"], groups=groups)
+    assert detector.calibration_["record_normalization"] == "robust"
+    record = beats["x_test"]
+    scores = detector.decision_function(record)  # one record
+    served = tfgad.load(detector.export(str(tmp_path / "saved_models" / "ecg")))
+    assert served.record_normalization == "robust"
+    # Small batches: the loaded export still composes the whole call as one record.
+    np.testing.assert_allclose(served.score(record, batch_size=16).score, scores, rtol=1e-4,
+                               atol=1e-4)
+    # Two records scored apart give other scores than the two as one record.
+    halves = np.r_[np.zeros(len(record) // 2), np.ones(len(record) - len(record) // 2)]
+    assert not np.allclose(detector.score(record, groups=halves).score, scores)

@@ -103,3 +103,52 @@ def override(config: ml_collections.ConfigDict, overrides: dict) -> ml_collectio
             raise UserError(f"config has no field {dotted!r}") from None
         node[leaf] = value
     return config
+
+
+IMAGE_SOURCES = ("digits", "mnist_png")
+# What a tuned file may set for another config: how the model is built, trained, searched
+# and composed; not which samples it reads.
+KIND_FIELDS = ("model.", "train.", "search.", "detection.")
+KIND_KEEP = ("detection.max_samples",)
+
+
+def _tuned_for(family: str, source: str):
+    """The tuned config module for the family on this image source (else on digits), or None."""
+    tuned = [load_module(n) for n in known() if n.startswith("tuned/")]
+    matches = [m for m in tuned if getattr(m, "FAMILY", None) == family
+               and getattr(m, "OVERRIDES", {}).get("data.name") in IMAGE_SOURCES]
+    matches.sort(key=lambda m: m.OVERRIDES["data.name"] != source)  # this source's first
+    return matches[0] if matches else None
+
+
+def fit_data_kind(config: ml_collections.ConfigDict, images: bool | None = None) -> list:
+    """Gives a family config used on images the image settings of the family's tuned file
+    (configs/tuned/<family>_<source>.py): every model/train/search/detection field that still
+    holds the family config's own value (built for ECG beats) takes the tuned value, so that
+    `--config=aegan --config.data.name=digits` does not silently train the ECG network; a
+    field set to anything else (on the command line, in a recipe) stays as set.
+    data.kind_settings=off leaves the config alone.
+
+    Args:
+      images: whether the samples are images; None: from data.name.
+    Returns:
+      the "field: old -> new" changes made (empty when nothing changed).
+    """
+    if config.data.get("kind_settings", "auto") == "off":
+        return []
+    if images is None:
+        images = config.data.name in IMAGE_SOURCES
+    if not images:
+        return []
+    tuned = _tuned_for(config.model.name, config.data.name)
+    if tuned is None:
+        return []
+    family_defaults = flatten(load(tuned.BASE))
+    current = flatten(config)
+    changes = []
+    for field, value in sorted(tuned.OVERRIDES.items()):
+        if (field.startswith(KIND_FIELDS) and field not in KIND_KEEP and field in current
+                and current[field] == family_defaults.get(field) and current[field] != value):
+            changes.append(f"{field}: {current[field]!r} -> {value!r}")
+            override(config, {field: value})
+    return changes

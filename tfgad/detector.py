@@ -143,6 +143,8 @@ class Detector:
         config.data.name = "arrays"  # the samples come from the caller, as they are
         config_checks.validate(config)
         x = data.check_samples(x, None, "x samples")
+        if x.ndim == 4:  # images: the family's tuned image settings, where still at ECG values
+            config_files.fit_data_kind(config, images=True)
         if x_val is None:
             mask = _held_out(len(x), groups, config.data.val_fraction, config.seed)
             x, x_val, y_val = x[~mask], x[mask], np.zeros(int(mask.sum()), np.int8)
@@ -188,8 +190,9 @@ class Detector:
         val_out = self.components(val.x, progress)
         train_out = train_lib.reference_outputs(self.config, self._scorer, train) \
             if train is not None else None
-        self.calibration_ = calibration_lib.fit(val_out, val.y, self.config, train_out)
-        self._validation = (val_out, val.y, train_out)
+        self.calibration_ = calibration_lib.fit(val_out, val.y, self.config, train_out,
+                                                val.groups)
+        self._validation = (val_out, val.y, train_out, val.groups)
         return val_out
 
     def calibration_with(self, overrides: dict) -> dict:
@@ -202,8 +205,8 @@ class Detector:
                             "calibrate(val) first")
         config = self.config.copy_and_resolve_references()
         config_files.override(config, overrides)
-        val_out, y, train_out = self._validation
-        return calibration_lib.fit(val_out, y, config, train_out)
+        val_out, y, train_out, groups = self._validation
+        return calibration_lib.fit(val_out, y, config, train_out, groups)
 
     def components(self, x_normalized: np.ndarray, progress=None, batch_size=None) -> dict:
         """The scorer's outputs ({component or diagnostic: [N]}) of normalized samples."""
@@ -226,16 +229,19 @@ class Detector:
         self.sample_shape_ = tuple(int(d) for d in sample_shape)
         self._scorer = scorer_lib.from_config(config, model)
 
-    def score(self, x, batch_size: int | None = None) -> ScoreResult:
+    def score(self, x, batch_size: int | None = None, groups=None) -> ScoreResult:
         """score (calibrated), is_anomaly and every score component of samples x, as numpy
-        arrays of len(x): the same result type as an export's tfgad.load(...).score(x)."""
+        arrays of len(x): the same result type as an export's tfgad.load(...).score(x).
+
+        groups: each sample's record, where detection.record_normalization=robust normalizes
+        scores within records (None: x is one record's samples)."""
         self._check_fitted()
         x = data.check_samples(x, self.sample_shape_, "x samples")
         if len(x) == 0:
             raise UserError("x holds no samples; give at least one")
         out = self.components(normalization_lib.apply(self.normalization_, x),
                               batch_size=batch_size)
-        combined, decisions = calibration_lib.apply(self.calibration_, out)
+        combined, decisions = calibration_lib.apply(self.calibration_, out, groups)
         return ScoreResult(combined.astype(np.float32), decisions.astype(bool),
                            {k: out[k] for k in sorted(scores.component_names(out))})
 

@@ -13,7 +13,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from tfgad import data, io_utils
+from tfgad import config_files, data, io_utils
 from tfgad.data import splits as split_lib
 from tfgad.detection import calibration
 from tfgad.detector import Detector
@@ -45,8 +45,8 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
     calib = detector.calibration_
     calib["weights_sha256"] = workdir_lib.weights_fingerprint(workdir)
     calibration.save(calib, os.path.join(workdir, "calibration.json"))
-    val_scores, val_pred = calibration.apply(calib, val_out)
-    test_scores, test_pred = calibration.apply(calib, test_out)
+    val_scores, val_pred = calibration.apply(calib, val_out, val.groups)
+    test_scores, test_pred = calibration.apply(calib, test_out, test.groups)
     names = scores.component_names(test_out)
     result = {
         "test": metric_lib.evaluate(test.y, test_scores, test_pred),
@@ -100,6 +100,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     # First of all: MultiWorkerMirroredStrategy must exist before TensorFlow's first operation.
     cluster.strategy(config.train.strategy)
     task = cluster.this_task(config.train.strategy)
+    for change in config_files.fit_data_kind(config):
+        logging.info("image data (data.kind_settings=auto): %s", change)
     config_checks.validate(config)
     training = mode in ("train", "all")
     if not task.is_chief and not training:

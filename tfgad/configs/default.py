@@ -62,6 +62,10 @@ def get_config():
     config.data.skip_bad_records = False  # skip unreadable records with a warning, not stop
     # digits, mnist_png
     config.data.normal_class = 0
+    # auto: a family config used on images (digits, mnist_png, or Detector.fit on [N, H, W, C])
+    # takes the settings of its tuned image config (configs/tuned/) for every field still at
+    # the family's ECG value (config_files.fit_data_kind); off: the config as written.
+    config.data.kind_settings = "auto"
 
     config.model = ml_collections.ConfigDict()
     config.model.name = "gan"  # gan | wgan_gp | bigan | alad | fanogan | ganomaly | aegan | vaegan
@@ -118,6 +122,10 @@ def get_config():
     # How score components become one score (fit on validation only; see tfgad/detection).
     config.detection.components = "residual,discrimination,feature,latent"
     config.detection.normalization = "zscore"  # none | minmax | zscore (on normal validation)
+    # robust: each component as robust z-scores within its record (median, MAD) before the
+    # composition, so that a new patient's scores start from that patient's normal level; a
+    # served request, a tfgad.score record and a Detector.score call count as one record.
+    config.detection.record_normalization = "none"  # none | robust
     config.detection.center_discrimination = False  # f-AnoGAN: minus its mean on normal train
     config.detection.reference_samples = 256  # train samples scored for that mean
     config.detection.combiner = "weighted"  # weighted | single | grid | svm

@@ -83,6 +83,45 @@ def matrix(components: dict, names: list) -> np.ndarray:
     return np.stack([np.asarray(components[n], np.float64) for n in names], axis=1)
 
 
+RECORD_NORMALIZATIONS = ("none", "robust")
+MAD_TO_STD = 1.4826  # the MAD of a normal distribution times this is its standard deviation
+
+
+def record_normalization(config: ml_collections.ConfigDict) -> str:
+    """detection.record_normalization, checked: none | robust."""
+    return choose({k: k for k in RECORD_NORMALIZATIONS},
+                  config.detection.get("record_normalization", "none"),
+                  "detection.record_normalization")
+
+
+def per_record(raw: np.ndarray, groups) -> np.ndarray:
+    """Each column of raw [N, k] as robust z-scores within its record: minus the record's
+    median, over its MAD (scaled to a standard deviation; 1 where the MAD is 0). A new
+    patient's scores then start from that patient's own normal level, which needs no label:
+    most of a record's beats are normal."""
+    groups = np.zeros(len(raw), np.int64) if groups is None else np.asarray(groups)
+    if groups.shape != (len(raw),):
+        raise UserError(f"groups has shape {groups.shape}; give one record id per sample "
+                        f"({len(raw)})")
+    out = np.empty_like(raw)
+    for group in np.unique(groups):
+        rows = groups == group
+        median = np.median(raw[rows], axis=0)
+        mad = MAD_TO_STD * np.median(np.abs(raw[rows] - median), axis=0)
+        out[rows] = (raw[rows] - median) / np.where(mad > 0, mad, 1.0)
+    return out
+
+
+def _per_record_tf(raw: tf.Tensor) -> tf.Tensor:
+    """per_record for one record (the whole batch), in TensorFlow ops: the served graph
+    treats one request as one record's samples."""
+    import tensorflow_probability as tfp
+    median = tfp.stats.percentile(raw, 50.0, axis=0, interpolation="midpoint")
+    mad = MAD_TO_STD * tfp.stats.percentile(tf.abs(raw - median), 50.0, axis=0,
+                                            interpolation="midpoint")
+    return (raw - median) / tf.where(mad > 0, mad, tf.ones_like(mad))
+
+
 def _combiner(config, z, labels, names):
     d = config.detection
     kind = choose({k: k for k in combiners.KINDS}, d.combiner, "detection.combiner")
@@ -103,7 +142,7 @@ def _combiner(config, z, labels, names):
 
 
 def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.ConfigDict,
-        train_components=None) -> dict:
+        train_components=None, groups=None) -> dict:
     """Fits normalization, combiner and threshold on the validation split.
 
     Args:
@@ -111,6 +150,8 @@ def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.Con
       val_labels: [N] 0/1.
       config: the run's config (config.detection).
       train_components: {name: [M]} on normal training samples, for f-AnoGAN centering.
+      groups: [N] record ids of the validation samples, for
+        detection.record_normalization=robust (None: one record).
 
     Returns:
       the calibration dict.
@@ -121,8 +162,12 @@ def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.Con
         bad = [n for i, n in enumerate(names) if not np.all(np.isfinite(raw[:, i]))]
         raise UserError(f"score components {bad} hold NaN or inf on the validation split; the "
                         "model is not usable (did training diverge?); retrain it")
+    by_record = record_normalization(config)
+    if by_record == "robust":
+        raw = per_record(raw, groups)
     center = None
-    if config.detection.center_discrimination:
+    # Centering on training scores has no meaning once each record is centred on itself.
+    if config.detection.center_discrimination and by_record == "none":
         if train_components is None:
             raise UserError("detection.center_discrimination needs scores of training samples")
         center = [float(np.mean(train_components[n])) if n.split("_m")[0] == "discrimination"
@@ -130,6 +175,7 @@ def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.Con
     shift, scale = normalize.fit(raw, val_labels, config.detection.normalization, center)
     calibration = {
         "components": names,
+        "record_normalization": by_record,
         "members": members(config),
         "combined_components": combined_names(config),
         "normalization": {"kind": config.detection.normalization, "shift": shift, "scale": scale},
@@ -182,9 +228,14 @@ def threshold_scores(config: ml_collections.ConfigDict, z: np.ndarray, labels: n
     return out_of_fold, f"out-of-fold validation scores ({folds} folds)"
 
 
-def apply(calibration: dict, components: dict) -> tuple:
-    """Combined scores [N] float64 and decisions [N] int8 (1 = anomaly) for a components dict."""
+def apply(calibration: dict, components: dict, groups=None) -> tuple:
+    """Combined scores [N] float64 and decisions [N] int8 (1 = anomaly) for a components dict.
+
+    groups: [N] record ids, for a calibration with record_normalization=robust (None: the
+    samples are one record's)."""
     raw = matrix(components, calibration["components"])
+    if calibration.get("record_normalization", "none") == "robust":
+        raw = per_record(raw, groups)
     norm = calibration["normalization"]
     z = _member_means(normalize.apply(raw, norm["shift"], norm["scale"]), calibration)
     scores = combiners.combined_scores(calibration["combiner"], z)
@@ -197,6 +248,8 @@ def apply_tf(calibration: dict, components: dict) -> tuple:
     Computes in float64 so that it matches the numpy evaluation (and scikit-learn's SVM).
     """
     raw = tf.stack([tf.cast(components[n], tf.float64) for n in calibration["components"]], 1)
+    if calibration.get("record_normalization", "none") == "robust":
+        raw = _per_record_tf(raw)
     norm = calibration["normalization"]
     z = _member_means(normalize.apply_tf(raw, norm["shift"], norm["scale"]), calibration, tf)
     score = combiners.combined_scores_tf(calibration["combiner"], z)

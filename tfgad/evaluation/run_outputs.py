@@ -71,7 +71,8 @@ def write_plots(workdir: str, model, test, outputs: dict, combined: np.ndarray, 
     if len(np.unique(test.y)) == 2:
         files["ROC and PR"] = plots.roc_pr(test.y, combined, os.path.join(d, "roc_pr.png"))
     pair = strongest_pair(calib, components_val)
-    if pair:
+    # A boundary over two raw components has no meaning once scores are normalized per record.
+    if pair and calib.get("record_normalization", "none") == "none":
         files["decision boundary"] = plots.decision_boundary(
             calib, outputs, test.y, pair, os.path.join(d, "decision_boundary.png"),
             calibration.apply)

@@ -53,6 +53,8 @@ def _chunks(source_tuple, model_path, batch_size):
     kind, path = source_tuple
     info = detector_lib.ExportInfo(model_path)
     samples = inputs.read(inputs.Source(kind, path), info)
+    if info.record_normalization != "none":
+        batch_size = max(1, len(samples.x))  # scores normalized within a record: one chunk
     for start in range(0, len(samples.x), batch_size):
         part = slice(start, start + batch_size)
         yield (samples.source.name, {c: v[part] for c, v in samples.columns.items()},

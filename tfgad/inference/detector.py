@@ -69,6 +69,9 @@ class ExportInfo:
         self.input = self.metadata.get("input", {"kind": "arrays"})
         self.components = list(self.metadata.get("components", []))
         self.name = self.metadata.get("name", os.path.basename(os.path.dirname(self.path)))
+        # robust: scores are normalized within a record; one score call is one record.
+        self.record_normalization = self.metadata["calibration"].get("record_normalization",
+                                                                     "none")
 
     def __repr__(self):
         return (f"{type(self).__name__}({self.name!r}, version={self.version}, "
@@ -96,7 +99,8 @@ class Detector(ExportInfo):
         """Scores samples x [N, *sample_shape] (raw, as in training; the export normalizes).
 
         Args:
-          x: numpy array of samples.
+          x: numpy array of samples (one record's, where the export normalizes scores per
+            record: record_normalization "robust").
           batch_size: samples per call; a sample's score does not depend on it.
           progress: optional callable(done_samples) after each batch.
         """
@@ -110,7 +114,14 @@ class Detector(ExportInfo):
                 {k: out[k].numpy() for k in sorted(out) if k not in NOT_COMPONENTS}))
             if progress:
                 progress(min(start + batch_size, len(x)))
-        return ScoreResult.concatenate(parts)
+        result = ScoreResult.concatenate(parts)
+        if self.record_normalization != "none" and len(result):
+            # Scores normalized within a record need the whole record: the served graph
+            # normalizes within each batch, so x's batches are composed here as one record.
+            from tfgad.detection import calibration
+            score, decisions = calibration.apply(self.metadata["calibration"], result.components)
+            result.score, result.is_anomaly = score.astype(np.float32), decisions.astype(bool)
+        return result
 
     @property
     def threshold_(self) -> float:

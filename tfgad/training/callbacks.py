@@ -58,8 +58,10 @@ class CalibrationMonitor(keras.callbacks.Callback):
         for name in calibration.columns(self.config):
             logs[f"val_auroc_{name}"] = metrics.ranking(y, out[name])["auroc"]
         try:
-            fitted = calibration.fit(out, y, self.config)
-            logs["val_auroc_combined"] = metrics.ranking(y, calibration.apply(fitted, out)[0])["auroc"]
+            groups = self.samples.groups
+            fitted = calibration.fit(out, y, self.config, groups=groups)
+            combined = calibration.apply(fitted, out, groups)[0]
+            logs["val_auroc_combined"] = metrics.ranking(y, combined)["auroc"]
         except UserError:
             pass  # e.g. a one-class sample: the components' AUROCs are still logged
 
