@@ -258,10 +258,11 @@ def labelled_run(name, config, splits):
                             "score_ms_per_sample": 1000.0 * seconds / len(test)}, out_of_fold)
 
 
-def classic_combined_run(config, splits, classic, combiner):
+def classic_combined_run(config, splits, classic, combiner, record_normalization="none"):
     """The classic detectors' scores (and the samples' context features, where they carry
-    them) as components, composed by the combiner fit on the labelled validation samples:
-    what the GANs' composition would give without the GANs."""
+    them) as components, composed by the combiner fit on the labelled validation samples, and
+    normalized per record where the GAN recipes beside it are: what the GANs' composition
+    would give without the GANs."""
     val, test = train_lib.scored_subsets(config, splits)
     val_out = {name: v for name, (v, _) in classic.items()}
     test_out = {name: t for name, (_, t) in classic.items()}
@@ -273,6 +274,7 @@ def classic_combined_run(config, splits, classic, combiner):
     cfg.model.ensemble = 1
     cfg.detection.combiner, cfg.detection.components = combiner, ",".join(val_out)
     cfg.detection.center_discrimination = False
+    cfg.detection.record_normalization = record_normalization
     calib = calibration.fit(val_out, val.y, cfg, groups=val.groups)
     test_scores, test_pred = calibration.apply(calib, test_out, test.groups)
     return judged_metrics(test, config, test_scores, test_pred,
@@ -493,6 +495,9 @@ def main(argv=None):
                     # Methods fit on labelled anomalies get label-fair baselines beside them.
                     fitted = sorted({c for *_, cs in methods for c in cs if c != "weighted"}) \
                         if labelled else []
+                    by_record = "robust" if any(
+                        (r.OVERRIDES if r else {}).get("detection.record_normalization") == "robust"
+                        for _, _, _, r, _ in methods) else "none"
                     fair = ([n + tag for n in args.labelled] + [f"classic+{c}{tag}" for c in fitted]
                             if fitted else [])
                     todo = [p for p, _, _, _, cs in methods for c in cs
@@ -530,7 +535,8 @@ def main(argv=None):
                             if name not in classic:
                                 classic[name] = classic_scores(name, base, splits)[:2]
                         record(f"classic+{combiner}{tag}",
-                               classic_combined_run(base, splits, classic, combiner))
+                               classic_combined_run(base, splits, classic, combiner,
+                                                    by_record))
     _save(result, args.output)
     print(markdown(result))
 

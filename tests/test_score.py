@@ -158,35 +158,113 @@ def test_the_python_api_exposes_threshold_settings_and_numpy_results(ecg_export)
     assert sorted(result.components) == detector.components
 
 
-def test_beam_direct_runner_writes_the_same_rows_as_the_local_path(ecg_export, scored_record,
-                                                                 tmp_path):
-    pytest.importorskip("apache_beam")
-    output, _ = scored_record
-    score_cli.run([f"--model={ecg_export}", f"--input={os.path.join(MITDB, '100')}",
-                   f"--output={tmp_path}", "--runner=DirectRunner", "--batch_size=512"])
-    lines = []
-    for shard in sorted(glob.glob(str(tmp_path / "scores-*.csv"))):
-        text = open(shard).read().splitlines()
-        assert text[0] == open(os.path.join(output, "scores.csv")).readline().strip()
-        lines += text[1:]
-    local = open(os.path.join(output, "scores.csv")).read().splitlines()[1:]
-    assert len(lines) == len(local)
-    # batch_size 512 differs from the local 256; kernels may round the last bit differently
-    by_beat = {tuple(line.split(",")[:2]): line.split(",") for line in lines}
-    for line in local:
-        fields = line.split(",")
-        other = by_beat[tuple(fields[:2])]
-        assert other[:6] == fields[:6] and other[7] == fields[7]
-        assert float(other[6]) == pytest.approx(float(fields[6]), rel=1e-4, abs=1e-5)
+@pytest.fixture(scope="module")
+def record_folder(tmp_path_factory):
+    """Records 100, 102 (no MLII lead) and 103 in one folder."""
+    folder = tmp_path_factory.mktemp("records")
+    for record in ("100", "102", "103"):
+        for ext in ("hea", "dat", "atr"):
+            shutil.copy(os.path.join(MITDB, f"{record}.{ext}"), folder / f"{record}.{ext}")
+    return str(folder)
 
 
-def test_beam_gives_identical_rows_at_the_same_batch_size(ecg_export, scored_record, tmp_path):
+@pytest.fixture(scope="module")
+def scored_folder(ecg_export, record_folder, tmp_path_factory):
+    """The local path on record_folder: (output folder, exit code, stderr lines)."""
+    output = str(tmp_path_factory.mktemp("scored_folder"))
+    result = subprocess.run([sys.executable, "-m", "tfgad.score", f"--model={ecg_export}",
+                             f"--input={record_folder}", f"--output={output}", "--no_plots"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    return output, result.returncode, result.stderr.strip().splitlines()
+
+
+def test_a_folder_is_scored_whole_and_a_record_without_the_lead_is_skipped(scored_folder):
+    output, code, err = scored_folder
+    assert code == score_cli.EXIT_PARTIAL == 3
+    warnings = [line for line in err if line.startswith(("warning:", "partial:"))]
+    assert warnings == [
+        "warning: skipping 102: record 102 has leads ['V5', 'V2'], not 'MLII'; the model was "
+        "trained on lead MLII: score records that have it, or give --lead=NAME where it is "
+        "named otherwise",
+        "partial: 1 of 3 sources skipped (102); see summary.json"]
+    rows = read_csv(os.path.join(output, "scores.csv"))
+    assert [r["source"] for r in rows if r["index"] == "0"] == ["100", "103"]
+    import json
+    summary = json.load(open(os.path.join(output, "summary.json")))
+    assert [s["source"] for s in summary["sources"]] == ["100", "103"]
+    assert summary["skipped"][0]["source"] == "102" and "has leads" in summary["skipped"][0]["reason"]
+    assert summary["samples"] == len(rows)
+
+
+def test_lead_reads_the_models_lead_under_another_name(ecg_export, record_folder, tmp_path):
+    report = score_cli.run([f"--model={ecg_export}", f"--input={record_folder}/102",
+                            f"--output={tmp_path}", "--lead=V5", "--no_plots"])
+    assert report["sources"][0]["source"] == "102" and report["samples"] > 2000
+    assert report["skipped"] == []
+
+
+def test_rows_scored_before_a_crash_are_written(ecg_export, record_folder, tmp_path,
+                                                monkeypatch):
+    from tfgad.inference import inputs
+    read = inputs.read
+
+    def crash_on_103(source, detector, lead=None):
+        if source.name == "103":
+            raise RuntimeError("disk gone")
+        return read(source, detector, lead)
+    monkeypatch.setattr(inputs, "read", crash_on_103)
+    with pytest.raises(RuntimeError, match="disk gone"):
+        score_cli.run([f"--model={ecg_export}", f"--input={record_folder}",
+                       f"--output={tmp_path}", "--no_plots"])
+    rows = read_csv(tmp_path / "scores.csv")
+    assert {r["source"] for r in rows} == {"100"} and len(rows) > 2000
+
+
+def beam_scores(ecg_export, record_folder, output, *runner_args):
+    report = score_cli.run([f"--model={ecg_export}", f"--input={record_folder}",
+                            f"--output={output}", *runner_args])
+    return report, open(os.path.join(output, "scores.csv")).read()
+
+
+def test_beam_direct_runner_writes_the_local_paths_rows_and_skips_the_same(
+        ecg_export, record_folder, scored_folder, tmp_path):
     pytest.importorskip("apache_beam")
-    output, _ = scored_record
-    score_cli.run([f"--model={ecg_export}", f"--input={os.path.join(MITDB, '100')}",
-                   f"--output={tmp_path}", "--runner=DirectRunner"])
-    lines = [l for s in glob.glob(str(tmp_path / "scores-*.csv")) for l in open(s).read().splitlines()[1:]]
-    assert sorted(lines) == sorted(open(os.path.join(output, "scores.csv")).read().splitlines()[1:])
+    report, text = beam_scores(ecg_export, record_folder, tmp_path, "--runner=DirectRunner")
+    assert text == open(os.path.join(scored_folder[0], "scores.csv")).read()
+    assert [s["source"] for s in report["skipped"]] == ["102"]
+    assert not os.path.exists(tmp_path / ".beam-parts")
+
+
+def test_beam_fails_loudly_when_a_runner_loses_rows(ecg_export, record_folder, tmp_path,
+                                                    monkeypatch):
+    pytest.importorskip("apache_beam")
+    from tfgad.inference import beam
+    process = beam.ScoreChunks.process
+
+    def drop_the_second_chunk(self, element):  # what a runner that loses output leaves
+        if element[1] == 1:
+            return iter(())
+        return process(self, element)
+    monkeypatch.setattr(beam.ScoreChunks, "process", drop_the_second_chunk)
+    from tfgad.errors import UserError
+    with pytest.raises(UserError, match=r"the Beam runner lost output of 2 source\(s\): "
+                                        r"100 \(2016 of 2272 rows\), 103 "):
+        beam_scores(ecg_export, record_folder, tmp_path, "--runner=DirectRunner")
+
+
+@pytest.mark.slow
+def test_beam_on_a_two_worker_dask_cluster_gives_the_local_rows(ecg_export, record_folder,
+                                                                scored_folder, tmp_path):
+    pytest.importorskip("apache_beam")
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                                  dashboard_address=None, processes=True) as cluster:
+        report, text = beam_scores(ecg_export, record_folder, tmp_path, "--runner=DaskRunner",
+                                   f"--dask_client_address={cluster.scheduler_address}")
+        distributed.default_client().close()  # the runner's client, before its cluster
+    assert text == open(os.path.join(scored_folder[0], "scores.csv")).read()
+    assert report["runner"].endswith("DaskRunner")
 
 
 @pytest.mark.parametrize("case", ["missing_model", "wrong_shape", "missing_lead", "empty_folder",
@@ -231,10 +309,11 @@ def test_scoring_benchmark_writes_its_table(ecg_export, tmp_path):
     out = tmp_path / "scoring.json"
     benchmark_scoring.main(["--model", f"encoder={ecg_export}", "--record",
                             os.path.join(MITDB, "100"), "--repeats=1", "--workers=1",
-                            f"--output={out}"])
+                            "--dask_workers=1", f"--output={out}"])
     import json
     rows = json.loads(out.read_text())["rows"]
-    assert [r["path"] for r in rows] == ["local", "beam DirectRunner, 1 worker(s)"]
+    assert [r["path"] for r in rows] == ["local", "beam DirectRunner, 1 worker(s)",
+                                         "beam DaskRunner, 1 worker(s)"]
     beats = len(tfgad.load(ecg_export).score_record(os.path.join(MITDB, "100"))[0].peaks)
     assert all(r["beats"] == beats > 2000 and r["beats_per_second"] > 0 for r in rows)
     assert f"| encoder | encoder | local | {beats} |" in (tmp_path / "scoring.md").read_text()

@@ -7,8 +7,16 @@ PATH: a WFDB record (data/mitdb/100) or a folder of records, an .npz/.npy array 
 folder of PNG/JPEG images (or of array files). DIR gets scores.csv (one row per sample),
 summary.json, and for records a WFDB annotation file <record>.tfgad of the flagged beats and
 plots/<record>.png. With --runner, the same scoring runs as an Apache Beam pipeline (optional
-extra [beam]) and writes sharded scores-*.csv; options the command does not know go to Beam,
-e.g. --direct_num_workers=2 --direct_running_mode=multi_processing.
+extra [beam]; --runner=DaskRunner with the extra [dask]) and writes the same scores.csv and
+summary.json (no annotations or plots); options the command does not know go to Beam, e.g.
+--direct_num_workers=2 --direct_running_mode=multi_processing, or
+--dask_client_address=127.0.0.1:8786.
+
+A source of a folder that cannot be scored (a record without the model's lead, an unreadable
+file) is skipped with one warning line; the others are scored and summary.json lists the
+skipped ones with the reason. --lead=NAME reads the model's lead under another name.
+Exit codes: 0 every source scored; 3 partial (some skipped, the rest written); 2 an error,
+nothing scored (one line on stderr).
 """
 import argparse
 import os
@@ -16,6 +24,8 @@ import sys
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
 from tfgad.errors import UserError
+
+EXIT_ERROR, EXIT_PARTIAL = 2, 3
 
 
 def parse(argv: list) -> tuple:
@@ -26,6 +36,8 @@ def parse(argv: list) -> tuple:
     parser.add_argument("--output", required=True, help="output folder")
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--no_plots", action="store_true", help="skip the record plots")
+    parser.add_argument("--lead", help="records: the name of the model's lead in these records, "
+                        "where it differs (default: the model's, e.g. MLII)")
     parser.add_argument("--runner", help="a Beam runner (e.g. DirectRunner): score on Beam")
     args, rest = parser.parse_known_args(argv)
     if args.batch_size < 1:
@@ -36,38 +48,67 @@ def parse(argv: list) -> tuple:
 
 
 def score_locally(detector, sources: list, output: str, batch_size: int = 256,
-                  plots: bool = True) -> dict:
+                  plots: bool = True, lead: str | None = None) -> dict:
     """Scores every source in this process; writes scores.csv, annotations, plots, summary.json.
+
+    A source that cannot be read or scored (UserError) is skipped with a warning and listed in
+    the summary's "skipped", unless it is the only one. Whatever happens, the rows of the
+    sources scored so far are written.
 
     Returns:
       the summary dict.
     """
     import keras
-    from tfgad import io_utils
     from tfgad.inference import inputs, outputs
     os.makedirs(output, exist_ok=True)
     names = detector.components
-    table, per_source = [], []
-    for source in sources:
-        samples = inputs.read(source, detector)
-        print(f"{source.name}: {len(samples.x)} samples", flush=True)
-        bar = keras.utils.Progbar(len(samples.x), unit_name="sample")
-        result = detector.score(samples.x, batch_size, progress=bar.update)
-        names = names or sorted(result.components)
-        table += outputs.rows(source.name, samples.columns, result, names)
-        entry = {"source": source.name, "kind": source.kind, "samples": len(result),
-                 "flagged": int(result.is_anomaly.sum()),
-                 "flagged_fraction": float(result.is_anomaly.mean()) if len(result) else 0.0}
-        if samples.beats is not None:
-            entry["peaks_from"] = samples.beats.peak_source
-            entry["annotations"] = outputs.write_annotations(samples.beats, result, output)
-            if plots:
-                entry["plot"] = outputs.plot_record(
-                    samples.beats, result, os.path.join(output, "plots", f"{source.name}.png"))
-        per_source.append(entry)
+    table, per_source, skipped = [], [], []
+    try:
+        for source in sources:
+            try:
+                samples = inputs.read(source, detector, lead)
+                print(f"{source.name}: {len(samples.x)} samples", flush=True)
+                bar = keras.utils.Progbar(len(samples.x), unit_name="sample")
+                result = detector.score(samples.x, batch_size, progress=bar.update)
+            except UserError as e:
+                if len(sources) == 1:
+                    raise
+                print(f"warning: skipping {source.name}: {e}", file=sys.stderr, flush=True)
+                skipped.append({"source": source.name, "kind": source.kind, "reason": str(e)})
+                continue
+            names = names or sorted(result.components)
+            table += outputs.rows(source.name, samples.columns, result, names)
+            per_source.append(_source_entry(source, samples, result, output, plots))
+    finally:
+        if per_source or skipped:
+            report = _write(output, detector, names, table, per_source, skipped)
+    if not per_source:
+        raise UserError(f"none of the {len(sources)} sources could be scored (see the warnings "
+                        f"and {os.path.join(output, 'summary.json')})")
+    return report
+
+
+def _source_entry(source, samples, result, output: str, plots: bool) -> dict:
+    from tfgad.inference import outputs
+    entry = {"source": source.name, "kind": source.kind, "samples": len(result),
+             "flagged": int(result.is_anomaly.sum()),
+             "flagged_fraction": float(result.is_anomaly.mean()) if len(result) else 0.0}
+    if samples.beats is not None:
+        entry["peaks_from"] = samples.beats.peak_source
+        entry["annotations"] = outputs.write_annotations(samples.beats, result, output)
+        if plots:
+            entry["plot"] = outputs.plot_record(
+                samples.beats, result, os.path.join(output, "plots", f"{source.name}.png"))
+    return entry
+
+
+def _write(output, detector, names, table, per_source, skipped) -> dict:
+    from tfgad import io_utils
+    from tfgad.inference import outputs
     io_utils.write_text(os.path.join(output, "scores.csv"),
                         outputs.csv_text([outputs.header(names)] + table))
     report = outputs.summary(per_source, detector)
+    report["skipped"] = skipped
     outputs.write_summary(output, report)
     return report
 
@@ -81,27 +122,34 @@ def run(argv: list) -> dict:
     if args.runner:
         from tfgad.inference import beam
         beam.require_beam()
-        shards = beam.run(args.model, sources, args.output, [f"--runner={args.runner}", *beam_args],
-                          args.batch_size)
-        print(f"wrote {len(shards)} shard(s) scores-*.csv to {args.output}")
-        return {"shards": shards}
-    detector = detector_lib.load(args.model)
-    print(f"model {detector}", flush=True)
-    report = score_locally(detector, sources, args.output, args.batch_size, not args.no_plots)
+        report = beam.run(args.model, sources, args.output,
+                          [f"--runner={beam.runner_name(args.runner)}", *beam_args],
+                          args.batch_size, args.lead)
+    else:
+        detector = detector_lib.load(args.model)
+        print(f"model {detector}", flush=True)
+        report = score_locally(detector, sources, args.output, args.batch_size,
+                               not args.no_plots, args.lead)
     for entry in report["sources"]:
         print(f"{entry['source']}: {entry['flagged']} of {entry['samples']} flagged "
               f"({100 * entry['flagged_fraction']:.1f} %)")
     print(f"total: {report['flagged']} of {report['samples']} flagged "
           f"({100 * report['flagged_fraction']:.1f} %); outputs in {args.output}")
+    if report.get("skipped"):
+        print(f"partial: {len(report['skipped'])} of {len(sources)} sources skipped "
+              f"({', '.join(s['source'] for s in report['skipped'])}); see summary.json",
+              file=sys.stderr)
     return report
 
 
 def main(argv=None) -> None:
     try:
-        run(sys.argv[1:] if argv is None else argv)
+        report = run(sys.argv[1:] if argv is None else argv)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(EXIT_ERROR)
+    if report.get("skipped"):
+        sys.exit(EXIT_PARTIAL)
 
 
 if __name__ == "__main__":

@@ -54,8 +54,10 @@ def _odd(n):
     return n + 1 - n % 2
 
 
-def read_signal(path: str, lead: str = "MLII", baseline: bool = True) -> tuple:
-    """One record's lead, baseline-removed as in training if asked.
+def read_signal(path: str, lead: str = "MLII", baseline: bool = True,
+                lead_fix: str = "set data.lead or data.records") -> tuple:
+    """One record's lead, baseline-removed as in training if asked; lead_fix: what the error
+    for a record without the lead tells the user to do.
 
     Returns:
       (signal (T,) float32 in mV, sampling rate in Hz).
@@ -65,8 +67,7 @@ def read_signal(path: str, lead: str = "MLII", baseline: bool = True) -> tuple:
     record = _read_or_explain(name, f"{path}.hea and its signal file",
                               lambda: wfdb.rdrecord(path))
     if lead not in record.sig_name:
-        raise UserError(f"record {name} has leads {record.sig_name}, not {lead!r}; "
-                        "set data.lead or data.records")
+        raise UserError(f"record {name} has leads {record.sig_name}, not {lead!r}; {lead_fix}")
     signal = record.p_signal[:, record.sig_name.index(lead)].astype(np.float64)
     if baseline:
         signal = remove_baseline(signal, record.fs)

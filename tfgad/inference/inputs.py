@@ -96,11 +96,12 @@ def read_images(folder: str, sample_shape: tuple, pixel_scale: float) -> tuple:
     return np.stack(images), np.array([os.path.basename(p) for p in files])
 
 
-def read(source: Source, detector) -> SourceSamples:
-    """The source's samples, made as the detector's training data was made."""
+def read(source: Source, detector, lead: str | None = None) -> SourceSamples:
+    """The source's samples, made as the detector's training data was made (records: from
+    lead, where the model's lead is named otherwise there)."""
     description = detector.input
     if source.kind == "record":
-        beats = records.cut(source.path, description)
+        beats = records.cut(source.path, description, lead)
         columns = {"index": np.arange(len(beats.peaks)), "sample": beats.peaks,
                    "time_s": np.round(beats.times, 4), "annotation": beats.annotations}
         return SourceSamples(source, beats.x, columns, beats)

@@ -47,15 +47,19 @@ def find_peaks(signal: np.ndarray, sampling_rate: float) -> np.ndarray:
     return np.asarray(detector.qrs_inds, np.int64)
 
 
-def cut(path: str, input_description: dict) -> RecordBeats:
-    """The beats of record path for a model whose input is described by input_description."""
+def cut(path: str, input_description: dict, lead: str | None = None) -> RecordBeats:
+    """The beats of record path for a model whose input is described by input_description;
+    lead: the record's name for the model's lead, where it differs (else the model's)."""
     if input_description.get("kind") != "ecg_beats":
         raise UserError(f"this model was trained on {input_description.get('source', 'other')} "
                         "data, not on beats of WFDB records; score .npz/.npy arrays (or images) "
                         "of its sample shape instead")
     record = strip(path)
-    lead = input_description["lead"]
-    raw, rate = mitbih.read_signal(record, lead, baseline=False)
+    lead = lead or input_description["lead"]
+    raw, rate = mitbih.read_signal(
+        record, lead, baseline=False,
+        lead_fix=f"the model was trained on lead {input_description['lead']}: score records "
+                 "that have it, or give --lead=NAME where it is named otherwise")
     if abs(rate - input_description["sampling_rate"]) > 1e-6:
         raise UserError(f"record {os.path.basename(record)} is sampled at {rate:g} Hz; the model "
                         f"was trained on {input_description['sampling_rate']:g} Hz beats; "

@@ -1,0 +1,30 @@
+"""Recipe for ECG beats of patients the model never saw (MIT-BIH inter-patient, DS2): the
+rhythm recipe (configs/ecg_rhythm.py) with every score component normalized within its record.
+
+Run: python -m tfgad.main --config=configs/ecg_new_patients.py --config.data.protocol=inter
+Why: a new patient's beats differ from the training patients' as a whole (lead placement,
+morphology, heart rate), which shifts every score of that patient; the composition and the
+threshold fit on other patients then misjudge the whole record. Robust z-scores within the
+record (detection.record_normalization=robust: minus the record's median, over its MAD) take
+the patient's own normal level out without any label from that patient: most beats of a
+record are normal. Validation comes from held-out DS1 records, so the threshold is fit on
+patients the model never saw, as DS2's are. Figures: BENCHMARKS.md, "Where detection matters".
+FAMILY and OVERRIDES let scripts/benchmark_quality.py --recipes evaluate it.
+"""
+from tfgad import config_files
+
+FAMILY = "aegan"
+OVERRIDES = {
+    "data.name": "mitbih",
+    "data.dir": "../shared/data/mitdb",
+    "data.rhythm_features": True,
+    "train.epochs": 8,
+    "model.ensemble": 3,
+    "detection.combiner": "boosted",
+    "detection.components": "residual,discrimination,feature,latent,rr_pre,rr_post,rr_local",
+    "detection.record_normalization": "robust",
+}
+
+
+def get_config():
+    return config_files.override(config_files.load("aegan"), OVERRIDES)
