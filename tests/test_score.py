@@ -1,6 +1,5 @@
 """Scoring new data with an export: records (with and without annotations), arrays, images,
 the Python API, Beam on the DirectRunner, and one-line errors."""
-import glob
 import os
 import shutil
 import subprocess

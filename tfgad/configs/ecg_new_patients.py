@@ -12,18 +12,10 @@ patients the model never saw, as DS2's are. Figures: BENCHMARKS.md, "Where detec
 FAMILY and OVERRIDES let scripts/benchmark_quality.py --recipes evaluate it.
 """
 from tfgad import config_files
+from tfgad.configs import ecg_rhythm
 
-FAMILY = "aegan"
-OVERRIDES = {
-    "data.name": "mitbih",
-    "data.dir": "../shared/data/mitdb",
-    "data.rhythm_features": True,
-    "train.epochs": 8,
-    "model.ensemble": 3,
-    "detection.combiner": "boosted",
-    "detection.components": "residual,discrimination,feature,latent,rr_pre,rr_post,rr_local",
-    "detection.record_normalization": "robust",
-}
+FAMILY = ecg_rhythm.FAMILY
+OVERRIDES = {**ecg_rhythm.OVERRIDES, "detection.record_normalization": "robust"}
 
 
 def get_config():
