@@ -326,3 +326,84 @@ def test_startup_without_a_loadable_version_is_a_clear_error(tmp_path):
 def test_nan_outputs_become_json_null():
     body = rest.respond({"score": np.array([1.0, np.nan, np.inf])}, "columnar")
     assert json.loads(rest.encode(body)) == {"outputs": [1.0, None, None]}
+
+
+def test_requests_queued_for_an_unloaded_version_are_all_answered():
+    import asyncio
+    import threading
+    from tfgad.serving.batching import Batcher, VersionUnloaded
+    release = threading.Event()
+
+    def slow_call(inputs):  # the batch in flight when the version is unloaded
+        release.wait(10)
+        return {"score": inputs["x"][:, 0] * 2}
+
+    async def scenario():
+        batcher = Batcher(BatchingOptions(max_batch_size=4, batch_timeout_micros=1000))
+        key = (3, "serving_default", ())
+        submit = lambda i: batcher.submit(key, slow_call, {"x": np.full((1, 1), float(i))})
+        first = [asyncio.ensure_future(submit(i)) for i in range(4)]  # one full batch
+        await asyncio.sleep(0.2)  # the batch is in its call now
+        waiting = [asyncio.ensure_future(submit(i)) for i in range(4, 150)]
+        await asyncio.sleep(0.05)
+        batcher.forget(3)
+        release.set()
+        return await asyncio.wait_for(asyncio.gather(*first, *waiting, return_exceptions=True), 20)
+
+    answers = asyncio.run(scenario())
+    assert len(answers) == 150
+    assert [float(a["score"][0]) for a in answers[:4]] == [0.0, 2.0, 4.0, 6.0]
+    assert all(isinstance(a, VersionUnloaded) for a in answers[4:])
+    assert "version 3 was unloaded while this request waited" in str(answers[4])
+
+
+def test_a_version_caught_mid_copy_loads_once_the_copy_completes(server, exported):
+    config, _, test, _ = exported
+    source, target = (os.path.join(config.export.dir, "ecg", v) for v in ("1", "7"))
+    os.makedirs(target)
+    shutil.copy(os.path.join(source, "saved_model.pb"), target)  # the variables still missing
+    try:
+        assert server.registry.wait_until(
+            lambda s: any(v["version"] == 7 and v["state"] == "END" and v["error"] for v in s), 20)
+        for entry in os.listdir(source):  # the rest of the copy arrives
+            if entry != "saved_model.pb":
+                copy = shutil.copytree if os.path.isdir(os.path.join(source, entry)) else shutil.copy
+                copy(os.path.join(source, entry), os.path.join(target, entry))
+        assert server.registry.wait_until(
+            lambda s: any(v["version"] == 7 and v["state"] == "AVAILABLE" for v in s), 30)
+        assert call(url(server, "ecg/versions/7:predict"),
+                    {"instances": test.x[:1].tolist()})[0] == 200
+    finally:
+        shutil.rmtree(target)
+    assert server.registry.wait_until(lambda s: all(v["version"] != 7 for v in s), 20)
+
+
+def test_grpc_refuses_a_tensor_larger_than_the_request_limit_before_allocating(server):
+    import grpc
+    from tensorflow.core.framework import tensor_pb2, tensor_shape_pb2, types_pb2
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+    stub = prediction_service_pb2_grpc.PredictionServiceStub(
+        grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}"))
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "ecg"
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[
+        tensor_shape_pb2.TensorShapeProto.Dim(size=n) for n in (100000, 100000, 1)])
+    request.inputs["x"].CopyFrom(tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT,
+                                                        tensor_shape=shape))
+    assert request.ByteSize() < 40  # a few bytes that declare 37 GiB
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.Predict(request, 30.0)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert ("declares 10000000000 elements; a request may hold at most 524288 (2097152 bytes, "
+            "the server's request-size limit)") in refused.value.details()
+    # Larger messages than REST's body limit are refused by gRPC itself: one limit for both.
+    request.inputs["x"].CopyFrom(tf_proto(np.zeros((9000, 64, 1), np.float32)))
+    with pytest.raises(grpc.RpcError) as too_big:
+        stub.Predict(request, 30.0)
+    assert too_big.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert healthy(server)
+
+
+def tf_proto(array):
+    import tensorflow as tf
+    return tf.make_tensor_proto(array)

@@ -13,6 +13,11 @@ class QueueFull(RuntimeError):
     """More requests wait than max_enqueued allows; the server answers 503."""
 
 
+class VersionUnloaded(RuntimeError):
+    """The version a request waited for left the disk before its turn; the server answers 503
+    (gRPC UNAVAILABLE): a retry goes to the version that replaced it."""
+
+
 @dataclasses.dataclass
 class BatchingOptions:
     max_batch_size: int = 64  # samples in one merged call
@@ -27,9 +32,22 @@ class _Queue:
         self.call, self.options, self.loop, self.batcher = call, options, loop, batcher
         self.items = asyncio.Queue(maxsize=options.max_enqueued)
         self.task = loop.create_task(self._work())
+        self.retired = None  # the error that answers requests after retire()
+
+    def retire(self, error: Exception) -> None:
+        """Answers every waiting request with error and ends the worker after the batch it
+        is running (that batch completes: its call holds the model)."""
+        self.retired = error
+        while not self.items.empty():
+            item = self.items.get_nowait()
+            if item is not None and not item[1].done():
+                item[1].set_exception(error)
+        self.items.put_nowait(None)  # wakes a worker that waits for its first request
 
     async def _collect(self):
         first = await self.items.get()
+        if first is None:  # retired
+            return []
         batch, rows = [first], len(next(iter(first[0].values())))
         deadline = self.loop.time() + self.options.batch_timeout_micros / 1e6
         while rows < self.options.max_batch_size:
@@ -40,13 +58,17 @@ class _Queue:
                 item = await asyncio.wait_for(self.items.get(), remaining)
             except asyncio.TimeoutError:
                 break
+            if item is None:  # retired while collecting: run what was collected, then end
+                break
             batch.append(item)
             rows += len(next(iter(item[0].values())))
         return batch
 
     async def _work(self):
-        while True:
+        while self.retired is None:
             batch = await self._collect()
+            if not batch:
+                return
             sizes = [len(next(iter(inputs.values()))) for inputs, _ in batch]
             merged = {name: np.concatenate([inputs[name] for inputs, _ in batch])
                       for name in batch[0][0]}
@@ -106,6 +128,9 @@ class Batcher:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def forget(self, version: int) -> None:
-        """Drops the queues of an unloaded version."""
+        """Drops the queues of an unloaded version: every request waiting there is answered
+        (VersionUnloaded), the batch in flight completes."""
         for key in [k for k in self._queues if k[0] == version]:
-            self._queues.pop(key).task.cancel()
+            self._queues.pop(key).retire(VersionUnloaded(
+                f"version {version} was unloaded while this request waited; retry (the next "
+                "request goes to the latest available version)"))

@@ -8,7 +8,7 @@ from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb
                                      prediction_service_pb2_grpc)
 
 from tfgad.serving import rest
-from tfgad.serving.batching import QueueFull
+from tfgad.serving.batching import QueueFull, VersionUnloaded
 from tfgad.serving.registry import ModelNotFound
 
 _STATES = {"AVAILABLE": get_model_status_pb2.ModelVersionStatus.AVAILABLE,
@@ -29,12 +29,31 @@ async def _guard(context, work):
         await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(e))
     except QueueFull as e:
         await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(e))
+    except VersionUnloaded as e:
+        await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+
+
+def check_tensor_size(name: str, proto, max_bytes: int) -> None:
+    """Refuses an input tensor whose declared shape holds more bytes than a request may carry
+    (the REST body limit), from the shape alone: a 30-byte message can declare
+    [100000, 100000, 1], and converting it would allocate 37 GiB."""
+    elements = 1
+    for dim in proto.tensor_shape.dim:
+        if dim.size < 0:
+            raise rest.BadRequest(f"input {name!r} has a negative dimension ({dim.size})")
+        elements *= dim.size
+    itemsize = tf.dtypes.as_dtype(proto.dtype).size if proto.dtype else 4
+    limit = max_bytes // max(itemsize, 1)
+    if elements > limit:
+        raise rest.BadRequest(f"input {name!r} declares {elements} elements; a request may hold "
+                              f"at most {limit} ({max_bytes} bytes, the server's request-size "
+                              "limit); send smaller batches")
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
 
-    def __init__(self, service):
-        self.service = service
+    def __init__(self, service, max_bytes: int = 32 << 20):
+        self.service, self.max_bytes = service, max_bytes
 
     async def Predict(self, request, context):  # noqa: N802 - the proto's names
         async def work():
@@ -45,6 +64,8 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             missing = sorted(set(specs) - set(request.inputs))
             if missing:
                 raise rest.BadRequest(f"missing inputs {missing}; the signature takes {sorted(specs)}")
+            for n in specs:
+                check_tensor_size(n, request.inputs[n], self.max_bytes)
             try:
                 inputs = {n: np.asarray(tf.make_ndarray(request.inputs[n]),
                                         specs[n].dtype.as_numpy_dtype) for n in specs}
@@ -101,10 +122,12 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return await _guard(context, work)
 
 
-def make_server(service, host: str, port: int):
-    """A grpc.aio server with both services, bound to host:port (0: any free port)."""
-    server = grpc.aio.server()
-    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(PredictionService(service), server)
+def make_server(service, host: str, port: int, max_bytes: int = 32 << 20):
+    """A grpc.aio server with both services, bound to host:port (0: any free port), taking
+    messages of up to max_bytes (REST's body limit: one request-size limit for both)."""
+    server = grpc.aio.server(options=[("grpc.max_receive_message_length", max_bytes)])
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+        PredictionService(service, max_bytes), server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(service), server)
     bound = server.add_insecure_port(f"{host}:{port}")
     return server, bound

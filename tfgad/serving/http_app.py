@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tfgad.serving import rest
-from tfgad.serving.batching import QueueFull
+from tfgad.serving.batching import QueueFull, VersionUnloaded
 from tfgad.serving.registry import ModelNotFound
 
 _ROUTE = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>\d{1,18}))?"
@@ -85,7 +85,7 @@ def make_app(service, max_body_bytes: int = 32 << 20, body_timeout: float = 30.0
                                f"{max_body_bytes}; send smaller batches")
         except asyncio.TimeoutError:
             return _error(408, f"the request body did not arrive within {body_timeout:g} s")
-        except QueueFull as e:
+        except (QueueFull, VersionUnloaded) as e:
             return _error(503, str(e))
         except ClientDisconnect:
             return _error(400, "the client went away")

@@ -29,13 +29,20 @@ class _Version:
 
 
 def _stamp(folder):
-    """What identifies a version folder's content: changes when files are copied or replaced."""
-    path = os.path.join(folder, "saved_model.pb")
-    try:
-        info = os.stat(path)
-        return info.st_mtime_ns, info.st_size
-    except OSError:
+    """What identifies a version folder's content: (newest mtime, total size, file count) of
+    every file in it, so that any file copied or replaced (variables of a version caught
+    mid-copy, say) makes the version load again. None while saved_model.pb is missing."""
+    if not os.path.isfile(os.path.join(folder, "saved_model.pb")):
         return None
+    newest = total = count = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                info = os.stat(os.path.join(root, name))
+            except OSError:  # removed while walking: the next poll sees the rest
+                continue
+            newest, total, count = max(newest, info.st_mtime_ns), total + info.st_size, count + 1
+    return newest, total, count
 
 
 def _freeze_loaded_objects():

@@ -113,7 +113,8 @@ class ModelServer:
                 self.service.batcher.forget, v)
         grpc_server = None
         if o.grpc_port >= 0:
-            grpc_server, self.grpc_port = grpc_service.make_server(self.service, o.host, o.grpc_port)
+            grpc_server, self.grpc_port = grpc_service.make_server(self.service, o.host, o.grpc_port,
+                                                                   o.max_body_bytes)
             await grpc_server.start()
         rest_task = asyncio.ensure_future(serve(app, config, shutdown_trigger=self._stop_event.wait))
         await asyncio.sleep(0.2)  # let Hypercorn take the socket
