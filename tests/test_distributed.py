@@ -128,6 +128,8 @@ def test_two_workers_end_in_step_with_one_complete_workdir_on_the_chief(killed_a
     exported = [line.split("SavedModel in ", 1)[1] for line in output.splitlines()
                 if "SavedModel in" in line]
     assert os.path.isfile(os.path.join(exported[0], "saved_model.pb"))
+    # A quiet success: no per-step collective INFO lines, no crash message.
+    assert "Collective all_reduce" not in output and "crashed" not in output
     # The second run's non-chief removed its temporary folder (the killed one could not).
     assert killed_and_resumed["leftovers"] == killed_and_resumed["first"][4]
 
@@ -209,6 +211,48 @@ def test_the_launcher_needs_a_command_and_stops_on_its_timeout():
     done = run_launcher("--workers=1", "--timeout=1", "--", sys.executable, "-c",
                         "import time; time.sleep(60)")
     assert done.returncode == 124 and "still running after 1 s" in done.stdout
+
+
+@pytest.mark.multiprocess
+def test_the_launcher_ends_a_worker_that_hangs_after_the_chief_finished():
+    hang = ("import json, os, time; task = json.loads(os.environ['TF_CONFIG'])['task']; "
+            "time.sleep(0 if task['index'] == 0 else 60)")
+    started = time.monotonic()
+    done = run_launcher("--workers=2", "--grace=1", "--", sys.executable, "-c", hang)
+    assert done.returncode == 0 and time.monotonic() - started < 30
+    assert "the chief finished 1 s ago and worker(s) 1 still run; ending them" in done.stdout
+
+
+def test_the_launcher_answers_a_missing_command_in_one_line():
+    done = run_launcher("--workers=2", "--", "no-such-command-tfgad")
+    assert done.returncode == 127
+    assert done.stdout.strip() == ("[launcher] error: cannot run the worker command "
+                                   "'no-such-command-tfgad' (No such file or directory); check "
+                                   "the command after --")
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.multiprocess
+def test_sigterm_to_the_launcher_ends_every_worker(tmp_path):
+    import signal
+    pids = tmp_path / "pids"
+    worker = (f"import os, time; open({str(pids)!r} + str(os.getpid()), 'w').close(); "
+              "time.sleep(120)")
+    launcher = subprocess.Popen([sys.executable, os.path.join(ROOT, "scripts", "launch_workers.py"),
+                                 "--workers=2", "--", sys.executable, "-c", worker],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while len(list(tmp_path.glob("pids*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = [int(p.name[len("pids"):]) for p in tmp_path.glob("pids*")]
+    assert len(workers) == 2
+    launcher.send_signal(signal.SIGTERM)
+    out, _ = launcher.communicate(timeout=30)
+    assert launcher.returncode == 128 + signal.SIGTERM
+    assert "[launcher] got signal 15; ending the workers" in out
+    for pid in workers:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_a_batch_that_does_not_split_over_the_replicas_is_refused(test_config, monkeypatch):

@@ -101,6 +101,10 @@ def main(argv: list) -> None:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     from tfgad import run  # heavy imports after flag parsing, so --help is fast
     logging.set_verbosity(logging.INFO)
+    # tfgad's own progress at INFO, TensorFlow's Python INFO lines not: a multi-worker run
+    # would log one "Collective all_reduce tensors" line per step and worker.
+    import logging as python_logging
+    python_logging.getLogger("tensorflow").setLevel(python_logging.WARNING)
     try:
         try:
             config = FLAGS.config
