@@ -51,3 +51,14 @@ def test_a_generator_that_is_not_a_chain_is_used_unchanged():
     x = tf.ones([2, 4])
     np.testing.assert_array_equal(folded(x).numpy(), branching(x, training=False).numpy())
     assert not FoldedGenerator(lambda z, training=False: z).folded
+
+
+def test_a_sequential_generator_without_an_input_is_searched_unfolded():
+    import keras
+    generator = keras.Sequential([keras.layers.Dense(8), keras.layers.BatchNormalization(),
+                                  keras.layers.Dense(4)])
+    z = np.random.default_rng(0).normal(size=(3, 5)).astype(np.float32)
+    expected = generator(z, training=False).numpy()  # built by a call, not by an Input
+    folded = FoldedGenerator(generator)
+    assert not folded.folded
+    np.testing.assert_allclose(folded(z).numpy(), expected, rtol=1e-6)

@@ -131,6 +131,8 @@ def test_plain_contamination_splits_stay_as_they_were(test_config):
     ("fraction", -0.1, r"train.robust.fraction=-0.1; must be in \[0, 0.5\)"),
     ("every", 0, "train.robust.every=0; must be positive"),
     ("score", "kl", "train.robust.score 'kl' is not a score component of model.name=gan"),
+    ("warmup_epochs", 2, "train.robust.warmup_epochs=2 >= train.epochs=2: robust training would "
+                         "never leave a sample out; lower the warm-up or raise the epochs"),
 ])
 def test_bad_robust_settings_get_one_line_errors(test_config, field, value, message):
     test_config.train.robust.method = "trim"

@@ -316,3 +316,52 @@ def test_scoring_benchmark_writes_its_table(ecg_export, tmp_path):
     beats = len(tfgad.load(ecg_export).score_record(os.path.join(MITDB, "100"))[0].peaks)
     assert all(r["beats"] == beats > 2000 and r["beats_per_second"] > 0 for r in rows)
     assert f"| encoder | encoder | local | {beats} |" in (tmp_path / "scoring.md").read_text()
+
+
+def test_bad_calls_of_a_loaded_export_get_one_line(ecg_export):
+    from tfgad.errors import UserError
+    detector = tfgad.load(ecg_export)
+    x = np.zeros((10, 64, 1), np.float32)
+    with pytest.raises(UserError, match=r"samples hold no samples \(shape \(0, 64, 1\)\); give "
+                                        "at least one"):
+        detector.score(x[:0])
+    for size in (0, -1):
+        with pytest.raises(UserError, match=f"batch_size={size}; give a positive number"):
+            detector.score(x, batch_size=size)
+    with pytest.raises(UserError, match="samples have dtype complex64; the model needs real numbers"):
+        detector.score(x + 1j)
+
+
+@pytest.mark.parametrize("damage,message", [
+    ("{not json", "is not valid JSON .*the export is damaged or half-copied"),
+    ('{"name": "ecg"}', "lacks sample_shape, calibration: the export is incomplete"),
+    ('{"sample_shape": [64, 1], "calibration": {}}', "lacks calibration.threshold")])
+def test_a_damaged_export_metadata_file_is_named(ecg_export, tmp_path, damage, message):
+    from tfgad.errors import UserError
+    from tfgad.export.format import METADATA_PATH
+    copy = tmp_path / "ecg" / "1"
+    shutil.copytree(ecg_export, copy)
+    (copy / METADATA_PATH).write_text(damage)
+    with pytest.raises(UserError, match=message):
+        tfgad.load(str(tmp_path / "ecg"))
+
+
+@pytest.mark.parametrize("case", ["empty_array", "output_is_a_file", "output_not_writable"])
+def test_bad_outputs_and_empty_inputs_of_the_command_get_one_line(ecg_export, tmp_path, capsys,
+                                                                  case):
+    np.save(tmp_path / "x.npy", np.zeros((3, 64, 1), np.float32))
+    data, output = tmp_path / "x.npy", tmp_path / "out"
+    if case == "empty_array":
+        np.save(tmp_path / "empty.npy", np.zeros((0, 64, 1), np.float32))
+        data, message = tmp_path / "empty.npy", "samples hold no samples (shape (0, 64, 1))"
+    elif case == "output_is_a_file":
+        output.write_text("")
+        message = f"--output={output} is a file; give a folder"
+    else:
+        output = "/proc/tfgad-out"  # a file system nobody can create folders in, even root
+        message = "cannot write to --output=/proc/tfgad-out ("
+    with pytest.raises(SystemExit) as stopped:
+        score_cli.main([f"--model={ecg_export}", f"--input={data}", f"--output={output}"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err

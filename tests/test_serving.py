@@ -396,6 +396,13 @@ def test_grpc_refuses_a_tensor_larger_than_the_request_limit_before_allocating(s
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert ("declares 10000000000 elements; a request may hold at most 524288 (2097152 bytes, "
             "the server's request-size limit)") in refused.value.details()
+    # Complex numbers would silently lose their imaginary part in a float signature.
+    request.inputs["x"].CopyFrom(tf_proto(np.zeros((1, 64, 1), np.complex64)))
+    with pytest.raises(grpc.RpcError) as complex_input:
+        stub.Predict(request, 30.0)
+    assert complex_input.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "input 'x' has dtype complex64; the signature takes float32" in \
+        complex_input.value.details()
     # Larger messages than REST's body limit are refused by gRPC itself: one limit for both.
     request.inputs["x"].CopyFrom(tf_proto(np.zeros((9000, 64, 1), np.float32)))
     with pytest.raises(grpc.RpcError) as too_big:

@@ -147,3 +147,13 @@ def test_an_abandoned_export_folder_is_removed_by_the_next_export(finished):
     path = run.train_and_evaluate(config, workdir, "export")["export_path"]
     assert not os.path.exists(abandoned)
     assert os.path.isfile(os.path.join(path, "saved_model.pb"))
+
+
+def test_json_outputs_are_strict_json_with_null_for_nan(tmp_path):
+    from tfgad import io_utils
+    path = str(tmp_path / "metrics.json")
+    io_utils.write_json(path, {"mean_iterations": float("nan"), "x": [np.float32(np.inf), 1.5],
+                               "n": np.int64(3)})
+    text = open(path).read()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"mean_iterations": None, "x": [None, 1.5], "n": 3.0}

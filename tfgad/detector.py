@@ -237,8 +237,6 @@ class Detector:
         scores within records (None: x is one record's samples)."""
         self._check_fitted()
         x = data.check_samples(x, self.sample_shape_, "x samples")
-        if len(x) == 0:
-            raise UserError("x holds no samples; give at least one")
         out = self.components(normalization_lib.apply(self.normalization_, x),
                               batch_size=batch_size)
         combined, decisions = calibration_lib.apply(self.calibration_, out, groups)

@@ -20,9 +20,21 @@ def write_text(path: str, text: str) -> None:
     write_bytes(path, text.encode())
 
 
+def strict_json(obj):
+    """obj with NaN and inf (floats or numpy scalars) as None: JSON has no such numbers, and
+    strict readers refuse Python's bare NaN."""
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(obj) if np.isfinite(obj) else None
+    return obj
+
+
 def write_json(path: str, obj) -> None:
-    """obj as indented JSON; numpy scalars are written as floats."""
-    write_text(path, json.dumps(obj, indent=2, default=float))
+    """obj as indented, strict JSON (NaN and inf as null); numpy scalars as numbers."""
+    write_text(path, json.dumps(strict_json(obj), indent=2, default=float, allow_nan=False))
 
 
 def write_npz(path: str, arrays: dict) -> None:

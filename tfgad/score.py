@@ -47,6 +47,21 @@ def parse(argv: list) -> tuple:
     return args, rest
 
 
+def check_output_folder(output: str) -> None:
+    """Creates the output folder, or says in one line why it cannot be written."""
+    if os.path.exists(output) and not os.path.isdir(output):
+        raise UserError(f"--output={output} is a file; give a folder (it is created if missing)")
+    try:
+        os.makedirs(output, exist_ok=True)
+        probe = os.path.join(output, ".tfgad-write-test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise UserError(f"cannot write to --output={output} ({e.strerror}); give a writable "
+                        "folder") from None
+
+
 def score_locally(detector, sources: list, output: str, batch_size: int = 256,
                   plots: bool = True, lead: str | None = None) -> dict:
     """Scores every source in this process; writes scores.csv, annotations, plots, summary.json.
@@ -119,6 +134,7 @@ def run(argv: list) -> dict:
     from tfgad.inference import inputs
     args, beam_args = parse(argv)
     sources = inputs.discover(args.input)
+    check_output_folder(args.output)
     if args.runner:
         from tfgad.inference import beam
         beam.require_beam()
@@ -147,6 +163,10 @@ def main(argv=None) -> None:
         report = run(sys.argv[1:] if argv is None else argv)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    except OSError as e:  # a disk that fills or goes read-only while the outputs are written
+        print(f"error: cannot write the outputs ({e.strerror}: {e.filename}); free space or "
+              "give another --output", file=sys.stderr)
         sys.exit(EXIT_ERROR)
     if report.get("skipped"):
         sys.exit(EXIT_PARTIAL)

@@ -23,6 +23,7 @@ def get_config():
     config.train.batch_size = 32
     config.train.sample_plot_every = 1
     config.train.verbose = 0
+    config.train.robust.warmup_epochs = 1  # below the 2 epochs, where robust training is on
     config.detection.batch_size = 64
     config.search.n_max = 20
     # Never a family's default export name (gan-synthetic_ecg): a tiny model must not become

@@ -43,6 +43,8 @@ def check_samples(x, sample_shape: tuple | None = None, name: str = "samples") -
         raise UserError(f"{name} have shape {tuple(x.shape[1:])}; the model expects "
                         f"{tuple(sample_shape)} per sample (input of shape [N, "
                         f"{', '.join(map(str, sample_shape))}])")
+    if len(x) == 0:
+        raise UserError(f"{name} hold no samples (shape {x.shape}); give at least one")
     check_finite(x, name)
     return x
 

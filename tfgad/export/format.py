@@ -10,10 +10,26 @@ METADATA_PATH = os.path.join("assets.extra", "tfgad.json")
 NOT_COMPONENTS = ("score", "is_anomaly", "x_hat")
 
 
+# What a reader needs from the metadata; an export without them is incomplete.
+REQUIRED_METADATA = ("sample_shape", "calibration")
+
+
 def read_metadata(version_dir: str) -> dict:
-    """assets.extra/tfgad.json of an export's version folder."""
+    """assets.extra/tfgad.json of an export's version folder, checked for what readers need."""
     path = os.path.join(version_dir, METADATA_PATH)
     if not os.path.isfile(path):
         raise UserError(f"{version_dir} is not a tfgad export: {path} is missing")
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path) as f:
+            metadata = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UserError(f"{path} is not valid JSON ({str(e).splitlines()[0]}): the export is "
+                        "damaged or half-copied; copy it again or export the model again") from None
+    missing = [k for k in REQUIRED_METADATA if k not in (metadata if isinstance(metadata, dict)
+                                                         else {})]
+    if not missing and "threshold" not in (metadata["calibration"] or {}):
+        missing = ["calibration.threshold"]
+    if missing:
+        raise UserError(f"{path} lacks {', '.join(missing)}: the export is incomplete or not "
+                        "tfgad's; export the model again")
+    return metadata

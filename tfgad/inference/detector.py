@@ -105,6 +105,9 @@ class Detector(ExportInfo):
           progress: optional callable(done_samples) after each batch.
         """
         import tensorflow as tf
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise UserError(f"batch_size={batch_size!r}; give a positive number of samples per "
+                            "call")
         x = self.check_samples(x)
         parts = []
         for start in range(0, len(x), batch_size):

@@ -58,12 +58,17 @@ class FoldedGenerator:
     def __init__(self, generator, tolerance=1e-4):
         self.source = generator
         self.model, self._plan = None, []
-        chain = _chain(generator)
-        if chain is not None and any(_foldable(a, b) for a, b in zip(chain, chain[1:])):
-            self._build(chain)
-            self.refresh()
-            if not self._reproduces(tolerance):
-                self.model, self._plan = None, []
+        try:
+            chain = _chain(generator)
+            if chain is not None and any(_foldable(a, b) for a, b in zip(chain, chain[1:])):
+                self._build(chain)
+                self.refresh()
+                if not self._reproduces(tolerance):
+                    self.model, self._plan = None, []
+        except (AttributeError, ValueError, TypeError):
+            # A model whose graph cannot be read (a Keras 3 Sequential without an Input has
+            # no model.input, say) is searched as it is: folding only saves time.
+            self.model, self._plan = None, []
 
     @property
     def folded(self) -> bool:

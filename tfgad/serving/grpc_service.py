@@ -66,6 +66,11 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 raise rest.BadRequest(f"missing inputs {missing}; the signature takes {sorted(specs)}")
             for n in specs:
                 check_tensor_size(n, request.inputs[n], self.max_bytes)
+                sent, wanted = request.inputs[n].dtype, specs[n].dtype
+                if sent != wanted.as_datatype_enum:  # TF Serving refuses them too
+                    raise rest.BadRequest(f"input {n!r} has dtype "
+                                          f"{tf.dtypes.as_dtype(sent).name}; the signature "
+                                          f"takes {wanted.name}")
             try:
                 inputs = {n: np.asarray(tf.make_ndarray(request.inputs[n]),
                                         specs[n].dtype.as_numpy_dtype) for n in specs}

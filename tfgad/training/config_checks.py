@@ -81,6 +81,10 @@ def _robust_training(config):
     _positive(config, "train.robust.z_cut", "train.robust.every", "train.robust.search_steps")
     if not r.warmup_epochs >= 0:
         raise UserError(f"train.robust.warmup_epochs={r.warmup_epochs!r}; must be >= 0")
+    if r.warmup_epochs >= config.train.epochs:
+        raise UserError(f"train.robust.warmup_epochs={r.warmup_epochs} >= train.epochs="
+                        f"{config.train.epochs}: robust training would never leave a sample "
+                        "out; lower the warm-up or raise the epochs")
     own = models.MODELS[config.model.name].score_components()
     if r.score not in own:
         raise UserError(f"train.robust.score {r.score!r} is not a score component of model.name="
