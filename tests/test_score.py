@@ -365,3 +365,13 @@ def test_bad_outputs_and_empty_inputs_of_the_command_get_one_line(ecg_export, tm
     assert stopped.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0], err
+
+
+def test_the_record_plot_shows_the_highest_scoring_flagged_beats():
+    from tfgad.inference import outputs
+    from tfgad.inference.detector import ScoreResult
+    result = ScoreResult(np.array([5.0, 9.0, 1.0, 7.0, 8.0], np.float32),
+                         np.array([True, True, False, False, True]), {})
+    # Beat 3 scores 7 but is not flagged (below the threshold of a robust record, say).
+    assert outputs.top_flagged(result, 2).tolist() == [1, 4]
+    assert outputs.top_flagged(result, 8).tolist() == [1, 4, 0]

@@ -53,20 +53,51 @@ def write_annotations(beats, result, directory: str) -> str:
     return os.path.join(directory, f"{beats.name}.{ANNOTATION_EXTENSION}")
 
 
-def plot_record(beats, result, path: str, max_points: int = 20000) -> str:
-    """The record's lead over time with the flagged beats marked."""
-    from tfgad.evaluation import plots
-    step = max(1, len(beats.signal) // max_points)
-    t = np.arange(0, len(beats.signal), step) / beats.sampling_rate
-    fig, ax = plots.subplots(figsize=(14, 3.5))
-    ax.plot(t, beats.signal[::step], lw=0.4, color="0.3")
+TOP_K_BEATS = 8  # flagged beats shown one by one in a record's plot
+
+
+def top_flagged(result, k: int) -> np.ndarray:
+    """Indices of the k highest-scoring flagged samples, highest first."""
     flagged = np.flatnonzero(result.is_anomaly)
+    return flagged[np.argsort(-result.score[flagged], kind="stable")][:k]
+
+
+def plot_record(beats, result, path: str, max_points: int = 20000, top_k: int = TOP_K_BEATS) -> str:
+    """A page a reader can check: the record's lead over time with the flagged beats marked,
+    then the top_k highest-scoring flagged beats themselves, each drawn over the record's
+    typical normal beat (the median of its unflagged beats), with time, score and annotation."""
+    from matplotlib.figure import Figure
+    from tfgad.evaluation import plots
+    flagged = np.flatnonzero(result.is_anomaly)
+    top = top_flagged(result, top_k)
+    columns = max(1, min(len(top), top_k // 2))
+    rows = 1 + (int(np.ceil(len(top) / columns)) if len(top) else 0)
+    fig = Figure(figsize=(14, 3.5 + 2.4 * (rows - 1)), layout="constrained")
+    grid = fig.add_gridspec(rows, columns, height_ratios=[1.4] + [1] * (rows - 1))
+    ax = fig.add_subplot(grid[0, :])
+    step = max(1, len(beats.signal) // max_points)
+    ax.plot(np.arange(0, len(beats.signal), step) / beats.sampling_rate, beats.signal[::step],
+            lw=0.4, color="0.3")
     ax.plot(beats.times[flagged], beats.signal[beats.peaks[flagged]], "rv", ms=4,
             label=f"flagged ({len(flagged)} of {len(result)} beats)")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("mV")
-    ax.set_title(f"record {beats.name}: beats flagged as anomalous")
+    ax.set_title(f"record {beats.name}: beats flagged as anomalous"
+                 + (f"; below, the {len(top)} highest-scoring" if len(top) else ""))
     ax.legend(loc="upper right")
+    normal = ~result.is_anomaly
+    typical = np.median(beats.x[normal, :, 0], axis=0) if normal.any() else None
+    for n, index in enumerate(top):
+        cell = fig.add_subplot(grid[1 + n // columns, n % columns])
+        if typical is not None:
+            cell.plot(typical, color="0.6", lw=1.0, label="typical normal beat")
+        cell.plot(beats.x[index, :, 0], color="tab:red", lw=1.0, label="flagged beat")
+        label = f" [{beats.annotations[index]}]" if beats.annotations[index] else ""
+        cell.set_title(f"{beats.times[index]:.1f} s, score {result.score[index]:.3g}{label}",
+                       fontsize=9)
+        cell.set_xticks([])
+        if n == 0:
+            cell.legend(loc="upper right", fontsize=7)
     return plots.save(fig, path)
 
 
