@@ -79,6 +79,11 @@ def get_config():
     # member's components normalized on validation, averaged, plus their spread (tfgad/models/
     # ensemble.py). Exported and served like one model.
     config.model.ensemble = 1
+    # Latent-search families: an inverse network I(x) ~ z fit after training on (z, G(z))
+    # pairs with G frozen, for search.init=amortized (tfgad/models/inverse.py).
+    config.model.inverse = False
+    config.model.inverse_steps = 1500
+    config.model.inverse_learning_rate = 1e-3
     # Settings of one family each, model.<family>.*: a field means one thing, and only its
     # family reads it. Each family declares its section, with what every field means, in its
     # model file (SETTINGS in tfgad/models/<family>.py).
@@ -174,6 +179,13 @@ def get_config():
     config.search.halving_steps = 25  # halving: steps between halvings
     config.search.fold_batch_norm = True  # search a copy of G with BatchNorm folded in
     config.search.init_from_encoder = False  # start at E(x) instead of a random z
+    # random: starts drawn from the prior (AnoGAN); amortized: start at I(x), the inverse of
+    # G that model.inverse fits after training (tfgad/models/inverse.py)
+    config.search.init = "random"
+    # Per-sample stop: a sample stops once its best loss has not improved by stop_tolerance
+    # (relative) for stop_patience steps; 0: only eps and n_max stop it.
+    config.search.stop_patience = 0
+    config.search.stop_tolerance = 1e-3
 
     config.export = ml_collections.ConfigDict()
     config.export.dir = "saved_models"  # SavedModels go to <dir>/<name>/<version>/

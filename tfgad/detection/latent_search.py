@@ -65,13 +65,16 @@ class LatentSearch:
         halving_steps steps each sample keeps the better half of its restarts, until one is left.
       fold_batch_norm: search with a copy of the generator whose normalizations are folded
         into the layers before them (same function, fewer operations per step).
+      stop_patience, stop_tolerance: a sample also stops once its best loss has not improved
+        by stop_tolerance (relative) for stop_patience steps (0: off): each sample runs as
+        long as it still gains, not n_max steps.
     """
 
     def __init__(self, generator, prior, n_max=500, eps=0.0, learning_rate=0.05, distance="l1",
                  restarts=1, chi_weight=0.0, feature_fn=None, feature_weight=0.0,
                  jit_compile=xla_choice.AUTO, beta_1=0.9, beta_2=0.999, compaction=True,
                  compact_every=20, restart_schedule="full", halving_steps=25,
-                 fold_batch_norm=True):
+                 fold_batch_norm=True, stop_patience=0, stop_tolerance=1e-3):
         if distance not in DISTANCES:
             raise UserError(f"unknown search.distance {distance!r}; known: {', '.join(DISTANCES)}")
         if restart_schedule not in RESTART_SCHEDULES:
@@ -82,6 +85,9 @@ class LatentSearch:
         if compact_every < 1 or halving_steps < 1:
             raise UserError(f"search.compact_every={compact_every} and search.halving_steps="
                             f"{halving_steps} must be >= 1")
+        if stop_patience < 0 or stop_tolerance < 0:
+            raise UserError(f"search.stop_patience={stop_patience} and search.stop_tolerance="
+                            f"{stop_tolerance} must be >= 0")
         if feature_weight and feature_fn is None:
             raise UserError("search.feature_weight > 0 needs a discriminator feature function")
         self.jit_compile = xla_choice.parse(jit_compile)
@@ -92,6 +98,7 @@ class LatentSearch:
         self.feature_fn, self.feature_weight = feature_fn, float(feature_weight)
         self.compaction, self.compact_every = bool(compaction), int(compact_every)
         self.restart_schedule, self.halving_steps = restart_schedule, int(halving_steps)
+        self.stop_patience, self.stop_tolerance = int(stop_patience), float(stop_tolerance)
         folded = FoldedGenerator(generator) if fold_batch_norm else None
         self.folded = folded if folded is not None and folded.folded else None
         self._search_generator = self.folded or generator
@@ -111,6 +118,7 @@ class LatentSearch:
                "jit_compile": self.jit_compile, "compaction": self.compaction,
                "compact_every": self.compact_every, "restart_schedule": self.restart_schedule,
                "halving_steps": self.halving_steps,
+               "stop_patience": self.stop_patience, "stop_tolerance": self.stop_tolerance,
                "batch_norm_folded": self.folded is not None}
         if self.jit_compile == xla_choice.AUTO:
             out["xla_choices"] = xla_choice.choices(self.generator)
@@ -144,7 +152,7 @@ class LatentSearch:
         zeros = tf.zeros_like(starts)
         rows = tf.shape(starts)[0]
         state = (starts, zeros, zeros, tf.ones([rows], tf.bool), tf.zeros([rows], tf.int32),
-                 tf.fill([rows], float("inf")), starts)
+                 tf.fill([rows], float("inf")), starts, tf.zeros([rows], tf.int32))
         if self._chunked(n):
             state = self._run_chunks(x_tiled, x_features, state)
         elif self.n_max:
@@ -154,7 +162,8 @@ class LatentSearch:
     def _chunked(self, rows):
         """Whether rows can stop at different steps, so that compaction or halving pays."""
         halving = self.restart_schedule == "halving" and self.restarts > 1
-        return self.n_max > 0 and (halving or (self.compaction and self.eps > 0 and rows != 1))
+        stops_early = self.eps > 0 or self.stop_patience > 0
+        return self.n_max > 0 and (halving or (self.compaction and stops_early and rows != 1))
 
     def _boundaries(self):
         """The steps after which the active rows are gathered anew (and restarts halved)."""
@@ -261,7 +270,7 @@ class LatentSearch:
 
     def _select(self, x, x_tiled, x_features, state):
         """Evaluates the last z of every row, then keeps each sample's best restart."""
-        z, _, _, _, iterations, best_loss, best_z = state
+        z, _, _, _, iterations, best_loss, best_z, _ = state
         final = self.objective(x_tiled, z, x_features)  # the last step's z is not evaluated yet
         improved = final < best_loss
         z = tf.where(improved[:, None], z, best_z)
@@ -278,15 +287,16 @@ class LatentSearch:
         """Adam steps on the rows of state from step step0, at most steps, while any is active.
 
         Returns:
-          (step reached, state): state is (z, m, v, active, iterations, best_loss, best_z).
+          (step reached, state): state is (z, m, v, active, iterations, best_loss, best_z,
+          stall), stall the steps since the best loss last improved by stop_tolerance.
         """
         b1, b2, lr = self.beta_1, self.beta_2, self.learning_rate
         end = step0 + steps
 
-        def cond(step, z, m, v, active, iterations, best_loss, best_z):
+        def cond(step, z, m, v, active, iterations, best_loss, best_z, stall):
             return tf.logical_and(step < end, tf.reduce_any(active))
 
-        def body(step, z, m, v, active, iterations, best_loss, best_z):
+        def body(step, z, m, v, active, iterations, best_loss, best_z, stall):
             # Only z is watched: no gradient towards the generator's weights is asked for.
             with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(z)
@@ -295,9 +305,14 @@ class LatentSearch:
                 total = tf.reduce_sum(loss)
             grad = tape.gradient(total, z)
             improved = loss < best_loss
+            # Gained enough to keep going: by stop_tolerance of the best loss so far.
+            gained = loss < best_loss - self.stop_tolerance * tf.abs(best_loss)
+            stall = tf.where(gained, 0, stall + 1)
             best_loss = tf.where(improved, loss, best_loss)
             best_z = tf.where(improved[:, None], z, best_z)
             active = tf.logical_and(active, loss >= self.eps)
+            if self.stop_patience:
+                active = tf.logical_and(active, stall < self.stop_patience)
             t = tf.cast(step + 1, tf.float32)
             m_next = b1 * m + (1 - b1) * grad
             v_next = b2 * v + (1 - b2) * tf.square(grad)
@@ -306,7 +321,7 @@ class LatentSearch:
             z = tf.where(keep, self.prior.project(z - update), z)
             m, v = tf.where(keep, m_next, m), tf.where(keep, v_next, v)
             iterations += tf.cast(active, tf.int32)
-            return step + 1, z, m, v, active, iterations, best_loss, best_z
+            return step + 1, z, m, v, active, iterations, best_loss, best_z, stall
 
         out = tf.while_loop(cond, body, (step0,) + tuple(state), maximum_iterations=steps)
         return out[0], tuple(out[1:])
@@ -317,7 +332,8 @@ def from_config(config: ml_collections.ConfigDict, generator, prior,
     s = config.search
     # Workdirs trained before these fields existed leave them out: the constructor's defaults.
     newer = {k: s[k] for k in ("jit_compile", "compaction", "compact_every", "restart_schedule",
-                               "halving_steps", "fold_batch_norm") if k in s}
+                               "halving_steps", "fold_batch_norm", "stop_patience",
+                               "stop_tolerance") if k in s}
     return LatentSearch(generator, prior, n_max=s.n_max, eps=s.eps, learning_rate=s.learning_rate,
                         distance=s.distance, restarts=s.restarts, chi_weight=s.chi_weight,
                         feature_fn=feature_fn, feature_weight=s.feature_weight, **newer)

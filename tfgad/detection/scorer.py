@@ -42,25 +42,29 @@ def components(model, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
 class AnoGANScorer:
     """Scores by latent search: z* = argmin d(x, G(z)), then the components at x_hat = G(z*).
 
-    With init_from_encoder, the search starts at E(x) (refinement) instead of a random z.
+    start: "random" (draws from the prior), "encoder" (E(x): refinement of an encoder's
+    answer) or "amortized" (I(x), the inverse of G that model.inverse fit after training).
     """
 
-    def __init__(self, model, search, init_from_encoder=False):
-        self.model, self.search, self.init_from_encoder = model, search, init_from_encoder
+    def __init__(self, model, search, start="random"):
+        self.model, self.search, self.start = model, search, start
         self._components = tf.function(lambda x, z, x_hat: components(model, x, z, x_hat),
                                        reduce_retracing=True)
-        self._encode = tf.function(lambda x: model.encode(x), reduce_retracing=True)
+        first = {"encoder": lambda x: model.encode(x),
+                 "amortized": lambda x: model.inverse(x, training=False)}.get(start)
+        self._first = None if first is None else tf.function(first, reduce_retracing=True)
 
     def find(self, x: np.ndarray, seed: tuple = (0, 0)) -> dict:
-        """The search alone: dict z, x_hat, loss, iterations (from E(x) if so configured)."""
+        """The search alone: dict z, x_hat, loss, iterations (from E(x) or I(x) if so
+        configured)."""
         x = tf.convert_to_tensor(x, tf.float32)
-        z_init = self._encode(x) if self.init_from_encoder else None
+        z_init = self._first(x) if self._first is not None else None
         return self.search(x, seed=seed, z_init=z_init)
 
     def settings(self) -> dict:
         """What the scorer does, as recorded in metrics.json and export metadata."""
-        return {"scorer": "latent_search", "init_from_encoder": self.init_from_encoder,
-                "search": self.search.settings()}
+        return {"scorer": "latent_search", "init": self.start,
+                "init_from_encoder": self.start == "encoder", "search": self.search.settings()}
 
     def searcher(self, config):
         """The scorer whose find() is the latent_search signature: this one."""
@@ -178,9 +182,19 @@ def _anogan(config, model):
     if config.search.feature_weight and model.JOINT_DISCRIMINATOR:
         raise UserError(f"search.feature_weight needs an x-only discriminator; {config.model.name}'s "
                         "joint discriminator D(x, z) needs z too; set it to 0")
+    start = "encoder" if config.search.init_from_encoder else config.search.get("init", "random")
+    if start == "amortized":
+        if getattr(model, "inverse", None) is None:
+            raise UserError("search.init=amortized needs the inverse that model.inverse=True "
+                            "fits after training; this model has none: retrain with it, or use "
+                            "search.init=random")
+        if not int(model.inverse_fitted.numpy()):
+            raise UserError("this model's inverse was never fit (it was trained with "
+                            "search.init=random and model.inverse=True?); retrain, or use "
+                            "search.init=random")
     features = lambda x: model.discriminator(x, training=False)[1]  # AnoGAN's feature term
     search = latent_search.from_config(config, model.generator, model.prior, features)
-    return AnoGANScorer(model, search, config.search.init_from_encoder)
+    return AnoGANScorer(model, search, start)
 
 
 def _encoder(config, model):

@@ -1,4 +1,5 @@
 """Model families by name, and the factory that builds and compiles them from a config."""
+import keras
 import ml_collections
 import numpy as np
 
@@ -11,6 +12,7 @@ from tfgad.models.bigan import BiGAN
 from tfgad.models.ensemble import SPREAD, Ensemble
 from tfgad.models.fanogan import FAnoGAN
 from tfgad.models.gan import GAN
+from tfgad.models import inverse as inverse_lib
 from tfgad.models.ganomaly import GANomaly
 from tfgad.models.vaegan import VAEGAN
 from tfgad.models.wgan_gp import WGANGP
@@ -57,6 +59,15 @@ def build(config: ml_collections.ConfigDict, input_shape: tuple, prior) -> Adver
             member_config = config.copy_and_resolve_references()
             member_config.seed = config.seed + index
         model = model_class.from_config(member_config, tuple(input_shape), prior)
+        if m.get("inverse", False):
+            if model_class.HAS_ENCODER:
+                raise UserError(f"model.inverse is for the latent-search families; {m.name} has "
+                                "an encoder: start the search at E(x) with "
+                                "search.init_from_encoder=True instead")
+            model.inverse = inverse_lib.build(member_config, tuple(input_shape))
+            # Saved with the weights: a search may start at I(x) only once I was fit.
+            model.inverse_fitted = keras.Variable(0, dtype="int32", trainable=False,
+                                                  name=inverse_lib.FITTED_NAME)
         model.compile(d_optimizer=adam(config, "d"), g_optimizer=adam(config, "g"))
         model.build_networks()
         built.append(model)

@@ -71,6 +71,9 @@ class AdversarialModel(keras.Model):
         super().__init__(**kwargs)
         self.generator, self.discriminator, self.prior = generator, discriminator, prior
         self.encoder = encoder
+        # An amortized inverse of G for the latent search's start (model.inverse; see
+        # tfgad/models/inverse.py), set by models.build; None otherwise.
+        self.inverse = None
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {}
         # A robust.TrainingSetState while robust training runs (its batches carry sample

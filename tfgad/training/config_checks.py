@@ -97,6 +97,20 @@ def _robust_training(config):
                         f"model.ensemble={calibration.members(config)}; set one of them back")
 
 
+def _search_start(config):
+    s, m = config.search, config.model
+    _one_of(s.get("init", "random"), ("random", "amortized"), "search.init")
+    if s.get("init", "random") == "amortized" and not m.get("inverse", False):
+        raise UserError("search.init=amortized starts at the inverse that model.inverse=True "
+                        "fits after training; set it (and retrain), or use search.init=random")
+    if m.get("inverse", False) and config.train.strategy != "default":
+        raise UserError(f"model.inverse is fit after training on one device; use "
+                        f"train.strategy=default, not {config.train.strategy!r}")
+    if not s.get("stop_patience", 0) >= 0 or not s.get("stop_tolerance", 0.0) >= 0:
+        raise UserError(f"search.stop_patience={s.get('stop_patience')} and "
+                        f"search.stop_tolerance={s.get('stop_tolerance')} must be >= 0")
+
+
 def _rhythm_features(config):
     if config.data.get("rhythm_features", False) and config.data.name != "mitbih":
         raise UserError(f"data.rhythm_features needs R peaks, i.e. data.name=mitbih (or beats cut "
@@ -179,6 +193,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _weights_not_all_zero(config)
     _export_would_work(config)
     _robust_training(config)
+    _search_start(config)
     if not 0 <= config.detection.percentile <= 100:
         raise UserError(f"detection.percentile={config.detection.percentile}; must be in [0, 100]")
     if config.detection.center_discrimination and config.detection.normalization != "none":

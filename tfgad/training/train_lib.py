@@ -12,6 +12,7 @@ from tfgad.data import pipeline, rhythm, splits as split_lib
 from tfgad.data.types import Samples
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
+from tfgad.models import inverse as inverse_lib
 from tfgad.models.base import AdversarialModel
 from tfgad.training import callbacks, cluster, robust
 from tfgad.training import workdir as workdir_lib
@@ -82,6 +83,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
               callbacks=first_callbacks + callbacks.standard(config, workdir, real, monitor)
               + model.training_callbacks(config))
     models.check_finite_weights(model)
+    fit_inverses(config, model)
     if robust_state is not None:
         summary = robust_outputs.write(workdir, robust_state, train_split, config)
         logging.info("robust %s left out %d of %d training samples (precision %s, recall %s)",
@@ -94,6 +96,18 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
     os.replace(tmp, os.path.join(workdir, WEIGHTS_FILE))
     logging.info("trained weights: sha256 %s", weights_digest(model))
     return model
+
+
+def fit_inverses(config: ml_collections.ConfigDict, model) -> None:
+    """Fits the amortized inverse of G (model.inverse) of the model, or of each ensemble
+    member, after training: a few seconds, with G frozen."""
+    m = config.model
+    for index, member in enumerate(getattr(model, "members", None) or [model]):
+        if getattr(member, "inverse", None) is not None:
+            loss = inverse_lib.fit(member, m.inverse_steps, config.train.batch_size,
+                                   m.inverse_learning_rate, config.seed + index)
+            logging.info("inverse of the generator fit: %d steps, last loss %.4f",
+                         m.inverse_steps, loss)
 
 
 def load_trained(config: ml_collections.ConfigDict, workdir: str,
