@@ -100,3 +100,36 @@ def test_record_normalized_scores_are_the_same_from_the_detector_and_its_export(
     # Two records scored apart give other scores than the two as one record.
     halves = np.r_[np.zeros(len(record) // 2), np.ones(len(record) - len(record) // 2)]
     assert not np.allclose(detector.score(record, groups=halves).score, scores)
+
+
+def test_an_amortized_search_is_fit_saved_exported_and_served_alike(beats, tmp_path):
+    overrides = {"model.name": "gan", "model.inverse": True, "model.inverse_steps": 200,
+                 "search.init": "amortized", "search.n_max": 10, "search.stop_patience": 3}
+    detector = tfgad.Detector("test", overrides=overrides, verbose=0)
+    detector.fit(beats["x"], beats["x_val"], beats["y_val"])
+    assert int(detector.model_.inverse_fitted.numpy()) == 1
+    settings = detector.scorer_settings()
+    assert settings["init"] == "amortized" and settings["search"]["stop_patience"] == 3
+    scores = detector.decision_function(beats["x_test"])
+    # The inverse inverts G: on G's own samples, G(I(x)) is nearer x than a draw's G(z').
+    model = detector.model_
+    x = model.generator(model.prior.sample(64, seed=[3, 4])).numpy()
+    at_inverse = np.abs(model.generator(model.inverse(x)).numpy() - x).mean()
+    at_prior = np.abs(model.generator(model.prior.sample(64, seed=[5, 6])).numpy() - x).mean()
+    assert at_inverse < 0.7 * at_prior
+    loaded = tfgad.load(detector.save(str(tmp_path / "saved")))
+    np.testing.assert_allclose(loaded.decision_function(beats["x_test"]), scores, rtol=1e-5,
+                               atol=1e-6)
+    served = tfgad.load(detector.export(str(tmp_path / "saved_models" / "gan")))
+    np.testing.assert_allclose(served.decision_function(beats["x_test"]), scores, rtol=1e-4,
+                               atol=1e-4)
+
+
+def test_amortized_settings_that_cannot_work_are_named(beats):
+    with pytest.raises(UserError, match="search.init=amortized starts at the inverse that "
+                                        "model.inverse=True fits"):
+        tfgad.Detector("test", overrides={"search.init": "amortized"}, verbose=0).fit(beats["x"])
+    with pytest.raises(UserError, match="model.inverse is for the latent-search families; aegan "
+                                        "has an encoder"):
+        tfgad.Detector("test", overrides={"model.name": "aegan", "model.inverse": True},
+                       verbose=0).fit(beats["x"])

@@ -52,6 +52,27 @@ def test_each_sample_stops_on_its_own(setup):
     assert (out["loss"].numpy()[:4] < 1e-3).all()
 
 
+def test_a_sample_stops_once_its_loss_stops_improving(setup):
+    generator, prior, z_true, x = setup
+    # Half the batch starts at its true code (nothing to gain), half far away.
+    z_init = tf.concat([z_true[:4], prior.project(-z_true[4:] * 2.0)], axis=0)
+    plain = LatentSearch(generator, prior, n_max=300)(x, z_init=z_init)
+    stopping = LatentSearch(generator, prior, n_max=300, stop_patience=15, stop_tolerance=1e-3)
+    out = stopping(x, z_init=z_init)
+    steps = out["iterations"].numpy()
+    np.testing.assert_array_equal(plain["iterations"].numpy(), 300)
+    # At the answer from the start: stops after exactly the patience.
+    np.testing.assert_array_equal(steps[:4], 15)
+    assert (steps[4:] > 15).all() and steps.max() < 300
+    # Where it stopped, further steps would not have gained much.
+    assert out["loss"].numpy()[4:].mean() < 1.5 * plain["loss"].numpy()[4:].mean() + 1e-3
+    # Per sample: a sample's steps do not depend on its batch.
+    alone = stopping(x[5:6], z_init=z_init[5:6])
+    assert int(alone["iterations"][0]) == steps[5]
+    with pytest.raises(UserError, match="search.stop_patience=-1"):
+        LatentSearch(generator, prior, stop_patience=-1)
+
+
 def test_results_do_not_depend_on_the_batch(setup):
     generator, prior, _, x = setup
     search = LatentSearch(generator, prior, n_max=40, restarts=2)

@@ -305,8 +305,11 @@ class LatentSearch:
                 total = tf.reduce_sum(loss)
             grad = tape.gradient(total, z)
             improved = loss < best_loss
-            # Gained enough to keep going: by stop_tolerance of the best loss so far.
-            gained = loss < best_loss - self.stop_tolerance * tf.abs(best_loss)
+            # Gained enough to keep going: by stop_tolerance of the best loss so far (the
+            # first step always counts as a gain: there is no best loss yet).
+            finite = tf.math.is_finite(best_loss)
+            gained = loss < tf.where(finite, best_loss - self.stop_tolerance * tf.abs(best_loss),
+                                     best_loss)
             stall = tf.where(gained, 0, stall + 1)
             best_loss = tf.where(improved, loss, best_loss)
             best_z = tf.where(improved[:, None], z, best_z)

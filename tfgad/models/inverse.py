@@ -39,7 +39,9 @@ def fit(model, steps: int, batch_size: int, learning_rate: float, seed: int) -> 
         z = prior.sample(batch_size, seed=step_seed)
         x = generator(z, training=False)
         with tf.GradientTape() as tape:
-            z_hat = inverse(x, training=True)
+            # Inference mode throughout: its BatchNorm layers keep fixed statistics, so I(x)
+            # is the same function in training and in search, however few the steps.
+            z_hat = inverse(x, training=False)
             loss = (tf.reduce_mean(tf.square(z_hat - z))
                     + tf.reduce_mean(tf.abs(generator(z_hat, training=False) - x)))
         grads = tape.gradient(loss, inverse.trainable_variables)
