@@ -13,6 +13,7 @@ validation and test subsets, each search variant calibrates on validation and sc
                config's n_max)
   amortized@N  starts at I(x), N steps (N = 0: I(x) alone)
   +stop        the same with the per-sample stop (search.stop_patience=10, tolerance 1e-3)
+  lr0.01       amortized with the per-sample stop at learning rate 0.01 instead of 0.05
 
 Test AUROC and scoring ms/sample (median of --repeats timings of the test subset, in this one
 run, side by side) are written to the JSON with a markdown table and a plot of AUROC against
@@ -45,6 +46,7 @@ SUITES = {
     "mitbih": {"data.name": "mitbih", "data.max_samples": 10000, "train.epochs": 3},
 }
 STOP = {"search.stop_patience": 10, "search.stop_tolerance": 1e-3}
+REFINE_RATE = 0.01  # the search's learning rate when refining I(x) (the config's: 0.05)
 
 
 def variants(config, budgets):
@@ -59,6 +61,11 @@ def variants(config, budgets):
             out.append((f"{init}@{n_max}", base))
             if n_max >= 25:
                 out.append((f"{init}@{n_max}+stop", {**base, **STOP}))
+            if init == "amortized" and n_max >= 25:
+                # Refining a good start: Adam's first steps move every coordinate by about the
+                # learning rate whatever the gradient, which a smaller rate keeps near I(x).
+                out.append((f"{init}@{n_max}+stop lr{REFINE_RATE:g}",
+                            {**base, **STOP, "search.learning_rate": REFINE_RATE}))
     return out
 
 
