@@ -20,7 +20,6 @@ run, side by side) are written to the JSON with a markdown table and a plot of A
 ms/sample beside it.
 """
 import argparse
-import json
 import os
 import platform
 import statistics

@@ -4,7 +4,8 @@ gradient-boosted trees compose their score components with the beat's RR-interva
 Run: python -m tfgad.main --config=configs/ecg_rhythm.py
 Expected (scripts/benchmark_quality.py --recipes=configs/ecg_rhythm.py, 10,000-beat subset,
 3 seeds, 2-core CPU, about 3 minutes per run): MIT-BIH intra-patient test AUROC 0.984 ± 0.001,
-F1 0.899 ± 0.006, MCC 0.868; inter-patient (DS2 test) AUROC 0.839 ± 0.013, F1 0.367. The best
+F1 0.899 ± 0.006, MCC 0.868; inter-patient (DS2 test; validation from held-out DS1 records)
+AUROC 0.820 ± 0.024, F1 0.484 (configs/ecg_new_patients.py: 0.874, F1 0.668). The best
 classic baselines on the same inputs (rows BASELINE@ecg_rhythm of BENCHMARKS.md section 2):
 OneClassSVM 0.867 (intra) and 0.806 (inter). A longer budget (--config.data.max_samples=40000,
 the full 11,896-beat test split, one seed): AUROC 0.992, F1 0.934, MCC 0.913.
