@@ -145,16 +145,19 @@ class Detector:
         x = data.check_samples(x, None, "x samples")
         if x.ndim == 4:  # images: the family's tuned image settings, where still at ECG values
             config_files.fit_data_kind(config, images=True)
+        val_groups = None
         if x_val is None:
             mask = _held_out(len(x), groups, config.data.val_fraction, config.seed)
             x, x_val, y_val = x[~mask], x[mask], np.zeros(int(mask.sum()), np.int8)
+            if groups is not None:  # records normalize their own scores (record_normalization)
+                groups, val_groups = np.asarray(groups)[~mask], np.asarray(groups)[mask]
         else:
             x_val = data.check_samples(x_val, x.shape[1:], "x_val samples")
             y_val = (np.zeros(len(x_val), np.int8) if y_val is None
                      else _labels(y_val, len(x_val), "y_val"))
         norm = normalization_lib.fit(config.data.normalization, x)
-        train = _samples(normalization_lib.apply(norm, x), np.zeros(len(x), np.int8))
-        val = _samples(normalization_lib.apply(norm, x_val), y_val)
+        train = _samples(normalization_lib.apply(norm, x), np.zeros(len(x), np.int8), groups)
+        val = _samples(normalization_lib.apply(norm, x_val), y_val, val_groups)
         self.config = config
         return self.fit_samples(train, val, norm)
 
@@ -302,5 +305,9 @@ class Detector:
         return self._tmp.name
 
 
-def _samples(x: np.ndarray, y: np.ndarray) -> Samples:
-    return Samples(x, y, np.zeros(len(x), np.int64), np.where(y == 1, "anomaly", "normal"))
+def _samples(x: np.ndarray, y: np.ndarray, groups=None) -> Samples:
+    """Samples of arrays; groups: their record ids (None: one record)."""
+    # Any ids (patient names, say) as integers: Samples keeps int64 groups.
+    groups = (np.zeros(len(x), np.int64) if groups is None
+              else np.unique(np.asarray(groups), return_inverse=True)[1].astype(np.int64))
+    return Samples(x, y, groups, np.where(y == 1, "anomaly", "normal"))
