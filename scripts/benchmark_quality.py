@@ -210,21 +210,19 @@ def _timed(function, *args):
     return value, time.perf_counter() - started
 
 
-def classic_scores(name, config, splits):
+def classic_scores(name, config, train, val, test):
     """A classic detector fit on the normal train split: its (val, test) scores on the GANs'
     scored subsets, fit seconds, scoring ms per test sample."""
-    val, test = train_lib.scored_subsets(config, splits)
-    score, train_seconds = _timed(baselines.fit, name, splits["train"].x, config)
+    score, train_seconds = _timed(baselines.fit, name, train.x, config)
     val_scores = np.asarray(score(val.x), np.float64)
     test_scores, seconds = _timed(lambda: np.asarray(score(test.x), np.float64))
     keras.backend.clear_session()
     return val_scores, test_scores, train_seconds, 1000.0 * seconds / len(test)
 
 
-def thresholded_run(config, splits, val_scores, test_scores, extra, threshold_scores=None):
+def thresholded_run(config, val, test, val_scores, test_scores, extra, threshold_scores=None):
     """Metrics of test scores under a threshold fit by the GANs' rule (detection.threshold)
     on validation scores (threshold_scores: out-of-fold ones, where given)."""
-    val, test = train_lib.scored_subsets(config, splits)
     threshold = thresholds.fit(val_scores if threshold_scores is None else threshold_scores,
                                val.y, config)
     return judged_metrics(test, config, test_scores, (test_scores >= threshold).astype(np.int8),
@@ -234,10 +232,12 @@ def thresholded_run(config, splits, val_scores, test_scores, extra, threshold_sc
 def baseline_run(name, config, splits, classic=None):
     """A classic detector (unsupervised), its threshold by the GANs' rule on the GANs' val
     subset; its scores go into classic[name] (if given) for the label-fair composition."""
-    val_scores, test_scores, train_seconds, ms = classic_scores(name, config, splits)
+    val, test = train_lib.scored_subsets(config, splits)
+    val_scores, test_scores, train_seconds, ms = classic_scores(name, config, splits["train"],
+                                                                val, test)
     if classic is not None:
         classic[name] = (val_scores, test_scores)
-    return thresholded_run(config, splits, val_scores, test_scores,
+    return thresholded_run(config, val, test, val_scores, test_scores,
                            {"train_seconds": train_seconds, "score_ms_per_sample": ms})
 
 
@@ -253,7 +253,7 @@ def labelled_run(name, config, splits):
     train_seconds = time.perf_counter() - started
     test_scores, seconds = _timed(lambda: np.asarray(score(test.x), np.float64))
     keras.backend.clear_session()
-    return thresholded_run(config, splits, score(val.x), test_scores,
+    return thresholded_run(config, val, test, score(val.x), test_scores,
                            {"train_seconds": train_seconds,
                             "score_ms_per_sample": 1000.0 * seconds / len(test)}, out_of_fold)
 
@@ -267,9 +267,9 @@ def classic_combined_run(config, splits, classic, combiner, record_normalization
     val_out = {name: v for name, (v, _) in classic.items()}
     test_out = {name: t for name, (_, t) in classic.items()}
     context = rhythm.channels(config)
-    if context:
-        for i, name in enumerate(rhythm.COMPONENTS):
-            val_out[name], test_out[name] = val.x[:, 0, -context + i], test.x[:, 0, -context + i]
+    if context:  # the same rr_* components the GAN recipes' scorers read
+        for out, samples in ((val_out, val), (test_out, test)):
+            out.update({k: v.numpy() for k, v in rhythm.components(samples.x, context).items()})
     cfg = config.copy_and_resolve_references()
     cfg.model.ensemble = 1
     cfg.detection.combiner, cfg.detection.components = combiner, ",".join(val_out)
@@ -531,9 +531,11 @@ def main(argv=None):
                     for combiner in fitted:
                         if key(f"classic+{combiner}{tag}") in done or not args.baselines:
                             continue
+                        val, test = train_lib.scored_subsets(base, splits)
                         for name in args.baselines:  # scores of runs done before a resume
                             if name not in classic:
-                                classic[name] = classic_scores(name, base, splits)[:2]
+                                classic[name] = classic_scores(name, base, splits["train"], val,
+                                                               test)[:2]
                         record(f"classic+{combiner}{tag}",
                                classic_combined_run(base, splits, classic, combiner,
                                                     by_record))
