@@ -64,7 +64,8 @@ def check_output_folder(output: str) -> None:
 
 def score_locally(detector, sources: list, output: str, batch_size: int = 256,
                   plots: bool = True, lead: str | None = None) -> dict:
-    """Scores every source in this process; writes scores.csv, annotations, plots, summary.json.
+    """Scores every source in this process into output (made by check_output_folder); writes
+    scores.csv, annotations, plots, summary.json.
 
     A source that cannot be read or scored (UserError) is skipped with a warning and listed in
     the summary's "skipped", unless it is the only one. Whatever happens, the rows of the
@@ -75,7 +76,6 @@ def score_locally(detector, sources: list, output: str, batch_size: int = 256,
     """
     import keras
     from tfgad.inference import inputs, outputs
-    os.makedirs(output, exist_ok=True)
     names = detector.components
     table, per_source, skipped = [], [], []
     try:
