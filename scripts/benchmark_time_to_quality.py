@@ -2,18 +2,21 @@
 
 Usage:
   python scripts/benchmark_time_to_quality.py [--configs=anogan,wgan_gp]
-      [--suites=synthetic,mitbih] [--budgets=0,25,50,100] [--seeds=0] [--repeats=3]
+      [--suites=synthetic,mitbih] [--budgets=0,25,50,100] [--random_default=300] [--seeds=0]
+      [--repeats=3]
       [--output=results/time_to_quality.json] [--quick]
 
 Per config, suite and seed, one model is trained (with model.inverse=True, so that both starts
 can be scored; the inverse fit is timed apart). Then, on the same model and the same
 validation and test subsets, each search variant calibrates on validation and scores test:
 
-  random@N     AnoGAN's search: starts from the prior, N steps (today's default at N = the
-               config's n_max)
-  amortized@N  starts at I(x), N steps (N = 0: I(x) alone)
-  +stop        the same with the per-sample stop (search.stop_patience=10, tolerance 1e-3)
-  lr0.01       amortized with the per-sample stop at learning rate 0.01 instead of 0.05
+  random@N          AnoGAN's search: starts from the prior, N steps (today's default at N =
+                    300, the config's former n_max, without the stop)
+  amortized@N       starts at I(x), the inverse fit on the training data (model.inverse_fit=
+                    data, the default), N steps (N = 0: I(x) alone)
+  amortized[samples]@N  the same with the inverse fit on generator samples alone (fit again
+                    from the same initial weights)
+  +stop             with the per-sample stop (search.stop_patience=10, tolerance 1e-3)
 
 Test AUROC and scoring ms/sample (median of --repeats timings of the test subset, in this one
 run, side by side) are written to the JSON with a markdown table and a plot of AUROC against
@@ -32,6 +35,7 @@ import numpy as np
 from absl import logging
 
 from tfgad import config_files, data, io_utils
+from tfgad.data import rhythm
 from tfgad.detection import calibration
 from tfgad.detector import Detector
 from tfgad.evaluation import metrics, plots
@@ -45,26 +49,26 @@ SUITES = {
     "mitbih": {"data.name": "mitbih", "data.max_samples": 10000, "train.epochs": 3},
 }
 STOP = {"search.stop_patience": 10, "search.stop_tolerance": 1e-3}
-REFINE_RATE = 0.01  # the search's learning rate when refining I(x) (the config's: 0.05)
+SAMPLES_FIT_BUDGETS = (25, 50)
 
 
-def variants(config, budgets):
-    """(name, overrides) of every search scored: random at the config's n_max and the budgets,
-    amortized at the budgets, each with and without the per-sample stop."""
+def variants(budgets, random_default):
+    """(name, inverse fit, overrides) of every search scored, in the order they are scored."""
     out = []
-    for init in ("random", "amortized"):
-        for n_max in sorted(set(budgets) | ({config.search.n_max} if init == "random" else set())):
-            if init == "random" and n_max == 0:
-                continue  # a random z unsearched scores nothing
-            base = {"search.init": init, "search.n_max": n_max, "search.stop_patience": 0}
-            out.append((f"{init}@{n_max}", base))
-            if n_max >= 25:
-                out.append((f"{init}@{n_max}+stop", {**base, **STOP}))
-            if init == "amortized" and n_max >= 25:
-                # Refining a good start: Adam's first steps move every coordinate by about the
-                # learning rate whatever the gradient, which a smaller rate keeps near I(x).
-                out.append((f"{init}@{n_max}+stop lr{REFINE_RATE:g}",
-                            {**base, **STOP, "search.learning_rate": REFINE_RATE}))
+    for n_max in sorted(set(budgets) - {0} | {random_default}):
+        base = {"search.init": "random", "search.n_max": n_max, "search.stop_patience": 0}
+        out.append((f"random@{n_max}", "data", base))
+        # Below 100 steps a sample rarely stalls for 10 steps: the same search.
+        if n_max >= 100 or n_max == random_default:
+            out.append((f"random@{n_max}+stop", "data", {**base, **STOP}))
+    for n_max in sorted(set(budgets)):
+        base = {"search.init": "amortized", "search.n_max": n_max, "search.stop_patience": 0}
+        out.append((f"amortized@{n_max}", "data", base))
+        if n_max >= 100:
+            out.append((f"amortized@{n_max}+stop", "data", {**base, **STOP}))
+    for n_max in sorted(set(SAMPLES_FIT_BUDGETS) & set(budgets)):
+        out.append((f"amortized[samples]@{n_max}", "samples",
+                    {"search.init": "amortized", "search.n_max": n_max, "search.stop_patience": 0}))
     return out
 
 
@@ -86,7 +90,7 @@ def scored(config, model, norm, splits, overrides, repeats):
             "mean_steps": float(np.mean(out["iterations"])), "test_samples": len(test)}
 
 
-def run_one(config_name, suite, seed, budgets, repeats, mitdb, quick=False):
+def run_one(config_name, suite, seed, budgets, random_default, repeats, mitdb, quick=False):
     config = config_files.load(config_name)
     config_files.override(config, SUITES[suite])
     config.model.inverse = True
@@ -94,8 +98,7 @@ def run_one(config_name, suite, seed, budgets, repeats, mitdb, quick=False):
     config.detection.max_samples = 500
     if quick:  # the CI smoke run
         config_files.override(config, {"train.epochs": 1, "detection.max_samples": 60,
-                                       "model.inverse_steps": 20, "data.max_samples": 600,
-                                       "search.n_max": 10})
+                                       "model.inverse_steps": 20, "data.max_samples": 600})
     if config.data.name == "mitbih":
         config.data.dir = mitdb
     keras.utils.set_random_seed(seed)
@@ -106,15 +109,22 @@ def run_one(config_name, suite, seed, budgets, repeats, mitdb, quick=False):
         model = train_lib.train(config, workdir, splits["train"])
     train_seconds = time.perf_counter() - started
     config.model.inverse_steps = inverse_steps
-    started = time.perf_counter()
-    train_lib.fit_inverses(config, model)
-    inverse_seconds = time.perf_counter() - started
-    rows = []
-    for name, overrides in variants(config, budgets):
+    initial_inverse = [v.numpy() for v in model.inverse.weights]
+    train_x = rhythm.signal_part(splits["train"].x, rhythm.channels(config))
+    rows, fitted = [], None
+    for name, fit, overrides in variants(budgets, random_default):
+        if fit != fitted:  # each fit from the same initial weights, timed
+            for variable, value in zip(model.inverse.weights, initial_inverse):
+                variable.assign(value)
+            config.model.inverse_fit = fit
+            started = time.perf_counter()
+            train_lib.fit_inverses(config, model, train_x)
+            inverse_seconds, fitted = time.perf_counter() - started, fit
         row = {"config": config_name, "suite": suite, "seed": seed, "variant": name,
-               "default": f"random@{config.search.n_max}",
+               "default": f"random@{random_default}",
                **scored(config, model, norm, splits, overrides, repeats),
-               "train_seconds": train_seconds, "inverse_seconds": inverse_seconds}
+               "train_seconds": train_seconds, "inverse_fit": fit,
+               "inverse_seconds": inverse_seconds}
         print(f"{config_name} {suite} seed={seed} {name}: AUROC {row['auroc']:.4f}, "
               f"{row['ms_per_sample']:.2f} ms/sample, {row['mean_steps']:.1f} steps", flush=True)
         rows.append(row)
@@ -146,7 +156,7 @@ def _groups(rows):
 
 
 def _default(group):
-    """ms/sample of today's default: random starts at the config's own n_max, no stop."""
+    """ms/sample of today's former default: random starts, n_max --random_default, no stop."""
     return np.median([r["ms_per_sample"] for r in group if r["variant"] == r["default"]])
 
 
@@ -154,7 +164,7 @@ def plot(rows, path):
     groups = _groups(rows)
     fig, axes = plots.subplots(1, len(groups), figsize=(6 * len(groups), 4.5), squeeze=False)
     for ax, ((config, suite), group) in zip(axes[0], groups.items()):
-        for init, marker in (("random", "o"), ("amortized", "s")):
+        for init, marker in (("random", "o"), ("amortized", "s"), ("amortized[samples]", "^")):
             for stop, fill in (("", "full"), ("+stop", "none")):
                 chosen = [r for r in group if r["variant"].startswith(init + "@")
                           and r["variant"].endswith(stop) and (stop or "+stop" not in r["variant"])]
@@ -178,6 +188,8 @@ def main(argv=None):
     parser.add_argument("--configs", default="anogan,wgan_gp")
     parser.add_argument("--suites", default="synthetic,mitbih")
     parser.add_argument("--budgets", default="0,25,50,100")
+    parser.add_argument("--random_default", type=int, default=300,
+                        help="n_max of today's search from the prior, the 1.0x reference")
     parser.add_argument("--seeds", default="0")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mitdb", default=os.path.join(SHARED, "mitdb"))
@@ -193,8 +205,8 @@ def main(argv=None):
     for config_name in args.configs.split(","):
         for suite in args.suites.split(","):
             for seed in (int(s) for s in args.seeds.split(",")):
-                rows += run_one(config_name, suite, seed, budgets, args.repeats, args.mitdb,
-                                args.quick)
+                rows += run_one(config_name, suite, seed, budgets, args.random_default,
+                                args.repeats, args.mitdb, args.quick)
                 result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
                           "rows": rows}
                 io_utils.write_json(args.output, result)

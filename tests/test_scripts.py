@@ -290,14 +290,16 @@ def test_time_to_quality_benchmark_scores_every_variant_on_one_model(tmp_path):
     import benchmark_time_to_quality
     out = tmp_path / "ttq.json"
     benchmark_time_to_quality.main(["--quick", "--configs=anogan", "--suites=synthetic",
-                                    "--budgets=0,25", "--repeats=1", f"--output={out}"])
+                                    "--budgets=0,25", "--random_default=10", "--repeats=1",
+                                    f"--output={out}"])
     rows = json.loads(out.read_text())["rows"]
-    assert [r["variant"] for r in rows] == ["random@10", "random@25", "random@25+stop",
-                                            "amortized@0", "amortized@25", "amortized@25+stop",
-                                            "amortized@25+stop lr0.01"]
+    assert [r["variant"] for r in rows] == ["random@10", "random@10+stop", "random@25",
+                                            "amortized@0", "amortized@25",
+                                            "amortized[samples]@25"]
     by = {r["variant"]: r for r in rows}
     assert by["amortized@0"]["mean_steps"] == 0 and by["random@25"]["mean_steps"] == 25
-    assert by["random@25+stop"]["mean_steps"] <= 25
+    assert by["random@10+stop"]["mean_steps"] <= 10
+    assert [r["inverse_fit"] for r in rows].count("samples") == 1
     assert all(0 <= r["auroc"] <= 1 and r["ms_per_sample"] > 0 for r in rows)
     assert len({r["train_seconds"] for r in rows}) == 1  # one trained model for all
     table = (tmp_path / "ttq.md").read_text()

@@ -79,9 +79,12 @@ def get_config():
     # member's components normalized on validation, averaged, plus their spread (tfgad/models/
     # ensemble.py). Exported and served like one model.
     config.model.ensemble = 1
-    # Latent-search families: an inverse network I(x) ~ z fit after training on (z, G(z))
-    # pairs with G frozen, for search.init=amortized (tfgad/models/inverse.py).
+    # Latent-search families: an inverse network I(x) ~ z fit after training with G frozen,
+    # for search.init=amortized (tfgad/models/inverse.py).
     config.model.inverse = False
+    # data: fit on the training samples (f-AnoGAN's izi loss) and on (z, G(z)) pairs;
+    # samples: on (z, G(z)) pairs alone
+    config.model.inverse_fit = "data"
     config.model.inverse_steps = 1500
     config.model.inverse_learning_rate = 1e-3
     # Settings of one family each, model.<family>.*: a field means one thing, and only its

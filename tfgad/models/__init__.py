@@ -64,6 +64,7 @@ def build(config: ml_collections.ConfigDict, input_shape: tuple, prior) -> Adver
                 raise UserError(f"model.inverse is for the latent-search families; {m.name} has "
                                 "an encoder: start the search at E(x) with "
                                 "search.init_from_encoder=True instead")
+            inverse_lib.check_fit(m.get("inverse_fit", "data"))
             model.inverse = inverse_lib.build(member_config, tuple(input_shape))
             # Saved with the weights: a search may start at I(x) only once I was fit.
             model.inverse_fitted = keras.Variable(0, dtype="int32", trainable=False,

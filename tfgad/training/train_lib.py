@@ -83,7 +83,8 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
               callbacks=first_callbacks + callbacks.standard(config, workdir, real, monitor)
               + model.training_callbacks(config))
     models.check_finite_weights(model)
-    fit_inverses(config, model)
+    kept = train_x if robust_state is None else train_x[~robust_state.left_out()]
+    fit_inverses(config, model, kept)
     if robust_state is not None:
         summary = robust_outputs.write(workdir, robust_state, train_split, config)
         logging.info("robust %s left out %d of %d training samples (precision %s, recall %s)",
@@ -98,16 +99,19 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
     return model
 
 
-def fit_inverses(config: ml_collections.ConfigDict, model) -> None:
+def fit_inverses(config: ml_collections.ConfigDict, model, train_x: np.ndarray) -> None:
     """Fits the amortized inverse of G (model.inverse) of the model, or of each ensemble
-    member, after training: a few seconds, with G frozen."""
+    member, after training, with G frozen: on train_x (the signal part of the training
+    samples kept) and generator samples, or on generator samples alone
+    (model.inverse_fit=samples)."""
     m = config.model
+    data = train_x if m.get("inverse_fit", "data") == "data" else None
     for index, member in enumerate(getattr(model, "members", None) or [model]):
         if getattr(member, "inverse", None) is not None:
             loss = inverse_lib.fit(member, m.inverse_steps, config.train.batch_size,
-                                   m.inverse_learning_rate, config.seed + index)
-            logging.info("inverse of the generator fit: %d steps, last loss %.4f",
-                         m.inverse_steps, loss)
+                                   m.inverse_learning_rate, config.seed + index, data)
+            logging.info("inverse of the generator fit on %s: %d steps, last loss %.4f",
+                         m.get("inverse_fit", "data"), m.inverse_steps, loss)
 
 
 def load_trained(config: ml_collections.ConfigDict, workdir: str,
