@@ -7,12 +7,16 @@ single score, --config.detection.combiner=weighted: AUROC 0.993, F1 0.917, MCC 0
 on 1,765 test beats; 127 s for training, scoring and export.
 Paper's score (weighted): residual + kappa * discriminator-feature residual, z-scored on validation.
 """
-from tfgad.configs import wgan_gp
+from tfgad.configs import default, wgan_gp
 
 
 def get_config():
     config = wgan_gp.get_config()
     config.model.name = "fanogan"
+    # The encoder starts any search (search.init_from_encoder); no amortized inverse of G.
+    plain = default.get_config()
+    config.model.inverse = plain.model.inverse
+    config.search.init, config.search.n_max = plain.search.init, plain.search.n_max
     config.model.fanogan.kappa = 1.0
     config.model.fanogan.encoder_epochs = 10
     config.detection.weights.residual = 1.0
