@@ -3,7 +3,7 @@
 Usage:
   python scripts/benchmark_time_to_quality.py [--configs=anogan,wgan_gp]
       [--suites=synthetic,mitbih] [--budgets=0,25,50,100] [--random_default=300] [--seeds=0]
-      [--repeats=3]
+      [--repeats=3] [--only="random@300;amortized@val(0,25)"]
       [--output=results/time_to_quality.json] [--quick]
 
 Per config, suite and seed, one model is trained (with model.inverse=True, so that both starts
@@ -17,6 +17,8 @@ validation and test subsets, each search variant calibrates on validation and sc
   amortized[samples]@N  the same with the inverse fit on generator samples alone (fit again
                     from the same initial weights)
   +stop             with the per-sample stop (search.stop_patience=10, tolerance 1e-3)
+  amortized@val(B)  n_max chosen on validation among the budgets B (search.budgets, the
+                    configs' default with B = 0,25): the residual's validation AUROC decides
 
 Test AUROC and scoring ms/sample (median of --repeats timings of the test subset, in this one
 run, side by side) are written to the JSON with a markdown table and a plot of AUROC against
@@ -50,25 +52,33 @@ SUITES = {
 }
 STOP = {"search.stop_patience": 10, "search.stop_tolerance": 1e-3}
 SAMPLES_FIT_BUDGETS = (25, 50)
+VALIDATION_CHOICES = ((0, 25), (0, 25, 50))
 
 
 def variants(budgets, random_default):
     """(name, inverse fit, overrides) of every search scored, in the order they are scored."""
     out = []
+    fixed = {"search.stop_patience": 0, "search.budgets": ""}
     for n_max in sorted(set(budgets) - {0} | {random_default}):
-        base = {"search.init": "random", "search.n_max": n_max, "search.stop_patience": 0}
+        base = {"search.init": "random", "search.n_max": n_max, **fixed}
         out.append((f"random@{n_max}", "data", base))
         # Below 100 steps a sample rarely stalls for 10 steps: the same search.
         if n_max >= 100 or n_max == random_default:
             out.append((f"random@{n_max}+stop", "data", {**base, **STOP}))
     for n_max in sorted(set(budgets)):
-        base = {"search.init": "amortized", "search.n_max": n_max, "search.stop_patience": 0}
+        base = {"search.init": "amortized", "search.n_max": n_max, **fixed}
         out.append((f"amortized@{n_max}", "data", base))
         if n_max >= 100:
             out.append((f"amortized@{n_max}+stop", "data", {**base, **STOP}))
+    # The configs' default: validation chooses n_max among the budgets (search.budgets).
+    for choice in VALIDATION_CHOICES:
+        if set(choice) <= set(budgets):
+            out.append((f"amortized@val({','.join(map(str, choice))})", "data",
+                        {"search.init": "amortized", "search.n_max": max(choice), **fixed,
+                         "search.budgets": ",".join(map(str, choice))}))
     for n_max in sorted(set(SAMPLES_FIT_BUDGETS) & set(budgets)):
         out.append((f"amortized[samples]@{n_max}", "samples",
-                    {"search.init": "amortized", "search.n_max": n_max, "search.stop_patience": 0}))
+                    {"search.init": "amortized", "search.n_max": n_max, **fixed}))
     return out
 
 
@@ -86,11 +96,13 @@ def scored(config, model, norm, splits, overrides, repeats):
         times.append(1000.0 * (time.perf_counter() - started) / len(test))
     scores, predictions = calibration.apply(detector.calibration_, out, test.groups)
     return {**metrics.evaluate(test.y, scores, predictions),
+            "n_max": int(detector.config.search.n_max),
             "ms_per_sample": statistics.median(times), "ms_per_sample_all": times,
             "mean_steps": float(np.mean(out["iterations"])), "test_samples": len(test)}
 
 
-def run_one(config_name, suite, seed, budgets, random_default, repeats, mitdb, quick=False):
+def run_one(config_name, suite, seed, budgets, random_default, repeats, mitdb, quick=False,
+            only=()):
     config = config_files.load(config_name)
     config_files.override(config, SUITES[suite])
     config.model.inverse = True
@@ -113,6 +125,8 @@ def run_one(config_name, suite, seed, budgets, random_default, repeats, mitdb, q
     train_x = rhythm.signal_part(splits["train"].x, rhythm.channels(config))
     rows, fitted = [], None
     for name, fit, overrides in variants(budgets, random_default):
+        if only and name not in only:
+            continue
         if fit != fitted:  # each fit from the same initial weights, timed
             for variable, value in zip(model.inverse.weights, initial_inverse):
                 variable.assign(value)
@@ -191,6 +205,8 @@ def main(argv=None):
     parser.add_argument("--random_default", type=int, default=300,
                         help="n_max of today's search from the prior, the 1.0x reference")
     parser.add_argument("--seeds", default="0")
+    parser.add_argument("--only", default="",
+                        help="score only these variants (names separated by ';')")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--mitdb", default=os.path.join(SHARED, "mitdb"))
     parser.add_argument("--output", default="results/time_to_quality.json")
@@ -201,12 +217,13 @@ def main(argv=None):
         raise SystemExit(f"error: unknown suite(s) {unknown}; known: {', '.join(SUITES)}")
     logging.set_verbosity(logging.WARNING)
     budgets = [int(b) for b in args.budgets.split(",")]
+    only = [v for v in args.only.split(";") if v]
     rows = []
     for config_name in args.configs.split(","):
         for suite in args.suites.split(","):
             for seed in (int(s) for s in args.seeds.split(",")):
                 rows += run_one(config_name, suite, seed, budgets, args.random_default,
-                                args.repeats, args.mitdb, args.quick)
+                                args.repeats, args.mitdb, args.quick, only)
                 result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
                           "rows": rows}
                 io_utils.write_json(args.output, result)

@@ -104,12 +104,18 @@ def test_record_normalized_scores_are_the_same_from_the_detector_and_its_export(
 
 def test_an_amortized_search_is_fit_saved_exported_and_served_alike(beats, tmp_path):
     overrides = {"model.name": "gan", "model.inverse": True, "model.inverse_steps": 200,
-                 "search.init": "amortized", "search.n_max": 10, "search.stop_patience": 3}
+                 "search.init": "amortized", "search.n_max": 10, "search.stop_patience": 3,
+                 "search.budgets": "0,10"}
     detector = tfgad.Detector("test", overrides=overrides, verbose=0)
     detector.fit(beats["x"], beats["x_val"], beats["y_val"])
     assert int(detector.model_.inverse_fitted.numpy()) == 1
+    # Validation chose the budget whose residual ranked its anomalies best, and scores with it.
+    chosen = detector.calibration_["search_budget"]
+    aurocs = {int(b): a for b, a in chosen["auroc_by_budget"].items()}
+    assert set(aurocs) == {0, 10} and chosen["n_max"] == max(aurocs, key=aurocs.get)
     settings = detector.scorer_settings()
     assert settings["init"] == "amortized" and settings["search"]["stop_patience"] == 3
+    assert settings["search"]["n_max"] == chosen["n_max"]
     scores = detector.decision_function(beats["x_test"])
     # The inverse inverts G: on G's own samples, G(I(x)) is nearer x than a draw's G(z').
     model = detector.model_

@@ -295,11 +295,12 @@ def test_time_to_quality_benchmark_scores_every_variant_on_one_model(tmp_path):
     rows = json.loads(out.read_text())["rows"]
     assert [r["variant"] for r in rows] == ["random@10", "random@10+stop", "random@25",
                                             "amortized@0", "amortized@25",
-                                            "amortized[samples]@25"]
+                                            "amortized@val(0,25)", "amortized[samples]@25"]
     by = {r["variant"]: r for r in rows}
     assert by["amortized@0"]["mean_steps"] == 0 and by["random@25"]["mean_steps"] == 25
     assert by["random@10+stop"]["mean_steps"] <= 10
     assert [r["inverse_fit"] for r in rows].count("samples") == 1
+    assert by["amortized@val(0,25)"]["n_max"] in (0, 25)  # chosen on validation
     assert all(0 <= r["auroc"] <= 1 and r["ms_per_sample"] > 0 for r in rows)
     assert len({r["train_seconds"] for r in rows}) == 1  # one trained model for all
     table = (tmp_path / "ttq.md").read_text()

@@ -26,7 +26,7 @@ from tfgad.data import normalization as normalization_lib
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import combiners, thresholds
-from tfgad.detection import scorer as scorer_lib
+from tfgad.detection import scorer as scorer_lib, search_budget
 from tfgad.errors import UserError
 from tfgad.export import writer as export_lib
 from tfgad.inference.detector import ScoreResult
@@ -189,14 +189,33 @@ class Detector:
     def calibrate(self, val: Samples, train: Samples | None = None, progress=None) -> dict:
         """Scores the (normalized) validation samples and fits calibration_ on them only;
         train: normal training samples for f-AnoGAN's centering. Returns the validation
-        outputs of the scorer."""
-        val_out = self.components(val.x, progress)
+        outputs of the scorer. With search.budgets, the search's n_max is chosen here first,
+        on the validation samples (tfgad/detection/search_budget.py)."""
+        chosen = search_budget.choose(self.config, self.model_, self._scorer, val.x, val.y,
+                                      self.config.detection.batch_size, progress)
+        if chosen is None:
+            val_out = self.components(val.x, progress)
+        else:
+            self.config, self._scorer, val_out, aurocs = chosen
         train_out = train_lib.reference_outputs(self.config, self._scorer, train) \
             if train is not None else None
         self.calibration_ = calibration_lib.fit(val_out, val.y, self.config, train_out,
                                                 val.groups)
+        if chosen is not None:
+            self.calibration_[search_budget.CALIBRATION_KEY] = {
+                "n_max": int(self.config.search.n_max), "criterion": search_budget.CRITERION,
+                "auroc_by_budget": {str(b): a for b, a in aurocs.items()}}
         self._validation = (val_out, val.y, train_out, val.groups)
         return val_out
+
+    def use_calibration(self, calibration: dict) -> None:
+        """Takes a calibration fit before (a workdir's calibration.json), with the search
+        budget it chose, if any."""
+        self.calibration_ = calibration
+        chosen = calibration.get(search_budget.CALIBRATION_KEY)
+        if chosen is not None and chosen["n_max"] != self.config.search.n_max:
+            self.config.search.n_max = chosen["n_max"]
+            self._scorer = scorer_lib.from_config(self.config, self.model_)
 
     def calibration_with(self, overrides: dict) -> dict:
         """The calibration that other detection settings ({"detection.combiner": "svm"})
@@ -281,7 +300,7 @@ class Detector:
         model.load_weights(os.path.join(folder, train_lib.WEIGHTS_FILE))
         detector = cls.from_model(config, model, saved["normalization"], saved["sample_shape"],
                                   verbose)
-        detector.calibration_ = saved["calibration"]
+        detector.use_calibration(saved["calibration"])
         return detector
 
     def export(self, folder: str | None = None) -> str:

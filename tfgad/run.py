@@ -137,7 +137,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
         path = os.path.join(workdir, "calibration.json")
         if not os.path.exists(path):
             raise UserError(f"no calibration at {path}; run --mode=detect first")
-        detector.calibration_ = calibration.load(path)
+        detector.use_calibration(calibration.load(path))
         workdir_lib.check_calibration_matches(detector.calibration_, workdir)
         exported = detector.export()
         logging.info("exported the SavedModel to %s", exported)

@@ -188,6 +188,9 @@ def get_config():
     # Per-sample stop: a sample stops once its best loss has not improved by stop_tolerance
     # (relative) for stop_patience steps; 0: only eps and n_max stop it.
     config.search.stop_patience = 0
+    # Step budgets to choose n_max from on validation ("0,25,50": the one whose residual ranks
+    # validation's labelled anomalies best; tfgad/detection/search_budget.py); "": n_max.
+    config.search.budgets = ""
     config.search.stop_tolerance = 1e-3
 
     config.export = ml_collections.ConfigDict()

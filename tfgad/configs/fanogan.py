@@ -17,6 +17,7 @@ def get_config():
     plain = default.get_config()
     config.model.inverse = plain.model.inverse
     config.search.init, config.search.n_max = plain.search.init, plain.search.n_max
+    config.search.budgets = plain.search.budgets
     config.model.fanogan.kappa = 1.0
     config.model.fanogan.encoder_epochs = 10
     config.detection.weights.residual = 1.0

@@ -13,6 +13,7 @@ OVERRIDES = {
     # inverse: pinned so that the tuned figures still hold.
     'model.inverse': False,
     'search.init': 'random',
+    'search.budgets': '',
     'data.name': 'digits',
     'detection.combiner': 'grid',
     'detection.components': 'residual,discrimination,feature,latent',

@@ -1,0 +1,71 @@
+"""The latent search's step budget chosen on validation (search.budgets).
+
+How many steps a search should take depends on the data and the generator, not only on time:
+on the synthetic ECG 25-50 steps from the amortized start rank anomalies best, on MIT-BIH a
+3-epoch GAN reconstructs anomalous beats better the longer it searches, and I(x) alone (0
+steps) ranks them best (BENCHMARKS.md, time to quality). With search.budgets="0,25,50" the
+calibration scores the validation samples at each budget and keeps the n_max whose residual
+ranks validation's labelled anomalies best (AUROC; the smaller budget on a tie): a choice
+made on validation only, never on test. Without labelled anomalies in validation there is
+nothing to rank, and search.n_max stays.
+"""
+import ml_collections
+import numpy as np
+from absl import logging
+from sklearn.metrics import roc_auc_score
+
+from tfgad.detection import scorer as scorer_lib
+from tfgad.errors import UserError
+
+CRITERION = "residual"
+CALIBRATION_KEY = "search_budget"  # what the calibration records of the choice
+
+
+def candidates(config: ml_collections.ConfigDict) -> list:
+    """The budgets of search.budgets ("0,25,50"), sorted; [] when unset."""
+    text = str(config.search.get("budgets", "") or "").strip()
+    if not text:
+        return []
+    try:
+        budgets = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise UserError(f"search.budgets={text!r} must be comma-separated step counts, "
+                        "e.g. 0,25,50") from None
+    if not budgets or budgets[0] < 0:
+        raise UserError(f"search.budgets={text!r} must be step counts >= 0, e.g. 0,25,50")
+    return budgets
+
+
+def searches(scorer) -> bool:
+    """Whether the scorer (or an ensemble's members) scores by latent search."""
+    settings = scorer.settings()
+    while settings["scorer"] == "ensemble":
+        settings = settings["member"]
+    return settings["scorer"] == "latent_search"
+
+
+def choose(config: ml_collections.ConfigDict, model, scorer, x: np.ndarray, y: np.ndarray,
+           batch_size: int, progress=None):
+    """Scores x (normalized validation samples, labels y) at each budget of search.budgets.
+
+    Returns:
+      None when there is nothing to choose (no budgets, no search, one class in y); else
+      (config with the chosen search.n_max, its scorer, its outputs on x, {budget: AUROC}).
+    """
+    budgets = candidates(config)
+    if not budgets or not searches(scorer) or len(np.unique(y)) < 2:
+        return None
+    tried, aurocs = {}, {}
+    for budget in budgets:
+        chosen = config.copy_and_resolve_references()
+        chosen.search.n_max = budget
+        budget_scorer = scorer_lib.from_config(chosen, model)
+        out = scorer_lib.score_samples(budget_scorer, x, batch_size, config.seed, progress)
+        if CRITERION not in out:
+            return None
+        aurocs[budget] = float(roc_auc_score(y, out[CRITERION]))
+        tried[budget] = (chosen, budget_scorer, out)
+    best = max(budgets, key=lambda b: (aurocs[b], -b))
+    logging.info("search budget chosen on validation: n_max %d (%s AUROC by budget: %s)",
+                 best, CRITERION, aurocs)
+    return (*tried[best], aurocs)
