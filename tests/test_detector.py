@@ -104,8 +104,8 @@ def test_record_normalized_scores_are_the_same_from_the_detector_and_its_export(
 
 def test_an_amortized_search_is_fit_saved_exported_and_served_alike(beats, tmp_path):
     overrides = {"model.name": "gan", "model.inverse": True, "model.inverse_steps": 200,
-                 "search.init": "amortized", "search.n_max": 10, "search.stop_patience": 3,
-                 "search.budgets": "0,10"}
+                 "search.init": "amortized", "search.n_max": 5, "search.stop_patience": 3,
+                 "search.budgets": "0,10"}  # n_max: neither budget, so the choice must travel
     detector = tfgad.Detector("test", overrides=overrides, verbose=0)
     detector.fit(beats["x"], beats["x_val"], beats["y_val"])
     assert int(detector.model_.inverse_fitted.numpy()) == 1
