@@ -12,18 +12,21 @@ Measured in one run, side by side, with the same generator and settings:
           per-sample eps stop, XLA off and on;
   loop    the reference most TF2 code uses: a Python loop calling a compiled single Adam step
           on a tf.Variable z, stopping when the batch's mean loss is below eps;
-  encoder one forward pass z = E(x), x_hat = G(z) plus the score components.
+  encoder one forward pass z = E(x), x_hat = G(z) plus the score components, plain and
+          compiled by XLA, with its FLOPs per sample and their share of the machine's peak.
 Writes JSON, and the markdown table beside it (.md); ms/sample are medians over repeats, with min and max.
 """
 import argparse
 import json
 import os
+import statistics
 import time
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import layers
 from ml_collections import ConfigDict
 
 import benchmark_quality
@@ -65,6 +68,34 @@ class LoopReference:
         return steps, per_sample.numpy()
 
 
+def forward_flops(network) -> int:
+    """Multiply-adds x 2 of one forward pass of a Keras network per sample (its dense and
+    convolution layers, nested networks included)."""
+    total = 0
+    for layer in network.layers:
+        w = layer.get_weights()
+        if isinstance(layer, keras.Model):
+            total += forward_flops(layer)
+        elif isinstance(layer, layers.Dense):
+            total += 2 * w[0].size
+        elif isinstance(layer, layers.Conv1DTranspose):
+            total += 2 * w[0].size * layer.input.shape[1]  # each input column, k * out * in
+        elif isinstance(layer, layers.Conv1D):
+            total += 2 * w[0].size * layer.output.shape[1]
+    return total
+
+
+def peak_flops(n=4096, repeats=5) -> float:
+    a = tf.random.normal([n, n])
+    tf.matmul(a, a).numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        tf.matmul(a, a).numpy()
+        times.append(time.perf_counter() - start)
+    return 2.0 * n ** 3 / statistics.median(times)
+
+
 def trained_model(workdir):
     """(config, model, test samples) of a trained workdir."""
     with open(os.path.join(workdir, "config.json")) as f:
@@ -73,9 +104,11 @@ def trained_model(workdir):
     return config, train_lib.load_trained(config, workdir, splits["train"].x.shape[1:]), splits["test"].x
 
 
-def untrained_model(config_name, samples):
-    """(config, untrained model, samples = G(z) + noise) for a config's synthetic-data shape."""
+def untrained_model(config_name, samples, length=0):
+    """(config, untrained model, samples = G(z) + noise) for a config's synthetic-data shape
+    (or samples of the given length)."""
     config = config_files.load(config_name)
+    config.data.length = length or config.data.length
     prior = priors.from_config(config)
     model = models.build(config, (config.data.length, 1), prior)
     x = model.generator(prior.sample(samples, seed=[5, 5]), training=False).numpy()
@@ -110,6 +143,8 @@ def main():
     parser.add_argument("--encoder_batch", default="1,512")
     parser.add_argument("--loop_batch", default="1,64,512")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--length", type=int, default=0,
+                        help="with --config: the sample length (0: the config's data.length)")
     parser.add_argument("--output", default="results/inference.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes")
     args = parser.parse_args()
@@ -118,7 +153,8 @@ def main():
         args.encoder_batch, args.loop_batch, args.repeats = "1,8", "1,8", 1
     ints = lambda text: [int(v) for v in text.split(",") if v.strip()]
     config, model, pool = (trained_model(args.workdir) if args.workdir else
-                           untrained_model(args.config, max(ints(args.batch) + ints(args.encoder_batch))))
+                           untrained_model(args.config, max(ints(args.batch) + ints(args.encoder_batch)),
+                                           args.length))
     rows = []
 
     for eps in [float(v) for v in args.eps.split(",")]:
@@ -146,18 +182,32 @@ def main():
                                     mean_residual=float(residual.mean())))
                     print(rows[-1], flush=True)
 
+    encoder = {}
     if model.encoder is not None:
         scorer = scorer_lib.EncoderScorer(model)
+        # The same scoring graph compiled by XLA: whether it wins on this machine.
+        compiled = tf.function(scorer._batch, jit_compile=True)
+        # The passes every encoder family's components make: E(x), G(z), D(x_hat) and D(x).
+        # A family's own components may add more (VAEGAN's kl and mean_norm run q(z|x) again).
+        flops = (forward_flops(model.encoder) + forward_flops(model.generator)
+                 + 2 * forward_flops(model.discriminator))
+        peak = peak_flops(1024 if args.quick else 4096)
+        encoder = {"flops_per_sample": flops, "peak_gflops_per_s": peak / 1e9,
+                   "floor_ms_per_sample": 1000.0 * flops / peak}
         for batch in ints(args.encoder_batch):
             x = tf.constant(pool[:batch])
-            times, out = timed(lambda: {k: v.numpy() for k, v in scorer(x).items()}, args.repeats)
-            rows.append(row("encoder", batch, times, mean_residual=float(out["residual"].mean())))
-            print(rows[-1], flush=True)
+            for xla, fn in ((False, scorer), (True, compiled)):
+                times, out = timed(lambda: {k: v.numpy() for k, v in fn(x).items()}, args.repeats)
+                r = row("encoder", batch, times, xla=xla, mean_residual=float(out["residual"].mean()))
+                r["share_of_peak"] = encoder["floor_ms_per_sample"] / r["ms_per_sample_median"]
+                rows.append(r)
+                print(rows[-1], flush=True)
 
     result = {"machine": benchmark_quality.machine(),
               "workdir": args.workdir, "config": args.config, "model": config.model.name, "data": config.data.name,
               "sample_shape": list(pool.shape[1:]),
               "generator_parameters": model.generator.count_params(), "rows": rows,
+              "encoder": encoder,
               "speedups": speedups(rows)}
     io_utils.write_text(args.output, json.dumps(result, indent=2))
     table = markdown(result)
@@ -190,6 +240,15 @@ def markdown(result):
                      f"{r.get('xla', '')} | {r['ms_per_sample_median']:.3f} "
                      f"({r['ms_per_sample_min']:.3f}-{r['ms_per_sample_max']:.3f}) | "
                      f"{r.get('mean_iterations', '')} | {r['mean_residual']:.4f} |")
+    if result.get("encoder"):
+        e = result["encoder"]
+        lines += ["", f"Encoder scoring: {e['flops_per_sample'] / 1e6:.1f} MFLOP per sample "
+                      f"(E, G and D twice); peak {e['peak_gflops_per_s']:.0f} GFLOP/s (matmul), so "
+                      f"at least {e['floor_ms_per_sample']:.3f} ms/sample on this machine; share "
+                      "of peak: " + ", ".join(
+                          f"batch {r['batch']} {'XLA' if r['xla'] else 'plain'} "
+                          f"{100 * r['share_of_peak']:.0f} %" for r in result["rows"]
+                          if r["kind"] == "encoder")]
     lines += ["", "| eps | n_max | batch | python loop ms | tfgad ms (XLA) | speed-up |",
               "|---|---|---|---|---|---|"]
     for s in result["speedups"]:

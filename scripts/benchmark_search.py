@@ -21,17 +21,14 @@ import ast
 import glob
 import json
 import os
-import statistics
 import tempfile
-import time
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
 import numpy as np
 import tensorflow as tf
-from keras import layers
 
 import benchmark_quality
-from benchmark_inference import LoopReference, row, timed
+from benchmark_inference import LoopReference, forward_flops, peak_flops, row, timed
 from tfgad import config_files, io_utils, models, priors
 from tfgad.detection.latent_search import LatentSearch
 
@@ -51,29 +48,9 @@ def setup(config_name, overrides, samples):
 
 
 def step_flops(generator) -> int:
-    """Multiply-adds x 2 of one forward pass per sample, times 2 for the backward pass to the
-    input (the same products again; no weight gradients are computed)."""
-    total = 0
-    for layer in generator.layers:
-        w = layer.get_weights()
-        if isinstance(layer, layers.Dense):
-            total += 2 * w[0].size
-        elif isinstance(layer, layers.Conv1DTranspose):
-            total += 2 * w[0].size * layer.input.shape[1]  # each input column, k * out * in
-        elif isinstance(layer, layers.Conv1D):
-            total += 2 * w[0].size * layer.output.shape[1]
-    return 2 * total
-
-
-def peak_flops(n=4096, repeats=5) -> float:
-    a = tf.random.normal([n, n])
-    tf.matmul(a, a).numpy()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        tf.matmul(a, a).numpy()
-        times.append(time.perf_counter() - start)
-    return 2.0 * n ** 3 / statistics.median(times)
+    """One search step per sample: a forward pass, times 2 for the backward pass to the input
+    (the same products again; no weight gradients are computed)."""
+    return 2 * forward_flops(generator)
 
 
 def executed_filter_gradients(search, x) -> int:

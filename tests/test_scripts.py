@@ -74,6 +74,17 @@ def test_inference_benchmark_quick(tmp_path, test_config):
                if r["kind"] == "tfgad_search" and r["batch"] == first["batch"])
     assert first["speedup"] == pytest.approx(first["loop_ms"] / ours)
     assert "| python loop ms |" in (tmp_path / "inference.md").read_text()
+    # Encoder rows plain and XLA; the floor is the FLOPs over the peak, the share its ratio.
+    encoder_rows = [r for r in rows if r["kind"] == "encoder"]
+    assert {(r["batch"], r["xla"]) for r in encoder_rows} == {(1, False), (1, True), (8, False),
+                                                               (8, True)}
+    e = saved["encoder"]
+    assert e["floor_ms_per_sample"] == pytest.approx(
+        e["flops_per_sample"] / (e["peak_gflops_per_s"] * 1e9) * 1000)
+    for r in encoder_rows:
+        assert r["share_of_peak"] == pytest.approx(e["floor_ms_per_sample"]
+                                                   / r["ms_per_sample_median"])
+    assert "MFLOP per sample (E, G and D twice)" in (tmp_path / "inference.md").read_text()
 
 
 def test_loop_reference_optimizes_like_the_batched_search():
