@@ -174,3 +174,23 @@ def test_vaegan_posterior_does_not_collapse(test_config, beats):
     model.fit(beats["train"].x, batch_size=32, epochs=30, verbose=0)
     mean, _ = model.posterior(beats["val"].x)
     assert float(tf.reduce_mean(tf.math.reduce_std(mean, axis=0))) > 0.3
+
+
+def test_encoder_scoring_times_xla_per_batch_size_and_scores_alike(test_config):
+    model = build(test_config, "aegan")
+    x = np.random.default_rng(0).normal(size=(6, test_config.data.length, 1)).astype("float32")
+    auto = scorer_lib.EncoderScorer(model, jit_compile="auto")
+    plain = scorer_lib.EncoderScorer(model, jit_compile=False)
+    for rows in (1, 6):
+        got, expected = auto(x[:rows]), plain(x[:rows])
+        for name in ("residual", "discrimination", "feature", "latent"):
+            np.testing.assert_allclose(got[name].numpy(), expected[name].numpy(), rtol=1e-5,
+                                       atol=1e-6)
+    choices = auto.settings()["xla_choices"]
+    assert [c["rows"] for c in choices] == [1, 6]
+    assert all(c["xla"] == (c["xla_ms"] < c["plain_ms"]) for c in choices)
+    # Traced into a graph (as an export does), it runs plain ops and measures nothing new.
+    traced = tf.function(lambda batch: auto(batch)["residual"])
+    traced(tf.constant(x[:3]))
+    assert [c["rows"] for c in auto.settings()["xla_choices"]] == [1, 6]
+    assert plain.settings() == {"scorer": "encoder", "jit_compile": False}

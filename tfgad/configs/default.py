@@ -175,6 +175,7 @@ def get_config():
     config.search.feature_weight = 0.0  # AnoGAN's lambda on discriminator features
     # XLA: "auto" times a few steps both ways per row count and keeps the faster (which one
     # wins depends on the CPU); "true"/"false" force it. Exports always hold plain graphs.
+    # The encoder families' one-pass scoring follows it too (timed per batch size).
     config.search.jit_compile = "auto"
     config.search.compaction = True  # eps > 0: stopped samples leave the computation
     config.search.compact_every = 20  # steps between gathering the active samples
