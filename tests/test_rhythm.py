@@ -86,13 +86,13 @@ def test_the_networks_see_the_signal_and_the_scorer_adds_the_rhythm(test_config)
     x[..., 1:] = np.array([-0.5, 1.0, 2.0], np.float32)  # constant context channels
     scorer = scorer_lib.from_config(config, model)
     out = scorer(x)
-    inner = scorer_lib.EncoderScorer(model)(x[..., :1])
+    inner = scorer_lib.EncoderScorer(model, jit_compile=False)(x[..., :1])
     np.testing.assert_allclose(out["residual"].numpy(), inner["residual"].numpy(), rtol=1e-6)
     assert out["x_hat"].shape == (5, 64, 1)
     np.testing.assert_allclose(out["rr_pre"].numpy(), -0.5)
     np.testing.assert_allclose(out["rr_post"].numpy(), 1.0)
     np.testing.assert_allclose(out["rr_local"].numpy(), 2.0)
-    assert scorer.settings() == {"scorer": "encoder", "context_channels": 3}
+    assert scorer.settings() == {"scorer": "encoder", "jit_compile": False, "context_channels": 3}
 
 
 @pytest.fixture(scope="module")
