@@ -53,25 +53,44 @@ def step_flops(generator) -> int:
     return 2 * forward_flops(generator)
 
 
-def executed_filter_gradients(search, x) -> int:
-    """Kernels named *BackpropFilter* the runtime ran during one search (the gradient code
-    builds them; they feed nothing, and the runtime should prune them)."""
+def profiled_kernels(search, x) -> list:
+    """(kernel name, seconds) of every TensorFlow op the runtime ran during one search, from
+    the profiler's trace (after a warm-up search)."""
     from tensorflow.tsl.profiler.protobuf import xplane_pb2
     search(x)
+    events = []
     with tempfile.TemporaryDirectory() as logdir:
         tf.profiler.experimental.start(logdir)
         search(x)
         tf.profiler.experimental.stop()
-        count = 0
         for path in glob.glob(os.path.join(logdir, "**", "*.xplane.pb"), recursive=True):
             space = xplane_pb2.XSpace()
             with open(path, "rb") as f:
                 space.ParseFromString(f.read())
             for plane in space.planes:
                 names = {k: v.name for k, v in plane.event_metadata.items()}
-                count += sum("BackpropFilter" in names.get(e.metadata_id, "")
-                             for line in plane.lines for e in line.events)
-    return count
+                events += [(names.get(e.metadata_id, ""), e.duration_ps * 1e-12)
+                           for line in plane.lines for e in line.events]
+    return events
+
+
+def executed_filter_gradients(search, x) -> int:
+    """Kernels named *BackpropFilter* the runtime ran during one search (the gradient code
+    builds them; they feed nothing, and the runtime should prune them)."""
+    return sum("BackpropFilter" in name for name, _ in profiled_kernels(search, x))
+
+
+def kernel_profile(search, x, top=10) -> list:
+    """Where one search's op time goes, by op type (the name after the last ':' of the
+    TensorFlow op events): [{op, ms, share}] for the top ones, share of all op time."""
+    by_type = {}
+    for name, seconds in profiled_kernels(search, x):
+        if ":" in name:  # TF op events read "scope/name:OpType"
+            op = name.rsplit(":", 1)[1]
+            by_type[op] = by_type.get(op, 0.0) + seconds
+    total = sum(by_type.values()) or 1.0
+    ranked = sorted(by_type.items(), key=lambda item: -item[1])[:top]
+    return [{"op": op, "ms": 1000.0 * t, "share": t / total} for op, t in ranked]
 
 
 def main():
@@ -86,11 +105,14 @@ def main():
     parser.add_argument("--restarts", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no_peer", action="store_true", help="without torch")
+    parser.add_argument("--profile_batch", type=int, default=256,
+                        help="batch of the op-time profile of the default search (0: none)")
     parser.add_argument("--output", default="results/search.json")
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes")
     args = parser.parse_args()
     if args.quick:
         args.batch, args.n_max, args.compaction_batch, args.repeats, args.restarts = "1,8", 20, "8", 1, 2
+        args.profile_batch = 8
     overrides = {"model.latent_dim": 5, "data.length": 128}
     for text in args.override:
         key, value = text.split("=", 1)
@@ -167,12 +189,17 @@ def main():
             # Row-steps actually needed: the mean of the steps each sample ran (eps = 0: n_max).
             r["gflops_per_s"] = flops * r["mean_iterations"] / (r["ms_per_sample_median"] * 1e-3) / 1e9
             r["share_of_peak"] = r["gflops_per_s"] * 1e9 / peak
+    # Where the default search's op time goes at the profile batch (20 steps, XLA off: the
+    # profile names TensorFlow ops, which an XLA cluster hides).
+    profile = kernel_profile(LatentSearch(generator, prior, n_max=20, jit_compile=False, **ADAM),
+                             tf.constant(pool[:args.profile_batch])) if args.profile_batch else []
     filter_kernels = executed_filter_gradients(
         LatentSearch(generator, prior, n_max=5, jit_compile=False, **ADAM), tf.constant(pool[:8]))
     result = {"machine": benchmark_quality.machine(), "config": args.config, "overrides": overrides,
               "sample_shape": list(pool.shape[1:]), "generator_parameters": generator.count_params(),
               "step_flops_per_sample": flops, "peak_gflops_per_s": peak / 1e9,
               "executed_filter_gradient_kernels": filter_kernels,
+              "profile_batch": args.profile_batch, "profile": profile,
               "torch": torch_version,
               "rows": rows}
     io_utils.write_text(args.output, json.dumps(result, indent=2))
@@ -214,6 +241,11 @@ def markdown(result):
         if r["kind"].startswith("restarts_"):
             lines.append(f"| {r['restarts']} | {r['kind'][9:]} | {r['batch']} | {ms(r)} | "
                          f"{r['mean_residual']:.4f} |")
+    if result.get("profile"):
+        lines += ["", f"Op time of the default search at batch {result['profile_batch']} "
+                      "(XLA off), by op type:", "", "| op | ms | share |", "|---|---|---|"]
+        lines += [f"| {p['op']} | {p['ms']:.1f} | {100 * p['share']:.1f} % |"
+                  for p in result["profile"]]
     return "\n".join(lines) + "\n"
 
 

@@ -280,6 +280,13 @@ def test_search_benchmark_quick_without_the_peer(tmp_path):
     macs = 5 * 16 * 128 + 5 * 128 * 64 * 16 + 5 * 64 * 32 * 32 + 5 * 32 * 16 * 64 + 5 * 16 * 128
     assert data["step_flops_per_sample"] == 4 * macs
     assert 0 < data["rows"][0]["share_of_peak"] < 1
+    # The op-time profile of the default search: op types, shares of the whole, largest first.
+    profile = data["profile"]
+    assert data["profile_batch"] == 8 and profile
+    assert all(0 < p["share"] <= 1 and p["ms"] > 0 for p in profile)
+    assert [p["ms"] for p in profile] == sorted((p["ms"] for p in profile), reverse=True)
+    assert sum(p["share"] for p in profile) <= 1 + 1e-9
+    assert "| op | ms | share |" in (tmp_path / "search.md").read_text()
 
 
 def test_torch_copy_of_the_generator_computes_the_same():
