@@ -85,8 +85,10 @@ def kernel_profile(search, x, top=10) -> list:
     TensorFlow op events): [{op, ms, share}] for the top ones, share of all op time."""
     by_type = {}
     for name, seconds in profiled_kernels(search, x):
-        if ":" in name:  # TF op events read "scope/name:OpType"
-            op = name.rsplit(":", 1)[1]
+        scope, _, op = name.rpartition(":")
+        # TF op events read "scope/layer/name:OpType"; the executor's and the eager runtime's
+        # own events (which enclose the ops) have no scope path, or spaces.
+        if "/" in scope and " " not in name:
             by_type[op] = by_type.get(op, 0.0) + seconds
     total = sum(by_type.values()) or 1.0
     ranked = sorted(by_type.items(), key=lambda item: -item[1])[:top]
