@@ -1,4 +1,4 @@
-"""Scoring time to the same quality: today's latent search against the amortized one.
+"""Scoring time to the same quality: the former latent search against the amortized one.
 
 Usage:
   python scripts/benchmark_time_to_quality.py [--configs=anogan,wgan_gp]
@@ -10,8 +10,8 @@ Per config, suite and seed, one model is trained (with model.inverse=True, so th
 can be scored; the inverse fit is timed apart). Then, on the same model and the same
 validation and test subsets, each search variant calibrates on validation and scores test:
 
-  random@N          AnoGAN's search: starts from the prior, N steps (today's default at N =
-                    300, the config's former n_max, without the stop)
+  random@N          AnoGAN's search: starts from the prior, N steps (the former default at
+                    N = 300, without the stop: the 1.0x reference)
   amortized@N       starts at I(x), the inverse fit on the training data (model.inverse_fit=
                     data, the default), N steps (N = 0: I(x) alone)
   amortized[samples]@N  the same with the inverse fit on generator samples alone (fit again
