@@ -115,14 +115,12 @@ class LatentSearch:
         out = {"n_max": self.n_max, "eps": self.eps, "learning_rate": self.learning_rate,
                "distance": self.distance, "restarts": self.restarts,
                "chi_weight": self.chi_weight, "feature_weight": self.feature_weight,
-               "jit_compile": self.jit_compile, "compaction": self.compaction,
+               "compaction": self.compaction,
                "compact_every": self.compact_every, "restart_schedule": self.restart_schedule,
                "halving_steps": self.halving_steps,
                "stop_patience": self.stop_patience, "stop_tolerance": self.stop_tolerance,
                "batch_norm_folded": self.folded is not None}
-        if self.jit_compile == xla_choice.AUTO:
-            out["xla_choices"] = xla_choice.choices(self.generator)
-        return out
+        return {**out, **xla_choice.described(self.jit_compile, self.generator)}
 
     def networks(self) -> list:
         """The Keras models the search owns (the folded copy), which an export must track."""
@@ -213,10 +211,6 @@ class LatentSearch:
     def _use_xla(self, rows, inputs, step, steps) -> bool:
         """XLA or not for this row count: forced, or measured on inputs() = (x, x_features,
         state), which is called only when a measurement is needed."""
-        if self.jit_compile != xla_choice.AUTO:
-            return self.jit_compile
-        if not tf.executing_eagerly() or rows is None:
-            return False  # traced into a graph (an export): plain ops
         probe = min(steps, PROBE_STEPS)
 
         def probes():
@@ -224,7 +218,7 @@ class LatentSearch:
             return (lambda: self._run(False, *args, step, probe),
                     lambda: self._run(True, *args, step, probe))
 
-        return xla_choice.choose(self.generator, rows, probes)
+        return xla_choice.decide(self.jit_compile, self.generator, rows, probes)
 
     def _run(self, xla, x, x_features, state, step, steps):
         return self._steps[bool(xla)](x, x_features, state, tf.constant(step, tf.int32),

@@ -105,20 +105,13 @@ class EncoderScorer:
         return out
 
     def _use_xla(self, x) -> bool:
-        if self.jit_compile != xla_choice.AUTO:
-            return self.jit_compile
-        if not tf.executing_eagerly() or x.shape[0] is None:
-            return False  # traced into a graph (an export): plain ops
-        return xla_choice.choose(self.model.encoder, int(x.shape[0]),
+        return xla_choice.decide(self.jit_compile, self.model.encoder, x.shape[0],
                                  lambda: (lambda: self._score[False](x),
                                           lambda: self._score[True](x)))
 
     def settings(self) -> dict:
         """What the scorer does, as recorded in metrics.json and export metadata."""
-        out = {"scorer": "encoder", "jit_compile": self.jit_compile}
-        if self.jit_compile == xla_choice.AUTO:
-            out["xla_choices"] = xla_choice.choices(self.model.encoder)
-        return out
+        return {"scorer": "encoder", **xla_choice.described(self.jit_compile, self.model.encoder)}
 
     def searcher(self, config):
         """An encoder family's export still offers the latent search: config's, on this model."""

@@ -63,6 +63,25 @@ def choose(generator, rows: int, probes, repeats: int = 3) -> bool:
     return table[key]["xla"]
 
 
+def decide(setting, key, rows, probes) -> bool:
+    """XLA or not under a jit_compile setting: forced (True/False), or for "auto" measured by
+    choose(key, rows, probes); plain ops where tracing into a graph (an export) or where the
+    row count is unknown."""
+    if setting != AUTO:
+        return setting
+    if not tf.executing_eagerly() or rows is None:
+        return False
+    return choose(key, rows, probes)
+
+
+def described(setting, key) -> dict:
+    """A jit_compile setting as settings() report it: with "auto", the choices measured so far."""
+    out = {"jit_compile": setting}
+    if setting == AUTO:
+        out["xla_choices"] = choices(key)
+    return out
+
+
 def choices(generator) -> list:
     """What was measured for a generator: [{device, rows, xla, plain_ms, xla_ms}], by rows."""
     table = _CHOICES.get(generator, {})
