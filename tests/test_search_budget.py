@@ -38,9 +38,11 @@ def test_the_budget_whose_residual_ranks_validation_best_is_kept(gan_and_val):
     config = config.copy_and_resolve_references()
     config.search.budgets = "0,8"
     scorer = scorer_lib.from_config(config, model)
-    chosen_config, chosen_scorer, out, aurocs = search_budget.choose(
+    chosen_config, chosen_scorer, out, record = search_budget.choose(
         config, model, scorer, val.x, val.y, 64)
+    aurocs = {int(b): a for b, a in record["auroc_by_budget"].items()}
     best = max(aurocs, key=aurocs.get)
+    assert record["n_max"] == best and record["criterion"] == "residual"
     assert set(aurocs) == {0, 8} and chosen_config.search.n_max == best
     assert chosen_scorer.settings()["search"]["n_max"] == best
     assert out["residual"].shape == (len(val),)

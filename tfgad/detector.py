@@ -196,15 +196,13 @@ class Detector:
         if chosen is None:
             val_out = self.components(val.x, progress)
         else:
-            self.config, self._scorer, val_out, aurocs = chosen
+            self.config, self._scorer, val_out, record = chosen
         train_out = train_lib.reference_outputs(self.config, self._scorer, train) \
             if train is not None else None
         self.calibration_ = calibration_lib.fit(val_out, val.y, self.config, train_out,
                                                 val.groups)
         if chosen is not None:
-            self.calibration_[search_budget.CALIBRATION_KEY] = {
-                "n_max": int(self.config.search.n_max), "criterion": search_budget.CRITERION,
-                "auroc_by_budget": {str(b): a for b, a in aurocs.items()}}
+            self.calibration_[search_budget.CALIBRATION_KEY] = record
         self._validation = (val_out, val.y, train_out, val.groups)
         return val_out
 
@@ -212,9 +210,9 @@ class Detector:
         """Takes a calibration fit before (a workdir's calibration.json), with the search
         budget it chose, if any."""
         self.calibration_ = calibration
-        chosen = calibration.get(search_budget.CALIBRATION_KEY)
-        if chosen is not None and chosen["n_max"] != self.config.search.n_max:
-            self.config.search.n_max = chosen["n_max"]
+        n_max = search_budget.recorded_n_max(calibration)
+        if n_max is not None and n_max != self.config.search.n_max:
+            self.config.search.n_max = n_max
             self._scorer = scorer_lib.from_config(self.config, self.model_)
 
     def calibration_with(self, overrides: dict) -> dict:

@@ -50,7 +50,8 @@ def choose(config: ml_collections.ConfigDict, model, scorer, x: np.ndarray, y: n
 
     Returns:
       None when there is nothing to choose (no budgets, no search, one class in y); else
-      (config with the chosen search.n_max, its scorer, its outputs on x, {budget: AUROC}).
+      (config with the chosen search.n_max, its scorer, its outputs on x, the record the
+      calibration keeps under CALIBRATION_KEY: n_max, criterion, AUROC by budget).
     """
     budgets = candidates(config)
     if not budgets or not searches(scorer) or len(np.unique(y)) < 2:
@@ -68,4 +69,12 @@ def choose(config: ml_collections.ConfigDict, model, scorer, x: np.ndarray, y: n
     best = max(budgets, key=lambda b: (aurocs[b], -b))
     logging.info("search budget chosen on validation: n_max %d (%s AUROC by budget: %s)",
                  best, CRITERION, aurocs)
-    return (*tried[best], aurocs)
+    record = {"n_max": best, "criterion": CRITERION,
+              "auroc_by_budget": {str(b): a for b, a in aurocs.items()}}
+    return (*tried[best], record)
+
+
+def recorded_n_max(calibration: dict) -> int | None:
+    """The n_max a calibration chose on validation, or None where it chose none."""
+    record = calibration.get(CALIBRATION_KEY)
+    return None if record is None else int(record["n_max"])
