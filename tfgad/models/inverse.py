@@ -24,7 +24,6 @@ import numpy as np
 import tensorflow as tf
 
 from tfgad.errors import UserError
-
 from tfgad.models import networks
 
 FITTED_NAME = "inverse_fitted"

@@ -105,13 +105,14 @@ def fit_inverses(config: ml_collections.ConfigDict, model, train_x: np.ndarray) 
     samples kept) and generator samples, or on generator samples alone
     (model.inverse_fit=samples)."""
     m = config.model
-    data = train_x if m.get("inverse_fit", "data") == "data" else None
+    kind = m.get("inverse_fit", "data")
+    data = train_x if kind == "data" else None
     for index, member in enumerate(getattr(model, "members", None) or [model]):
         if getattr(member, "inverse", None) is not None:
             loss = inverse_lib.fit(member, m.inverse_steps, config.train.batch_size,
                                    m.inverse_learning_rate, config.seed + index, data)
             logging.info("inverse of the generator fit on %s: %d steps, last loss %.4f",
-                         m.get("inverse_fit", "data"), m.inverse_steps, loss)
+                         kind, m.inverse_steps, loss)
 
 
 def load_trained(config: ml_collections.ConfigDict, workdir: str,
