@@ -12,7 +12,7 @@ from tfgad import data
 from tfgad.training import train_lib
 from tfgad import run
 from tfgad.data import splits as splits_lib
-from tfgad.detection import calibration, combiners, normalize
+from tfgad.detection import calibration, combiners, normalize, record_context
 from tfgad.detection import scorer as scorer_lib
 from tfgad.evaluation import metrics
 from tfgad.errors import UserError
@@ -163,19 +163,7 @@ def test_tf_evaluation_of_weighted_calibration():
     np.testing.assert_allclose(tf_scores.numpy(), calibration.apply(calib, comps)[0], rtol=1e-5)
 
 
-def test_record_normalization_makes_robust_z_scores_within_each_record():
-    raw = np.array([[1.0], [2.0], [3.0], [10.0], [20.0], [30.0]])
-    got = calibration.per_record(raw, [7, 7, 7, 9, 9, 9])
-    # median 2 and 20, MAD 1 and 10, times 1.4826 (the MAD of a normal distribution's sd).
-    expected = np.array([-1.0, 0.0, 1.0, -1.0, 0.0, 1.0]) / 1.4826
-    np.testing.assert_allclose(got[:, 0], expected)
-    # A constant record keeps its scale: minus the median, over 1.
-    np.testing.assert_allclose(calibration.per_record(np.array([[5.0], [5.0]]), None), 0.0)
-    with pytest.raises(UserError, match=r"groups has shape \(2,\); give one record id per sample"):
-        calibration.per_record(raw, [1, 2])
-
-
-def test_record_normalized_calibration_fits_per_record_and_serves_a_batch_as_one_record():
+def test_record_normalized_calibration_fits_per_record_and_serves_rows_by_their_baseline():
     # Two records whose normal level differs by 5: raw scores mix them, per record they align.
     offset = np.r_[np.zeros(60), 5 * np.ones(60)]
     labels = np.r_[np.zeros(55), np.ones(5), np.zeros(55), np.ones(5)].astype(int)
@@ -190,9 +178,14 @@ def test_record_normalized_calibration_fits_per_record_and_serves_a_batch_as_one
     robust_auroc = roc_auc_score(labels, calibration.apply(robust, comps, groups)[0])
     assert robust_auroc > 0.99 and raw_auroc < 0.9
     one_record = {"residual": comps["residual"][60:]}
-    tf_scores, tf_flags = calibration.apply_tf(robust, one_record)
+    base = record_context.robust_baseline(one_record["residual"][:, None])
+    rows = (np.tile(base.location, (60, 1)), np.tile(base.scale, (60, 1)))
+    tf_scores, tf_flags = calibration.apply_tf(robust, one_record, rows)
     np_scores, np_flags = calibration.apply(robust, one_record)
     np.testing.assert_allclose(tf_scores.numpy(), np_scores, rtol=1e-5, atol=1e-6)
+    # The global calibration beside it scores beats that have no record baseline yet.
+    assert robust["global"]["record_normalization"] == "none"
+    assert robust["stream"] == {"window": 256, "warmup": 16}
     np.testing.assert_array_equal(tf_flags.numpy(), np_flags.astype(bool))
     with pytest.raises(UserError, match="unknown detection.record_normalization 'median'"):
         calibration.fit(comps, labels, config(record_normalization="median", **settings))

@@ -25,6 +25,7 @@ from tfgad import SAVED_DETECTOR_FILE, config_files, data, io_utils
 from tfgad.data import normalization as normalization_lib
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
+from tfgad.detection import record_scoring
 from tfgad.detection import combiners, thresholds
 from tfgad.detection import scorer as scorer_lib, search_budget
 from tfgad.errors import UserError
@@ -249,19 +250,23 @@ class Detector:
         self.sample_shape_ = tuple(int(d) for d in sample_shape)
         self._scorer = scorer_lib.from_config(config, model)
 
-    def score(self, x, batch_size: int | None = None, groups=None) -> ScoreResult:
+    def score(self, x, batch_size: int | None = None, groups=None,
+              stream: bool = False) -> ScoreResult:
         """score (calibrated), is_anomaly and every score component of samples x, as numpy
         arrays of len(x): the same result type as an export's tfgad.load(...).score(x).
 
         groups: each sample's record, where detection.record_normalization=robust normalizes
-        scores within records (None: x is one record's samples)."""
+        scores within records (None: x is one record's samples, in time order).
+        stream: causal record baselines (each sample over its record's samples before it, as
+        the server answers them sent one by one); else each record's whole baseline."""
         self._check_fitted()
         x = data.check_samples(x, self.sample_shape_, "x samples")
         out = self.components(normalization_lib.apply(self.normalization_, x),
                               batch_size=batch_size)
-        combined, decisions = calibration_lib.apply(self.calibration_, out, groups)
-        return ScoreResult(combined.astype(np.float32), decisions.astype(bool),
-                           {k: out[k] for k in sorted(scores.component_names(out))})
+        scored = record_scoring.score(self.calibration_, out, groups, stream)
+        return ScoreResult(scored.score.astype(np.float32), scored.is_anomaly,
+                           {k: out[k] for k in sorted(scores.component_names(out))},
+                           baseline=scored.baseline, baseline_beats=scored.baseline_beats)
 
     def decision_function(self, x) -> np.ndarray:
         """Anomaly scores of x [N]: higher is more anomalous."""

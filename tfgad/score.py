@@ -1,7 +1,7 @@
 """Scores new data with an exported model.
 
     python -m tfgad.score --model=saved_models/NAME[/VERSION] --input=PATH --output=DIR
-        [--batch_size=256] [--no_plots] [--runner=DirectRunner [Beam pipeline options ...]]
+        [--batch_size=256] [--no_plots] [--stream] [--runner=DirectRunner [Beam options ...]]
 
 PATH: a WFDB record (data/mitdb/100) or a folder of records, an .npz/.npy array file, or a
 folder of PNG/JPEG images (or of array files). DIR gets scores.csv (one row per sample),
@@ -11,6 +11,13 @@ extra [beam]; --runner=DaskRunner with the extra [dask]) and writes the same sco
 summary.json (no annotations or plots); options the command does not know go to Beam, e.g.
 --direct_num_workers=2 --direct_running_mode=multi_processing, or
 --dask_client_address=127.0.0.1:8786.
+
+Each row says its beat's signal quality (flat, clipped, implausible amplitude and NaN gaps are
+reported, and flat or NaN beats are not scored) and, for exports normalized per record, the
+baseline it was normalized by: the whole record, or with --stream each record in time order
+with causal baselines (the last N usable beats before the beat, after K warm-up beats; before
+that "warming_up", scored against the global calibration), beat for beat what the server
+answers for the record's beats sent one by one.
 
 A source of a folder that cannot be scored (a record without the model's lead, an unreadable
 file) is skipped with one warning line; the others are scored and summary.json lists the
@@ -36,6 +43,8 @@ def parse(argv: list) -> tuple:
     parser.add_argument("--output", required=True, help="output folder")
     parser.add_argument("--batch_size", type=int, default=256)
     parser.add_argument("--no_plots", action="store_true", help="skip the record plots")
+    parser.add_argument("--stream", action="store_true", help="record baselines: causal, beat "
+                        "by beat in time order (as served), instead of the whole record's")
     parser.add_argument("--lead", help="records: the name of the model's lead in these records, "
                         "where it differs (default: the model's, e.g. MLII)")
     parser.add_argument("--runner", help="a Beam runner (e.g. DirectRunner): score on Beam")
@@ -63,7 +72,7 @@ def check_output_folder(output: str) -> None:
 
 
 def score_locally(detector, sources: list, output: str, batch_size: int = 256,
-                  plots: bool = True, lead: str | None = None) -> dict:
+                  plots: bool = True, lead: str | None = None, stream: bool = False) -> dict:
     """Scores every source in this process into output (made by check_output_folder); writes
     scores.csv, annotations, plots, summary.json.
 
@@ -84,7 +93,8 @@ def score_locally(detector, sources: list, output: str, batch_size: int = 256,
                 samples = inputs.read(source, detector, lead)
                 print(f"{source.name}: {len(samples.x)} samples", flush=True)
                 bar = keras.utils.Progbar(len(samples.x), unit_name="sample")
-                result = detector.score(samples.x, batch_size, progress=bar.update)
+                result = detector.score(samples.x, batch_size, progress=bar.update,
+                                        stream=stream)
             except UserError as e:
                 if len(sources) == 1:
                     raise
@@ -107,7 +117,8 @@ def _source_entry(source, samples, result, output: str, plots: bool) -> dict:
     from tfgad.inference import outputs
     entry = {"source": source.name, "kind": source.kind, "samples": len(result),
              "flagged": int(result.is_anomaly.sum()),
-             "flagged_fraction": float(result.is_anomaly.mean()) if len(result) else 0.0}
+             "flagged_fraction": float(result.is_anomaly.mean()) if len(result) else 0.0,
+             **outputs.source_context(result)}
     if samples.beats is not None:
         entry["peaks_from"] = samples.beats.peak_source
         entry["annotations"] = outputs.write_annotations(samples.beats, result, output)
@@ -140,15 +151,16 @@ def run(argv: list) -> dict:
         beam.require_beam()
         report = beam.run(args.model, sources, args.output,
                           [f"--runner={beam.runner_name(args.runner)}", *beam_args],
-                          args.batch_size, args.lead)
+                          args.batch_size, args.lead, args.stream)
     else:
         detector = detector_lib.load(args.model)
         print(f"model {detector}", flush=True)
         report = score_locally(detector, sources, args.output, args.batch_size,
-                               not args.no_plots, args.lead)
+                               not args.no_plots, args.lead, args.stream)
     for entry in report["sources"]:
+        signal = "; no signal (lead off?)" if entry.get("signal") == "no_signal" else ""
         print(f"{entry['source']}: {entry['flagged']} of {entry['samples']} flagged "
-              f"({100 * entry['flagged_fraction']:.1f} %)")
+              f"({100 * entry['flagged_fraction']:.1f} %){signal}")
     print(f"total: {report['flagged']} of {report['samples']} flagged "
           f"({100 * report['flagged_fraction']:.1f} %); outputs in {args.output}")
     if report.get("skipped"):

@@ -134,6 +134,11 @@ def get_config():
     # composition, so that a new patient's scores start from that patient's normal level; a
     # served request, a tfgad.score record and a Detector.score call count as one record.
     config.detection.record_normalization = "none"  # none | robust
+    # robust, streamed (served records, tfgad.score --stream): a beat's baseline is the last
+    # record_window usable beats before it, trusted from record_warmup of them; before that
+    # it is scored against the global calibration and says "warming_up"
+    config.detection.record_window = 256
+    config.detection.record_warmup = 16
     config.detection.center_discrimination = False  # f-AnoGAN: minus its mean on normal train
     config.detection.reference_samples = 256  # train samples scored for that mean
     config.detection.combiner = "weighted"  # weighted | single | grid | svm

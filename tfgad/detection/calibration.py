@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgad import io_utils
-from tfgad.detection import combiners, normalize, thresholds
+from tfgad.detection import combiners, normalize, record_context, thresholds
 from tfgad.models import ensemble
 from tfgad.errors import UserError, choose
 
@@ -84,7 +84,6 @@ def matrix(components: dict, names: list) -> np.ndarray:
 
 
 RECORD_NORMALIZATIONS = ("none", "robust")
-MAD_TO_STD = 1.4826  # the MAD of a normal distribution times this is its standard deviation
 
 
 def record_normalization(config: ml_collections.ConfigDict) -> str:
@@ -94,32 +93,10 @@ def record_normalization(config: ml_collections.ConfigDict) -> str:
                   "detection.record_normalization")
 
 
-def per_record(raw: np.ndarray, groups) -> np.ndarray:
-    """Each column of raw [N, k] as robust z-scores within its record: minus the record's
-    median, over its MAD (scaled to a standard deviation; 1 where the MAD is 0). A new
-    patient's scores then start from that patient's own normal level, which needs no label:
-    most of a record's beats are normal."""
-    groups = np.zeros(len(raw), np.int64) if groups is None else np.asarray(groups)
-    if groups.shape != (len(raw),):
-        raise UserError(f"groups has shape {groups.shape}; give one record id per sample "
-                        f"({len(raw)})")
-    out = np.empty_like(raw)
-    for group in np.unique(groups):
-        rows = groups == group
-        median = np.median(raw[rows], axis=0)
-        mad = MAD_TO_STD * np.median(np.abs(raw[rows] - median), axis=0)
-        out[rows] = (raw[rows] - median) / np.where(mad > 0, mad, 1.0)
-    return out
-
-
-def _per_record_tf(raw: tf.Tensor) -> tf.Tensor:
-    """per_record for one record (the whole batch), in TensorFlow ops: the served graph
-    treats one request as one record's samples."""
-    import tensorflow_probability as tfp
-    median = tfp.stats.percentile(raw, 50.0, axis=0, interpolation="midpoint")
-    mad = MAD_TO_STD * tfp.stats.percentile(tf.abs(raw - median), 50.0, axis=0,
-                                            interpolation="midpoint")
-    return (raw - median) / tf.where(mad > 0, mad, tf.ones_like(mad))
+def stream_settings(config: ml_collections.ConfigDict) -> record_context.StreamSettings:
+    """detection.record_window and record_warmup, checked."""
+    d = config.detection
+    return record_context.StreamSettings(d.get("record_window", 256), d.get("record_warmup", 16))
 
 
 def _combiner(config, z, labels, names):
@@ -162,9 +139,20 @@ def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.Con
         bad = [n for i, n in enumerate(names) if not np.all(np.isfinite(raw[:, i]))]
         raise UserError(f"score components {bad} hold NaN or inf on the validation split; the "
                         "model is not usable (did training diverge?); retrain it")
-    by_record = record_normalization(config)
-    if by_record == "robust":
-        raw = per_record(raw, groups)
+    if record_normalization(config) == "none":
+        return _fit_on(raw, val_labels, config, train_components, "none")
+    within = record_context.whole_records(raw, groups).z
+    calibration = _fit_on(within, val_labels, config, train_components, "robust")
+    calibration["stream"] = stream_settings(config).to_dict()
+    # Beats without a record baseline yet (a stream's first beats, a record too short) are
+    # scored against this one, fit on the same validation split without record normalization.
+    calibration["global"] = _fit_on(raw, val_labels, config, train_components, "none")
+    return calibration
+
+
+def _fit_on(raw, val_labels, config, train_components, by_record: str) -> dict:
+    """fit on the [N, columns] matrix raw, as record normalization by_record left it."""
+    names = columns(config)
     center = None
     # Centering on training scores has no meaning once each record is centred on itself.
     if config.detection.center_discrimination and by_record == "none":
@@ -232,24 +220,37 @@ def apply(calibration: dict, components: dict, groups=None) -> tuple:
     """Combined scores [N] float64 and decisions [N] int8 (1 = anomaly) for a components dict.
 
     groups: [N] record ids, for a calibration with record_normalization=robust (None: the
-    samples are one record's)."""
-    raw = matrix(components, calibration["components"])
-    if calibration.get("record_normalization", "none") == "robust":
-        raw = per_record(raw, groups)
+    samples are one record's); each record is normalized by its whole-record baseline
+    (record_scoring for streaming and the baseline each row got)."""
+    if calibration.get("record_normalization", "none") != "none":
+        from tfgad.detection import record_scoring
+        scored = record_scoring.score(calibration, components, groups)
+        return scored.score, scored.is_anomaly.astype(np.int8)
+    return combine(calibration, matrix(components, calibration["components"]))
+
+
+def combine(calibration: dict, raw: np.ndarray) -> tuple:
+    """(scores [N] float64, decisions [N] int8) of raw [N, columns], as the calibration's record
+    normalization left them (z-scores within a record for a robust calibration)."""
     norm = calibration["normalization"]
     z = _member_means(normalize.apply(raw, norm["shift"], norm["scale"]), calibration)
     scores = combiners.combined_scores(calibration["combiner"], z)
     return scores, (scores >= calibration["threshold"]).astype(np.int8)
 
 
-def apply_tf(calibration: dict, components: dict) -> tuple:
+def apply_tf(calibration: dict, components: dict, baseline: tuple | None = None) -> tuple:
     """apply in core TensorFlow ops: (score [B] float32, is_anomaly [B] bool).
 
-    Computes in float64 so that it matches the numpy evaluation (and scikit-learn's SVM).
+    baseline: (location [B, columns], scale [B, columns]) float64, each row's record baseline,
+    for a robust calibration; a row's answer then depends on that row alone, so that batching
+    cannot change it. Computes in float64 so that it matches the numpy evaluation (and
+    scikit-learn's SVM).
     """
     raw = tf.stack([tf.cast(components[n], tf.float64) for n in calibration["components"]], 1)
-    if calibration.get("record_normalization", "none") == "robust":
-        raw = _per_record_tf(raw)
+    if calibration.get("record_normalization", "none") != "none":
+        if baseline is None:
+            raise ValueError("a record-normalized calibration needs each row's baseline")
+        raw = (raw - baseline[0]) / baseline[1]
     norm = calibration["normalization"]
     z = _member_means(normalize.apply_tf(raw, norm["shift"], norm["scale"]), calibration, tf)
     score = combiners.combined_scores_tf(calibration["combiner"], z)

@@ -10,11 +10,13 @@ import tensorflow as tf
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
 
-def write(version_dir: str, sample_shape: tuple, samples: int = 2) -> str:
-    """Writes one serving_default request of `samples` zero samples; returns the file's path."""
+def write(version_dir: str, sample_shape: tuple, signature: str = "serving_default",
+          samples: int = 2) -> str:
+    """Writes one request of `samples` zero samples x to signature (the one served requests
+    call: score_components for record-normalized exports); returns the file's path."""
     from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
     request = predict_pb2.PredictRequest(
-        model_spec=model_pb2.ModelSpec(signature_name="serving_default"))
+        model_spec=model_pb2.ModelSpec(signature_name=signature))
     request.inputs["x"].CopyFrom(tf.make_tensor_proto(
         np.zeros((samples, *sample_shape), np.float32)))
     log = prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request))

@@ -6,6 +6,15 @@ saved_models/<name>/<version>/ holds a SavedModel with the signatures
   latent_search     x -> z, x_hat, loss, iterations (settings fixed at export)
   generate          z -> x
   encode            x -> z (models with an encoder)
+For a calibration normalized within each record (detection.record_normalization=robust), a
+row's answer depends on its record's baseline, which no batched graph may compute from the
+request (a batcher merges requests of different records). Those exports take the baseline as
+an input instead, row by row, and offer the stateless ways to get it:
+  serving_default         x, record_location, record_scale [B, columns] -> score, is_anomaly, ...
+  record_baseline         beats [B, W, *sample_shape] (a window of W beats of one record per
+                          row) -> record_location, record_scale [B, columns]
+  score_without_baseline  x -> score, is_anomaly against the global calibration (warm-up)
+The built-in server keeps each record's baseline itself (tfgad/detection/record_context.py).
 and assets.extra/tfgad.json with the config, calibration, normalization and search settings, and
 assets.extra/tf_serving_warmup_requests, TF Serving's warm-up file (a PredictionLog).
 Inputs are raw samples; the normalization fit on training data is applied in the graph.
@@ -71,7 +80,19 @@ class ScoringModule(tf.Module):
         # The concrete shape goes into the signature's metadata ([-1, 64, 1]), which clients
         # and TF Serving's model metadata read; _prepare still checks what a caller sends.
         x_spec = tf.TensorSpec((None,) + self.sample_shape, tf.float32, name="x")
-        self.serving_default = tf.function(self._serve, input_signature=[x_spec])
+        self.by_record = calibration.get("record_normalization", "none") != "none"
+        if self.by_record:
+            columns = len(calibration["components"])
+            base = [tf.TensorSpec([None, columns], tf.float32, name=n)
+                    for n in ("record_location", "record_scale")]
+            self.serving_default = tf.function(self._serve_with_baseline,
+                                               input_signature=[x_spec, *base])
+            self.score_without_baseline = tf.function(self._serve_globally,
+                                                      input_signature=[x_spec])
+            self.record_baseline = tf.function(self._record_baseline, input_signature=[
+                tf.TensorSpec((None, None) + self.sample_shape, tf.float32, name="beats")])
+        else:
+            self.serving_default = tf.function(self._serve, input_signature=[x_spec])
         self.score_components = tf.function(self._components, input_signature=[x_spec])
         self.latent_search = tf.function(self._latent_search, input_signature=[x_spec])
         self.generate = tf.function(
@@ -84,6 +105,8 @@ class ScoringModule(tf.Module):
 
     def signatures(self) -> dict:
         names = ["serving_default", "score_components", "latent_search", "generate"]
+        if self.by_record:
+            names += ["score_without_baseline", "record_baseline"]
         if self.model.encoder is not None:
             names.append("encode")
         return {n: getattr(self, n).get_concrete_function() for n in names}
@@ -127,6 +150,51 @@ class ScoringModule(tf.Module):
         out.pop("z")
         out.update(score=score, is_anomaly=is_anomaly)
         return out
+
+    def _serve_with_baseline(self, x, record_location, record_scale):
+        out = self._components(x)
+        baseline = (tf.cast(record_location, tf.float64), tf.cast(record_scale, tf.float64))
+        score, is_anomaly = calibration_lib.apply_tf(self.calibration, out, baseline)
+        out.pop("z")
+        out.update(score=score, is_anomaly=is_anomaly)
+        return out
+
+    def _serve_globally(self, x):
+        """Scores against the global calibration, shifted onto the record calibration's
+        threshold (as record_scoring.global_scores does offline)."""
+        out = self._components(x)
+        fallback = self.calibration["global"]
+        score, is_anomaly = calibration_lib.apply_tf(fallback, out)
+        shift = float(self.calibration["threshold"]) - float(fallback["threshold"])
+        out.pop("z")
+        out.update(score=score + tf.constant(shift, tf.float32), is_anomaly=is_anomaly)
+        return out
+
+    def _record_baseline(self, beats):
+        """The median and scaled MAD of each row's window of beats (record_context's
+        robust_baseline, in TensorFlow ops): [B, W, ...] -> [B, columns] each."""
+        import tensorflow_probability as tfp
+        from tfgad.detection import record_context
+        shape = tf.shape(beats)
+        flat = tf.reshape(beats, tf.concat([[-1], shape[2:]], 0))
+        out = self._components(flat)
+        raw = tf.stack([tf.cast(out[n], tf.float64) for n in self.calibration["components"]], 1)
+        raw = tf.reshape(raw, [shape[0], shape[1], len(self.calibration["components"])])
+        location = tfp.stats.percentile(raw, 50.0, axis=1, interpolation="midpoint")
+        spread = tfp.stats.percentile(tf.abs(raw - location[:, None]), 50.0, axis=1,
+                                      interpolation="midpoint")
+        scale = record_context.MAD_TO_STD * spread
+        scale = tf.where(scale > 0, scale, tf.ones_like(scale))
+        return {"record_location": tf.cast(location, tf.float32),
+                "record_scale": tf.cast(scale, tf.float32)}
+
+
+def _record_metadata(calibration: dict) -> dict:
+    """How clients of a record-normalized export pass a record's baseline."""
+    if calibration.get("record_normalization", "none") == "none":
+        return {}
+    return {"record_baseline": {"columns": list(calibration["components"]),
+                                **calibration.get("stream", {})}}
 
 
 def _xla_record(model) -> dict:
@@ -261,10 +329,12 @@ def export(model, config: ml_collections.ConfigDict, calibration: dict, normaliz
                     "normalization": normalization, "config": config.to_dict(),
                     "input": data.describe_input(config, sample_shape),
                     "components": components, "signatures": sorted(signatures),
+                    **_record_metadata(calibration),
                     "inputs": {"x": [-1, *(int(d) for d in sample_shape)]}}
         io_utils.write_json(os.path.join(tmp, export_format.METADATA_PATH), metadata)
         # TF Serving replays it before it reports the version AVAILABLE (so does ours).
-        warmup.write(tmp, sample_shape)
+        warmup.write(tmp, sample_shape,
+                     "score_components" if module.by_record else "serving_default")
         final = os.path.join(folder, str(version))
         os.rename(tmp, final)
     except BaseException:

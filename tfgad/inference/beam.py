@@ -14,9 +14,11 @@ import csv
 import json
 import os
 
+import numpy as np
 from absl import logging
 
 from tfgad import io_utils
+from tfgad.data import signal_quality
 from tfgad.errors import UserError
 from tfgad.inference import detector as detector_lib
 from tfgad.inference import inputs, outputs
@@ -89,16 +91,16 @@ def read_chunks(source_tuple, model_path: str, batch_size: int, parts: str, lead
 class ScoreChunks(beam.DoFn if beam else object):
     """Scores a chunk and writes its rows file, both in process(); yields the chunk's row count."""
 
-    def __init__(self, model_path: str, component_names: list, parts: str):
+    def __init__(self, model_path: str, component_names: list, parts: str, stream: bool = False):
         self.model_path, self.names, self.parts = model_path, component_names, parts
-        self.detector = None
+        self.stream, self.detector = stream, None
 
     def setup(self):
         self.detector = detector_lib.Detector(self.model_path)  # once per worker
 
     def process(self, element):
         source, chunk, columns, x = element
-        result = self.detector.score(x, batch_size=len(x))
+        result = self.detector.score(x, batch_size=len(x), stream=self.stream)
         table = outputs.rows(source, columns, result, self.names)
         _write_atomically(_rows_path(self.parts, source, chunk), outputs.csv_text(table))
         yield len(table)
@@ -135,11 +137,15 @@ def collect(parts: str, sources: list) -> tuple:
             lost.append(f"{source.name} ({len(lines)} of {manifest['samples']} rows)")
             continue
         rows += lines
-        column = outputs.header([]).index("is_anomaly")
-        flagged = sum(row[column] == "1" for row in csv.reader(lines))
+        head = outputs.header([])
+        table = list(csv.reader(lines))
+        flagged = sum(row[head.index("is_anomaly")] == "1" for row in table)
+        quality = np.array([row[head.index("quality")] for row in table], str)
         per_source.append({"source": source.name, "kind": source.kind, "samples": len(lines),
                            "flagged": flagged,
-                           "flagged_fraction": flagged / len(lines) if lines else 0.0})
+                           "flagged_fraction": flagged / len(lines) if lines else 0.0,
+                           "quality": signal_quality.counts(quality),
+                           "signal": signal_quality.record_verdict(quality)})
     if lost:
         raise UserError(f"the Beam runner lost output of {len(lost)} source(s): "
                         f"{', '.join(lost[:5])}; score with the local path (no --runner) or "
@@ -148,7 +154,7 @@ def collect(parts: str, sources: list) -> tuple:
 
 
 def run(model_path: str, sources: list, output: str, pipeline_args: list,
-        batch_size: int = 256, lead: str | None = None) -> dict:
+        batch_size: int = 256, lead: str | None = None, stream: bool = False) -> dict:
     """Runs the scoring pipeline; writes output/scores.csv (the local path's rows and order)
     and summary.json. Returns the summary (with "skipped": the sources that were not scored)."""
     require_beam()
@@ -164,7 +170,7 @@ def run(model_path: str, sources: list, output: str, pipeline_args: list,
          | "Read" >> beam.FlatMap(read_chunks, info.path, batch_size, parts, lead)
          # Without it, fusion keeps a record's chunks on the worker that read it.
          | "Spread" >> beam.Reshuffle()
-         | "Score" >> beam.ParDo(ScoreChunks(info.path, names, parts)))
+         | "Score" >> beam.ParDo(ScoreChunks(info.path, names, parts, stream)))
     pipeline.run().wait_until_finish()
     rows, per_source, skipped = collect(parts, sources)
     if not per_source:

@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from tfgad import data
+from tfgad.data import signal_quality
 from tfgad.errors import UserError
 from tfgad.export.format import NOT_COMPONENTS, read_metadata
 
@@ -26,12 +27,28 @@ def resolve_version(path: str) -> str:
     return os.path.join(path, str(versions[0]))
 
 
+def _column(count: int, value) -> np.ndarray:
+    return np.full(count, value, object).astype(str)
+
+
 @dataclasses.dataclass
 class ScoreResult:
     """Per-sample outputs of an export, as numpy arrays of length N."""
-    score: np.ndarray  # calibrated anomaly score (float32)
+    score: np.ndarray  # calibrated anomaly score (float32; NaN: not scored, see quality)
     is_anomaly: np.ndarray  # score >= the calibrated threshold (bool)
     components: dict  # {component name: [N] float32}, uncalibrated
+    quality: np.ndarray = None  # [N] str: signal quality (data/signal_quality.py)
+    baseline: np.ndarray = None  # [N] str: record | stream | warming_up | too_short | none
+    baseline_beats: np.ndarray = None  # [N] int: beats that made the row's record baseline
+
+    def __post_init__(self):
+        count = len(self.score)
+        if self.quality is None:
+            self.quality = _column(count, "ok")
+        if self.baseline is None:
+            self.baseline = _column(count, "none")
+        if self.baseline_beats is None:
+            self.baseline_beats = np.zeros(count, np.int64)
 
     def __len__(self):
         return len(self.score)
@@ -40,10 +57,10 @@ class ScoreResult:
     def concatenate(parts: list) -> "ScoreResult":
         if not parts:
             return ScoreResult(np.zeros(0, np.float32), np.zeros(0, bool), {})
-        return ScoreResult(np.concatenate([p.score for p in parts]),
-                           np.concatenate([p.is_anomaly for p in parts]),
-                           {k: np.concatenate([p.components[k] for p in parts])
-                            for k in parts[0].components})
+        joined = {f: np.concatenate([getattr(p, f) for p in parts])
+                  for f in ("score", "is_anomaly", "quality", "baseline", "baseline_beats")}
+        return ScoreResult(components={k: np.concatenate([p.components[k] for p in parts])
+                                       for k in parts[0].components}, **joined)
 
 
 class ExportInfo:
@@ -90,41 +107,78 @@ class Detector(ExportInfo):
         import tensorflow as tf
         super().__init__(path)
         try:
-            self._serve = tf.saved_model.load(self.path).signatures["serving_default"]
+            signatures = tf.saved_model.load(self.path).signatures
+            # A record-normalized export's serving_default wants each row's baseline: score
+            # the raw components and normalize by record here (record_scoring).
+            self._serve = signatures["score_components" if self.record_normalization != "none"
+                                     else "serving_default"]
         except (OSError, ValueError, KeyError) as e:
             raise UserError(f"cannot load the SavedModel in {self.path}: {type(e).__name__}: "
                             f"{str(e).splitlines()[0] if str(e) else ''}") from None
 
-    def score(self, x, batch_size: int = 256, progress=None) -> ScoreResult:
+    def prepare(self, x) -> tuple:
+        """(x as float32 [N, *sample_shape] with unscorable samples zeroed, their quality [N]).
+
+        ECG beats may hold NaN gaps (reported as quality nan_gap, not scored); other inputs
+        must be finite."""
+        array = np.asarray(x)
+        gaps = None
+        if self.input.get("kind") == "ecg_beats" and array.ndim >= 2 and array.size \
+                and np.issubdtype(array.dtype, np.floating):
+            gaps = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
+            if gaps.any():
+                array = np.where(gaps.reshape((-1,) + (1,) * (array.ndim - 1)), 0.0, array)
+        x = self.check_samples(array)
+        quality = signal_quality.assess(x, self.input)
+        if gaps is not None:
+            quality[gaps] = signal_quality.NAN_GAP
+        return x, quality
+
+    def score(self, x, batch_size: int = 256, progress=None, records=None,
+              stream: bool = False) -> ScoreResult:
         """Scores samples x [N, *sample_shape] (raw, as in training; the export normalizes).
 
         Args:
-          x: numpy array of samples (one record's, where the export normalizes scores per
-            record: record_normalization "robust").
+          x: numpy array of samples, in time order within each record.
           batch_size: samples per call; a sample's score does not depend on it.
           progress: optional callable(done_samples) after each batch.
+          records: [N] record id of each sample (None: x is one record), where the export
+            normalizes scores per record (record_normalization "robust").
+          stream: causal record baselines (each beat over its record's beats before it, as the
+            server answers beats sent one by one); else each record's whole baseline.
         """
         import tensorflow as tf
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
             raise UserError(f"batch_size={batch_size!r}; give a positive number of samples per "
                             "call")
-        x = self.check_samples(x)
+        x, quality = self.prepare(x)
         parts = []
         for start in range(0, len(x), batch_size):
             out = self._serve(x=tf.constant(x[start:start + batch_size]))
-            parts.append(ScoreResult(
-                out["score"].numpy(), out["is_anomaly"].numpy().astype(bool),
-                {k: out[k].numpy() for k in sorted(out) if k not in NOT_COMPONENTS}))
+            parts.append({k: v.numpy() for k, v in out.items()})
             if progress:
                 progress(min(start + batch_size, len(x)))
-        result = ScoreResult.concatenate(parts)
-        if self.record_normalization != "none" and len(result):
-            # Scores normalized within a record need the whole record: the served graph
-            # normalizes within each batch, so x's batches are composed here as one record.
-            from tfgad.detection import calibration
-            score, decisions = calibration.apply(self.metadata["calibration"], result.components)
-            result.score, result.is_anomaly = score.astype(np.float32), decisions.astype(bool)
-        return result
+        outputs = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+        components = {k: outputs[k] for k in sorted(outputs)
+                      if k not in NOT_COMPONENTS and k != "z"}
+        return self._answer(outputs, components, quality, records, stream)
+
+    def _answer(self, outputs, components, quality, records, stream) -> ScoreResult:
+        usable = signal_quality.usable(quality)
+        if self.record_normalization != "none":
+            from tfgad.detection import record_scoring
+            scored = record_scoring.score(self.metadata["calibration"], components, records,
+                                          stream, usable)
+            return ScoreResult(scored.score.astype(np.float32), scored.is_anomaly, components,
+                               quality, scored.baseline, scored.baseline_beats)
+        if records is not None and len(records) != len(quality):
+            raise UserError(f"records has {len(records)} ids for {len(quality)} samples; give "
+                            "one record id per sample")
+        score = outputs.get("score", np.zeros(0, np.float32)).astype(np.float32)
+        flags = outputs.get("is_anomaly", np.zeros(0, bool)).astype(bool)
+        return ScoreResult(np.where(usable, score, np.nan).astype(np.float32), flags & usable,
+                           components, quality)
 
     @property
     def threshold_(self) -> float:
@@ -139,11 +193,13 @@ class Detector(ExportInfo):
         """0 (normal) / 1 (anomaly) for each sample of x."""
         return self.score(x, batch_size).is_anomaly.astype(np.int8)
 
-    def score_record(self, path: str, batch_size: int = 256, progress=None):
-        """Cuts the beats of a WFDB record as in training and scores them (see records.py)."""
+    def score_record(self, path: str, batch_size: int = 256, progress=None,
+                     stream: bool = False):
+        """Cuts the beats of a WFDB record as in training and scores them as one record (see
+        records.py); stream: causal baselines, beat by beat."""
         from tfgad.inference import records
         beats = records.cut(path, self.input)
-        return beats, self.score(beats.x, batch_size, progress)
+        return beats, self.score(beats.x, batch_size, progress, stream=stream)
 
 
 def load(path: str) -> Detector:

@@ -11,8 +11,13 @@ ROW_COLUMNS = ("source", "index", "sample", "time_s", "annotation", "file")
 ANNOTATION_EXTENSION = "tfgad"
 
 
+# How each score was made: the beat's signal quality, and the record baseline it was
+# normalized by (record, stream, warming_up, too_short; none without record normalization).
+CONTEXT_COLUMNS = ("quality", "baseline", "baseline_beats")
+
+
 def header(component_names: list) -> list:
-    return [*ROW_COLUMNS, "score", "is_anomaly", *component_names]
+    return [*ROW_COLUMNS, "score", "is_anomaly", *CONTEXT_COLUMNS, *component_names]
 
 
 def _text(value) -> str:
@@ -27,6 +32,8 @@ def rows(source_name: str, columns: dict, result, component_names: list) -> list
     for i in range(len(result)):
         described = [_text(columns[c][i]) if c in columns else "" for c in ROW_COLUMNS[1:]]
         out.append([source_name, *described, _text(result.score[i]), str(int(result.is_anomaly[i])),
+                    str(result.quality[i]), str(result.baseline[i]),
+                    str(int(result.baseline_beats[i])),
                     *[_text(result.components[n][i]) for n in component_names]])
     return out
 
@@ -101,13 +108,36 @@ def plot_record(beats, result, path: str, max_points: int = 20000, top_k: int = 
     return plots.save(fig, path)
 
 
+def source_context(result) -> dict:
+    """A source's signal quality (counts per kind, and "no_signal" where a lead is off) and
+    how its record baseline was made, with what was done instead where there was none."""
+    from tfgad.data import signal_quality
+    entry = {"quality": signal_quality.counts(result.quality),
+             "signal": signal_quality.record_verdict(result.quality)}
+    baselines = {str(k): int(v) for k, v in zip(*np.unique(result.baseline, return_counts=True))}
+    if baselines and set(baselines) != {"none"}:
+        entry["baseline"] = baselines
+        if "too_short" in baselines:
+            entry["baseline_note"] = (
+                f"too few scorable beats for a record baseline ({int(result.baseline_beats[0])}"
+                "); scored against the global calibration instead")
+    return entry
+
+
 def summary(per_source: list, detector) -> dict:
-    """Counts and flagged fractions per source and overall."""
+    """Counts and flagged fractions per source and overall, and signal quality counts."""
     total = sum(s["samples"] for s in per_source)
     flagged = sum(s["flagged"] for s in per_source)
+    quality = {}
+    for s in per_source:
+        for kind, count in s.get("quality", {}).items():
+            quality[kind] = quality.get(kind, 0) + count
     return {"model": detector.path, "version": detector.version, "scorer": detector.scorer,
             "threshold": detector.threshold, "samples": total, "flagged": flagged,
-            "flagged_fraction": flagged / total if total else 0.0, "sources": per_source}
+            "flagged_fraction": flagged / total if total else 0.0, "quality": quality,
+            "no_signal_sources": [s["source"] for s in per_source
+                                  if s.get("signal") == "no_signal"],
+            "sources": per_source}
 
 
 def write_summary(directory: str, report: dict) -> str:

@@ -1,5 +1,6 @@
 """python -m tfgad.serving --model_base_path=saved_models/NAME --model_name=NAME [--port=8501]
-[--grpc_port=8500] [--enable_batching] [--max_batch_size=64] [--batch_timeout_micros=2000]"""
+[--grpc_port=8500] [--enable_batching] [--max_batch_size=64] [--batch_timeout_micros=2000]
+[--max_records=10000] [--record_idle_seconds=3600]"""
 import sys
 
 import tfgad  # noqa: F401  (quiet TensorFlow before it is imported)
@@ -16,20 +17,32 @@ flags.DEFINE_bool("enable_batching", True, "Merge concurrent requests into batch
 flags.DEFINE_integer("max_batch_size", 64, "Samples in one merged call.")
 flags.DEFINE_integer("batch_timeout_micros", 2000, "How long a batch waits for more requests.")
 flags.DEFINE_integer("max_enqueued", 1000, "Waiting requests per queue before 503s.")
+flags.DEFINE_integer("max_records", 10000, "Records (patients) whose score baseline the server "
+                     "holds per model version; the least recently heard from goes first.")
+flags.DEFINE_float("record_idle_seconds", 3600.0, "A record not heard from this long is "
+                   "forgotten (its next beats warm up again).")
 flags.DEFINE_float("poll_seconds", 1.0, "How often the model folder is checked for versions.")
 FLAGS = flags.FLAGS
 
 
 def main(argv):
+    from tfgad.errors import UserError
     from tfgad.serving.batching import BatchingOptions
+    from tfgad.serving.records import RecordOptions
     from tfgad.serving.registry import NoLoadableVersion
     from tfgad.serving.server import ModelServer, ServerOptions
+    try:
+        records = RecordOptions(FLAGS.max_records, FLAGS.record_idle_seconds)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
     options = ServerOptions(
         FLAGS.host, FLAGS.port, FLAGS.grpc_port, FLAGS.max_body_bytes,
         read_timeout=FLAGS.read_timeout, enable_batching=FLAGS.enable_batching,
         batching=BatchingOptions(FLAGS.max_batch_size, FLAGS.batch_timeout_micros,
                                  FLAGS.max_enqueued),
-        poll_seconds=FLAGS.poll_seconds)
+        poll_seconds=FLAGS.poll_seconds,
+        records=records)
     try:
         server = ModelServer(FLAGS.model_name, FLAGS.model_base_path, options).start()
     except (NoLoadableVersion, OSError) as e:

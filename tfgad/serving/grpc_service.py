@@ -7,7 +7,7 @@ from tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb
                                      model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc)
 
-from tfgad.serving import rest
+from tfgad.serving import records, rest
 from tfgad.serving.batching import QueueFull, VersionUnloaded
 from tfgad.serving.registry import ModelNotFound
 
@@ -31,6 +31,21 @@ async def _guard(context, work):
         await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, str(e))
     except VersionUnloaded as e:
         await context.abort(grpc.StatusCode.UNAVAILABLE, str(e))
+
+
+def _record(request) -> str | None:
+    """The record a Predict request names: a string (or integer) input "record" of one value."""
+    if records.RECORD_FIELD not in request.inputs:
+        return None
+    try:
+        values = np.asarray(tf.make_ndarray(request.inputs[records.RECORD_FIELD])).reshape(-1)
+    except (TypeError, ValueError) as e:
+        raise rest.BadRequest(f"unreadable input 'record': {e}") from None
+    if len(values) != 1:
+        raise rest.BadRequest(f"input 'record' holds {len(values)} values; send one record id "
+                              "per request")
+    value = values[0]
+    return records.record_id(value.item() if isinstance(value, np.generic) else value)
 
 
 def check_tensor_size(name: str, proto, max_bytes: int) -> None:
@@ -58,9 +73,11 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     async def Predict(self, request, context):  # noqa: N802 - the proto's names
         async def work():
             spec = request.model_spec
-            version, signature_name, function = self.service.signature(
-                spec.name, _version(spec), spec.signature_name)
-            specs = rest.input_specs(function)
+            record = _record(request)
+            route = self.service.route(spec.name, _version(spec), spec.signature_name,
+                                       set(request.inputs) - {records.RECORD_FIELD})
+            version, signature_name, function, plan = route
+            specs = rest.input_specs(plan.function if plan else function)
             missing = sorted(set(specs) - set(request.inputs))
             if missing:
                 raise rest.BadRequest(f"missing inputs {missing}; the signature takes {sorted(specs)}")
@@ -76,7 +93,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                                         specs[n].dtype.as_numpy_dtype) for n in specs}
             except (TypeError, ValueError) as e:
                 raise rest.BadRequest(f"unreadable input tensor: {e}") from None
-            outputs = await self.service.predict(version, signature_name, function, inputs)
+            outputs = await self.service.answer(route, inputs, record)
             response = predict_pb2.PredictResponse()
             response.model_spec.name = spec.name
             response.model_spec.version.value = version

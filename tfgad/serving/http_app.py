@@ -7,7 +7,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tfgad.serving import rest
+from tfgad.serving import records, rest
 from tfgad.serving.batching import QueueFull, VersionUnloaded
 from tfgad.serving.registry import ModelNotFound
 
@@ -71,10 +71,12 @@ def make_app(service, max_body_bytes: int = 32 << 20, body_timeout: float = 30.0
             if action is None:
                 return _json(200, service.status(name, version))
             body = rest.decode(await _read_body(request, max_body_bytes, body_timeout))
-            version, signature_name, function = service.signature(
-                name, version, body.get("signature_name"))
-            inputs, style = rest.parse(body, function)
-            outputs = await service.predict(version, signature_name, function, inputs)
+            record = records.record_id(body.get(records.RECORD_FIELD))
+            route = service.route(name, version, body.get("signature_name"),
+                                  rest.named_inputs(body))
+            plan = route[3]
+            inputs, style = rest.parse(body, plan.function if plan else route[2])
+            outputs = await service.answer(route, inputs, record)
             return _json(200, rest.respond(outputs, style))
         except ModelNotFound as e:
             return _error(404, str(e))

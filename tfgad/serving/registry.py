@@ -9,6 +9,8 @@ import time
 import tensorflow as tf
 from absl import logging
 
+from tfgad.errors import UserError
+from tfgad.export import format as export_format
 from tfgad.export import warmup
 
 AVAILABLE, END = "AVAILABLE", "END"  # TF Serving's ModelVersionStatus states
@@ -26,6 +28,7 @@ class _Version:
     def __init__(self, number, stamp):
         self.number, self.stamp = number, stamp
         self.model, self.state, self.error = None, END, ""
+        self.metadata = None  # assets.extra/tfgad.json; None for a SavedModel not tfgad's
 
 
 def _stamp(folder):
@@ -92,6 +95,10 @@ class ModelRegistry:
                 done = warmup.replay(model, folder)
                 logging.info("%s version %d: %d warm-up request(s) replayed", self.name, number, done)
             version.model, version.state = model, AVAILABLE
+            try:
+                version.metadata = export_format.read_metadata(folder)
+            except UserError:
+                version.metadata = None
         except Exception as e:  # any failure leaves the version out, with its reason shown
             version.error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
             logging.warning("%s version %d failed to load: %s", self.name, number, version.error)
@@ -169,6 +176,12 @@ class ModelRegistry:
             raise ModelNotFound(f"Servable not found for request: Specific({name}, {version})"
                                 f"{reason}; available: {sorted(available)}")
         return version, available[version].model
+
+    def metadata(self, version: int) -> dict | None:
+        """A loaded version's tfgad metadata (None: not a tfgad export, or not loaded)."""
+        with self._lock:
+            loaded = self._versions.get(version)
+        return loaded.metadata if loaded is not None else None
 
     def wait_until(self, predicate, timeout: float = 30.0) -> bool:
         """Polls predicate(status list) until true or timeout (tests and scripts)."""

@@ -56,6 +56,16 @@ def decode(body: bytes) -> dict:
     return value
 
 
+def named_inputs(body: dict) -> set:
+    """The input names a request body gives by name (none for a bare row list)."""
+    if isinstance(body.get("inputs"), dict):
+        return set(body["inputs"])
+    rows = body.get("instances")
+    if isinstance(rows, list) and rows and isinstance(rows[0], dict):
+        return set(rows[0])
+    return set()
+
+
 def parse(body: dict, function) -> tuple:
     """Request JSON -> ({input name: numpy array}, "row" or "columnar")."""
     specs = input_specs(function)

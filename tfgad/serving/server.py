@@ -12,6 +12,7 @@ from hypercorn.protocol import h11 as hypercorn_h11
 
 from tfgad.serving import grpc_service, http_app, rest
 from tfgad.serving.batching import Batcher, BatchingOptions
+from tfgad.serving.records import RecordOptions
 from tfgad.serving.registry import ModelRegistry
 from tfgad.serving.service import Service
 
@@ -28,6 +29,7 @@ class ServerOptions:
     enable_batching: bool = True
     batching: BatchingOptions = dataclasses.field(default_factory=BatchingOptions)
     poll_seconds: float = 1.0  # how often the model folder is checked for versions
+    records: RecordOptions = dataclasses.field(default_factory=RecordOptions)
 
 
 async def _json_protocol_error(self, status_code):
@@ -62,7 +64,7 @@ class ModelServer:
         self.options = options or ServerOptions()
         self.registry = ModelRegistry(model_name, model_base_path, self.options.poll_seconds)
         self.service = Service(self.registry, Batcher(self.options.batching)
-                               if self.options.enable_batching else None)
+                               if self.options.enable_batching else None, self.options.records)
         self.port = self.grpc_port = None
         self._loop = self._thread = self._stop_event = None
         self._ready = threading.Event()
@@ -107,10 +109,8 @@ class ModelServer:
         config.accesslog = None
         config.errorlog = None
         app = http_app.make_app(self.service, o.max_body_bytes, o.read_timeout)
-        if self.service.batcher is not None:  # a vanished version's queues go with it
-            loop = asyncio.get_running_loop()
-            self.registry.on_unload = lambda v: loop.call_soon_threadsafe(
-                self.service.batcher.forget, v)
+        loop = asyncio.get_running_loop()  # a vanished version's queues and records go with it
+        self.registry.on_unload = lambda v: loop.call_soon_threadsafe(self.service.forget, v)
         grpc_server = None
         if o.grpc_port >= 0:
             grpc_server, self.grpc_port = grpc_service.make_server(self.service, o.host, o.grpc_port,

@@ -4,7 +4,7 @@ import asyncio
 import numpy as np
 import tensorflow as tf
 
-from tfgad.serving import rest
+from tfgad.serving import records, rest
 from tfgad.serving.batching import Batcher
 
 
@@ -22,8 +22,10 @@ def _batchable(function):
 class Service:
     """The server's logic, independent of the wire format."""
 
-    def __init__(self, registry, batcher: Batcher | None = None):
+    def __init__(self, registry, batcher: Batcher | None = None,
+                 record_options: records.RecordOptions | None = None):
         self.registry, self.batcher = registry, batcher
+        self.beats = records.BeatService(self, record_options)
 
     def signature(self, name, version, signature_name):
         version, model = self.registry.get(name, version)
@@ -32,6 +34,28 @@ class Service:
             raise rest.BadRequest(f"signature {signature_name!r} not found; known: "
                                   f"{sorted(model.signatures)}")
         return version, signature_name, model.signatures[signature_name]
+
+    def route(self, name, version, signature_name, provided: set) -> tuple:
+        """(version, signature name, function, records.Plan or None) of a predict request
+        whose body names the inputs `provided`."""
+        version, signature_name, function = self.signature(name, version, signature_name)
+        _, model = self.registry.get(name, version)
+        return (version, signature_name, function,
+                records.plan(self.registry, version, signature_name, model, provided))
+
+    async def answer(self, route: tuple, inputs: dict, record: str | None) -> dict:
+        """The outputs of a routed request: its Plan's (quality, record baselines) or the
+        signature's as they are."""
+        version, signature_name, function, plan = route
+        if plan is not None:
+            return await self.beats.predict(plan, inputs, record)
+        return await self.predict(version, signature_name, function, inputs)
+
+    def forget(self, version: int) -> None:
+        """Drops what the server holds for an unloaded version (queues, record baselines)."""
+        if self.batcher is not None:
+            self.batcher.forget(version)
+        self.beats.forget(version)
 
     async def predict(self, version: int, signature_name: str, function, inputs: dict) -> dict:
         """{output: numpy array} of a signature (as signature() resolved it) for numpy inputs."""

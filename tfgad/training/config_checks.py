@@ -168,6 +168,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
     _one_of(config.detection.combiner, combiners.KINDS, "detection.combiner")
     _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
     calibration.record_normalization(config)
+    calibration.stream_settings(config)
     _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
     _rhythm_features(config)
     _threshold_folds(config)
