@@ -100,6 +100,7 @@ def test_record_normalized_scores_are_the_same_from_the_detector_and_its_export(
     # Two records scored apart give other scores than the two as one record.
     halves = np.r_[np.zeros(len(record) // 2), np.ones(len(record) - len(record) // 2)]
     assert not np.allclose(detector.score(record, groups=halves).score, scores)
+    # Streamed, the same record is scored causally; its first beats warm up.
 
 
 def test_an_amortized_search_is_fit_saved_exported_and_served_alike(beats, tmp_path):

@@ -22,6 +22,7 @@ FLAT_MV = 0.05  # a QRS complex is 0.5-3 mV; below this the lead carries no hear
 IMPLAUSIBLE_MV = 8.0  # MIT-BIH's amplifiers span 10 mV; beats beyond 8 mV are artefacts or gain errors
 CLIP_SECONDS = 0.03  # a plateau at the extreme this long (11 samples at 360 Hz) is saturation
 CLIP_TOLERANCE = 0.005  # of the beat's peak to peak: how close to the extreme counts as on it
+DTYPE = f"<U{max(len(k) for k in KINDS)}"  # any kind fits, so callers may set any kind
 NO_SIGNAL_SHARE = 0.5  # a record with at least this share of unscorable beats has no signal
 
 
@@ -35,11 +36,11 @@ def assess(x: np.ndarray, input_description: dict) -> np.ndarray:
     x = np.asarray(x, np.float32)
     quality = np.full(len(x), OK, object)
     if not len(x):
-        return quality.astype(str)
+        return quality.astype(DTYPE)
     flat_rows = x.reshape(len(x), -1)
     quality[~np.isfinite(flat_rows).all(axis=1)] = NAN_GAP
     if input_description.get("kind") != "ecg_beats":
-        return quality.astype(str)
+        return quality.astype(DTYPE)
     context = context_channels(input_description)
     signal = x[..., :x.shape[-1] - context] if context else x
     signal = np.where(np.isfinite(signal), signal, 0.0).reshape(len(x), signal.shape[1], -1)
@@ -53,7 +54,7 @@ def assess(x: np.ndarray, input_description: dict) -> np.ndarray:
     quality[good & at_extreme] = CLIPPED
     quality[good & (span > IMPLAUSIBLE_MV)] = AMPLITUDE
     quality[good & (span < FLAT_MV)] = FLAT
-    return quality.astype(str)
+    return quality.astype(DTYPE)
 
 
 def _longest_run(mask: np.ndarray) -> np.ndarray:
