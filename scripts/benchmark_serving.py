@@ -5,6 +5,10 @@ Usage:
       --model search=saved_models/gan-mitbih [--concurrency=1,16,64,200] [--requests=200]
       [--output=results/serving.json]
 
+A record-normalized export (configs/ecg_new_patients.py) is loaded two ways instead: each
+client naming its own record (the server keeps the record's baseline after batching), and
+each request carrying its baseline to serving_default (stateless, TF Serving's way).
+
 For each model and batching setting, the server runs as its own process
 (python -m tfgad.serving on loopback); this process plays the clients: `concurrency` threads,
 each sending single-sample requests one after another, `requests` in all per level (at least
@@ -19,6 +23,7 @@ import platform
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -58,6 +63,27 @@ def rest_client(port, sample):
     return one
 
 
+def record_clients(port, sample, columns: int) -> dict:
+    """REST clients of a record-normalized export, one body per call in both:
+    "stateful" names the client's record (the server keeps its baseline), "stateless" sends
+    each row's baseline to serving_default (TF Serving's way; the server holds nothing)."""
+    address = f"http://127.0.0.1:{port}/v1/models/m:predict"
+    beat = sample[0].tolist()
+
+    def post(body):
+        request = urllib.request.Request(address, data=json.dumps(body).encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=600) as response:
+            return np.isfinite(json.loads(response.read())["predictions"][0]["score"])
+
+    def stateful():
+        return post({"instances": [beat], "record": f"client-{threading.get_ident()}"})
+
+    def stateless():
+        return post({"instances": [{"x": beat, "record_location": [0.0] * columns,
+                                    "record_scale": [1.0] * columns}]})
+    return {"rest+records": stateful, "rest stateless": stateless}
+
+
 def grpc_client(port, sample):
     import grpc
     import tensorflow as tf
@@ -72,6 +98,16 @@ def grpc_client(port, sample):
         response = stub.Predict(request, 600.0)
         return np.isfinite(tf.make_ndarray(response.outputs["score"])[0])
     return one
+
+
+def _beat(info):
+    """One request's sample: zeros, or for ECG beats a smooth QRS-like bump (zeros are a flat
+    lead, which is reported and not scored)."""
+    sample = np.zeros((1, *info.sample_shape), np.float32)
+    if info.input.get("kind") == "ecg_beats":
+        t = np.linspace(-1, 1, info.sample_shape[0])
+        sample[0, :, 0] = 1.5 * np.exp(-(t / 0.05) ** 2)
+    return sample
 
 
 def load(one, concurrency, requests):
@@ -109,19 +145,25 @@ def main(argv=None):
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--protocols", default="rest,grpc")
     parser.add_argument("--max_batch_size", type=int, default=64)
+    parser.add_argument("--batching", default="off,on", help="off, on or both")
     parser.add_argument("--output", default="results/serving.json")
     args = parser.parse_args(argv)
+    args.batching = [b == "on" for b in args.batching.split(",")]
     rows = []
     for spec in args.model:
         label, path = spec.split("=", 1)
         info = detector_lib.ExportInfo(path)
-        sample = np.zeros((1, *info.sample_shape), np.float32)
-        for batching in (False, True):
+        sample = _beat(info)
+        for batching in args.batching:
             process, rest_port, grpc_port = start_server(path, batching, args.max_batch_size)
             try:
-                for protocol in args.protocols.split(","):
-                    one = (rest_client(rest_port, sample) if protocol == "rest"
-                           else grpc_client(grpc_port, sample))
+                clients = {p: (rest_client(rest_port, sample) if p == "rest"
+                               else grpc_client(grpc_port, sample))
+                           for p in args.protocols.split(",")}
+                if "record_baseline" in info.metadata:  # a record-normalized export
+                    clients = record_clients(rest_port, sample,
+                                             len(info.metadata["record_baseline"]["columns"]))
+                for protocol, one in clients.items():
                     one()  # warm
                     for concurrency in [int(c) for c in args.concurrency.split(",")]:
                         row = {"model": label, "scorer": info.scorer, "batching": batching,

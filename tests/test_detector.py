@@ -101,6 +101,10 @@ def test_record_normalized_scores_are_the_same_from_the_detector_and_its_export(
     halves = np.r_[np.zeros(len(record) // 2), np.ones(len(record) - len(record) // 2)]
     assert not np.allclose(detector.score(record, groups=halves).score, scores)
     # Streamed, the same record is scored causally; its first beats warm up.
+    streamed = detector.score(record, stream=True)
+    warmup = detector.calibration_["stream"]["warmup"]
+    assert list(streamed.baseline[:warmup + 1]) == ["warming_up"] * warmup + ["stream"]
+    assert list(detector.score(record).baseline) == ["record"] * len(record)
 
 
 def test_an_amortized_search_is_fit_saved_exported_and_served_alike(beats, tmp_path):

@@ -37,10 +37,11 @@ def record_export(tmp_path_factory):
     config.export.dir = str(tmp_path_factory.mktemp("saved"))
     config.export.name = "patients"
     workdir = str(tmp_path_factory.mktemp("patients"))
-    path = run.train_and_evaluate(config, workdir, "all")["export_path"]
+    metrics = run.train_and_evaluate(config, workdir, "all")
+    path = metrics["export_path"]
     detector = tfgad.load(path)
-    beats = detector.score_record(os.path.join(MITDB, "100"))[0]
-    return path, detector, beats
+    beats = detector.score_record(os.path.join(MITDB, "100"), stream=True)[0]  # causal RR
+    return path, detector, beats, metrics
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def with_other_clients(srv, beats, work, clients=40, per_client=15):
 
 def test_a_record_sent_beat_by_beat_among_40_clients_equals_the_offline_stream(
         server, record_export, tmp_path):
-    path, detector, beats = record_export
+    path, detector, beats, _ = record_export
     count = 40
     calls_before = server.service.batcher.calls
     served, sent = with_other_clients(
@@ -112,7 +113,7 @@ def test_a_record_sent_beat_by_beat_among_40_clients_equals_the_offline_stream(
 
 
 def test_an_8x_beat_scores_the_same_alone_and_among_other_clients(server, record_export):
-    _, detector, beats = record_export
+    _, detector, beats, _ = record_export
     history, big = beats.x[:20], beats.x[20:21].copy()
     big[..., 0] *= 8.0
     sequence = np.concatenate([history, big])
@@ -134,7 +135,7 @@ def test_an_8x_beat_scores_the_same_alone_and_among_other_clients(server, record
 
 
 def test_one_beat_requests_differ_by_the_beat_and_flat_beats_are_no_signal(server, record_export):
-    _, _, beats = record_export
+    _, _, beats, _ = record_export
     normal, v_like = beats.x[:1], beats.x[1:2].copy()
     v_like[..., 0] = -2 * v_like[..., 0]
     assert predict(server, normal)[0]["score"] != predict(server, v_like)[0]["score"]
@@ -155,7 +156,7 @@ def test_grpc_names_the_record_as_a_string_input(server, record_export):
     import grpc
     import tensorflow as tf
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
-    _, detector, beats = record_export
+    _, detector, beats, _ = record_export
     stub = prediction_service_pb2_grpc.PredictionServiceStub(
         grpc.insecure_channel(f"127.0.0.1:{server.grpc_port}"))
     scores, baselines = [], []
@@ -174,7 +175,7 @@ def test_grpc_names_the_record_as_a_string_input(server, record_export):
 
 def test_the_stateless_signatures_give_the_offline_whole_record_scores(record_export):
     import tensorflow as tf
-    path, detector, beats = record_export
+    path, detector, beats, _ = record_export
     model = tf.saved_model.load(path)
     x = beats.x[:200]
     baseline = model.signatures["record_baseline"](beats=tf.constant(x[None]))
@@ -190,7 +191,7 @@ def test_the_stateless_signatures_give_the_offline_whole_record_scores(record_ex
 
 def test_a_flat_record_is_reported_as_no_signal(record_export, tmp_path):
     import wfdb
-    path, _, _ = record_export
+    path, _, _, _ = record_export
     folder = tmp_path / "flat"
     folder.mkdir()
     signal = np.full((34 * 300 + 600, 1), 0.5)
@@ -204,3 +205,13 @@ def test_a_flat_record_is_reported_as_no_signal(record_export, tmp_path):
     assert report["no_signal_sources"] == ["flat"] and report["flagged"] == 0
     assert report["sources"][0]["signal"] == "no_signal"
     assert report["quality"]["flat"] == report["samples"] > 0
+
+
+def test_a_record_normalized_run_reports_streamed_test_metrics(record_export):
+    metrics = record_export[3]
+    stream = metrics["test_stream"]
+    assert 0.0 <= stream["auroc"] <= 1.0 and stream["settings"] == {"window": 64,
+                                                                     "warmup": WARMUP}
+    # Intra-patient test holds beats of 3 records: each warms up on its first beats.
+    assert stream["warming_up"] == 3 * WARMUP
+    assert stream["auroc"] != metrics["test"]["auroc"]

@@ -15,7 +15,7 @@ from absl import logging
 
 from tfgad import config_files, data, io_utils
 from tfgad.data import splits as split_lib
-from tfgad.detection import calibration
+from tfgad.detection import calibration, record_scoring
 from tfgad.detector import Detector
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
@@ -63,6 +63,8 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
                     "batch_size": config.detection.batch_size,
                     "mean_iterations": float(np.mean(test_out.get("iterations", np.nan)))},
     }
+    if record_scoring.is_record_normalized(calib):
+        result["test_stream"] = stream_metrics(calib, test, test_out)
     unseen = split_lib.unseen_rows(test, config.data)
     if unseen is not None:
         result["test_unseen"] = unseen_metrics(test, test_scores, test_pred, unseen)
@@ -73,6 +75,15 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
                                          calib, result["components_val"])
     io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
     return result
+
+
+def stream_metrics(calib: dict, test, test_out: dict) -> dict:
+    """Test metrics with causal record baselines (each record's beats in time order, as a
+    server answers them sent one by one), and how many beats were still warming up."""
+    scored = record_scoring.score(calib, test_out, test.groups, stream=True)
+    return {**metric_lib.evaluate(test.y, scored.score, scored.is_anomaly.astype(np.int8)),
+            "warming_up": int(np.sum(scored.baseline == "warming_up")),
+            "settings": calib.get("stream", {})}
 
 
 def unseen_metrics(test, test_scores, test_pred, rows) -> dict:

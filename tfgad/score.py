@@ -90,7 +90,7 @@ def score_locally(detector, sources: list, output: str, batch_size: int = 256,
     try:
         for source in sources:
             try:
-                samples = inputs.read(source, detector, lead)
+                samples = inputs.read(source, detector, lead, causal=stream)
                 print(f"{source.name}: {len(samples.x)} samples", flush=True)
                 bar = keras.utils.Progbar(len(samples.x), unit_name="sample")
                 result = detector.score(samples.x, batch_size, progress=bar.update,

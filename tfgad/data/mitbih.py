@@ -132,10 +132,11 @@ def cut_beats(signal: np.ndarray, r_peaks: np.ndarray, before: int, after: int) 
 
 
 def beat_inputs(signal: np.ndarray, r_peaks: np.ndarray, before: int, after: int,
-                rhythm_features: bool = False) -> tuple:
+                rhythm_features: bool = False, causal: bool = False) -> tuple:
     """The model inputs of a record's beats, as training and tfgad.score cut them: windows
     [K', before + after, 1], with the rhythm channels (tfgad/data/rhythm.py) if asked, which
-    are computed from every peak of the record, also those too near an edge to cut.
+    are computed from every peak of the record, also those too near an edge to cut (causal:
+    as a stream computes them, see rhythm.rr_features).
 
     Returns:
       beats [K', before + after, 1 or 4] float32 and the indices of the kept peaks.
@@ -143,7 +144,7 @@ def beat_inputs(signal: np.ndarray, r_peaks: np.ndarray, before: int, after: int
     beats, keep = cut_beats(signal, r_peaks, before, after)
     beats = beats[..., None].astype(np.float32)
     if rhythm_features:
-        beats = rhythm.append(beats, rhythm.rr_features(r_peaks)[keep])
+        beats = rhythm.append(beats, rhythm.rr_features(r_peaks, causal)[keep])
     return beats, keep
 
 

@@ -7,6 +7,7 @@ carries three log RR ratios as constant extra channels after the signal's own:
   rr_pre    log(RR before the beat / local RR)      premature beats: < 0
   rr_post   log(RR after the beat / local RR)       compensatory pause: > 0
   rr_local  log(local RR / the record's median RR)  runs of fast or slow rhythm
+            (streamed: the median RR of the record so far, so that no later beat is needed)
 
 where local RR is the median of the ten RR intervals up to and including the beat's (causal,
 and robust to the one early beat). Ratios, not seconds, so that patients with different heart
@@ -21,11 +22,13 @@ COMPONENTS = ("rr_pre", "rr_post", "rr_local")
 LOCAL_BEATS = 10  # RR intervals in the local median
 
 
-def rr_features(peaks: np.ndarray) -> np.ndarray:
+def rr_features(peaks: np.ndarray, causal: bool = False) -> np.ndarray:
     """The rhythm features of every beat of a record, from its R-peak sample indices.
 
     Args:
       peaks: [K] increasing R-peak sample indices of one record.
+      causal: rr_local against the median RR of the beats up to this one (a stream), not of
+        the whole record. rr_post still needs the next R peak: a beat is scored one beat late.
 
     Returns:
       [K, 3] float32: rr_pre, rr_post, rr_local (zeros for a record of fewer than 3 beats).
@@ -37,8 +40,10 @@ def rr_features(peaks: np.ndarray) -> np.ndarray:
     pre = np.concatenate([[rr[0]], rr])  # the first beat has no RR before it: its next one's
     post = np.concatenate([rr, [rr[-1]]])
     local = np.array([np.median(pre[max(0, i - LOCAL_BEATS + 1):i + 1]) for i in range(len(pre))])
+    reference = (np.array([np.median(pre[:i + 1]) for i in range(len(pre))]) if causal
+                 else np.median(pre))
     features = np.stack([np.log(pre / local), np.log(post / local),
-                         np.log(local / np.median(pre))], axis=1)
+                         np.log(local / reference)], axis=1)
     return features.astype(np.float32)
 
 

@@ -94,6 +94,12 @@ class Normalized:
     baseline: np.ndarray  # [N] str: "record", "stream" or "warming_up"
     baseline_beats: np.ndarray  # [N] int: beats that made the row's baseline
 
+    @classmethod
+    def without_baseline(cls, raw: np.ndarray) -> "Normalized":
+        """Every row of raw [N, k] still warming up, to be filled in."""
+        return cls(np.full(raw.shape, np.nan), np.full(len(raw), WARMING_UP, object),
+                   np.zeros(len(raw), np.int64))
+
     @property
     def warm(self) -> np.ndarray:
         """[N] bool: rows that have a record baseline."""
@@ -111,8 +117,7 @@ def whole_records(raw: np.ndarray, groups=None, usable=None, min_beats: int = 1)
     caller scores them against the global calibration)."""
     raw = np.asarray(raw, np.float64)
     groups, usable = check_groups(groups, len(raw)), _usable(usable, len(raw))
-    out = Normalized(np.full_like(raw, np.nan), np.full(len(raw), WARMING_UP, object),
-                     np.zeros(len(raw), np.int64))
+    out = Normalized.without_baseline(raw)
     for group in np.unique(groups):
         rows = groups == group
         good = rows & usable
@@ -140,8 +145,7 @@ class RecordState:
         join the history."""
         raw = np.asarray(raw, np.float64)
         usable = _usable(usable, len(raw))
-        out = Normalized(np.full_like(raw, np.nan), np.full(len(raw), WARMING_UP, object),
-                         np.zeros(len(raw), np.int64))
+        out = Normalized.without_baseline(raw)
         for i, row in enumerate(raw):
             if len(self.history) >= self.settings.warmup:
                 base = robust_baseline(np.asarray(self.history))
@@ -160,8 +164,7 @@ def stream(raw: np.ndarray, groups, settings: StreamSettings, usable=None) -> No
     RecordState, exactly as a server answers the record's beats sent one by one."""
     raw = np.asarray(raw, np.float64)
     groups, usable = check_groups(groups, len(raw)), _usable(usable, len(raw))
-    out = Normalized(np.full_like(raw, np.nan), np.full(len(raw), WARMING_UP, object),
-                     np.zeros(len(raw), np.int64))
+    out = Normalized.without_baseline(raw)
     for group in np.unique(groups):
         rows = np.flatnonzero(groups == group)
         part = RecordState(settings).normalize(raw[rows], usable[rows])

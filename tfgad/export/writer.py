@@ -145,27 +145,23 @@ class ScoringModule(tf.Module):
         return out
 
     def _serve(self, x):
-        out = self._components(x)
-        score, is_anomaly = calibration_lib.apply_tf(self.calibration, out)
-        out.pop("z")
-        out.update(score=score, is_anomaly=is_anomaly)
-        return out
+        return self._calibrated(self._components(x), self.calibration)
 
     def _serve_with_baseline(self, x, record_location, record_scale):
-        out = self._components(x)
         baseline = (tf.cast(record_location, tf.float64), tf.cast(record_scale, tf.float64))
-        score, is_anomaly = calibration_lib.apply_tf(self.calibration, out, baseline)
-        out.pop("z")
-        out.update(score=score, is_anomaly=is_anomaly)
-        return out
+        return self._calibrated(self._components(x), self.calibration, baseline)
 
     def _serve_globally(self, x):
         """Scores against the global calibration, shifted onto the record calibration's
         threshold (as record_scoring.global_scores does offline)."""
-        out = self._components(x)
         fallback = self.calibration["global"]
-        score, is_anomaly = calibration_lib.apply_tf(fallback, out)
         shift = float(self.calibration["threshold"]) - float(fallback["threshold"])
+        return self._calibrated(self._components(x), fallback, shift=shift)
+
+    @staticmethod
+    def _calibrated(out, calibration, baseline=None, shift=0.0):
+        """The components out with the calibrated score and decision (z left out)."""
+        score, is_anomaly = calibration_lib.apply_tf(calibration, out, baseline)
         out.pop("z")
         out.update(score=score + tf.constant(shift, tf.float32), is_anomaly=is_anomaly)
         return out

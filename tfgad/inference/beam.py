@@ -62,7 +62,8 @@ def _rows_path(parts: str, source: str, chunk: int) -> str:
     return os.path.join(parts, f"{source}.{chunk:06d}.csv")
 
 
-def read_chunks(source_tuple, model_path: str, batch_size: int, parts: str, lead=None):
+def read_chunks(source_tuple, model_path: str, batch_size: int, parts: str, lead=None,
+                stream: bool = False):
     """Reads one source in a worker and yields its chunks of batch_size samples, (source,
     chunk index, {column: [n]}, samples [n, ...]), cut at the local path's batch boundaries so
     that both score the same batches. Writes the source's manifest first; a source that cannot
@@ -71,7 +72,7 @@ def read_chunks(source_tuple, model_path: str, batch_size: int, parts: str, lead
     source = inputs.Source(kind, path)
     info = detector_lib.ExportInfo(model_path)
     try:
-        samples = inputs.read(source, info, lead)
+        samples = inputs.read(source, info, lead, causal=stream)
     except UserError as e:
         logging.warning("skipping %s: %s", source.name, e)
         _write_atomically(_manifest_path(parts, source.name),
@@ -167,7 +168,7 @@ def run(model_path: str, sources: list, output: str, pipeline_args: list,
     pipeline = beam.Pipeline(options=PipelineOptions(pipeline_args))
     _ = (pipeline
          | "Sources" >> beam.Create([(s.kind, s.path) for s in sources])
-         | "Read" >> beam.FlatMap(read_chunks, info.path, batch_size, parts, lead)
+         | "Read" >> beam.FlatMap(read_chunks, info.path, batch_size, parts, lead, stream)
          # Without it, fusion keeps a record's chunks on the worker that read it.
          | "Spread" >> beam.Reshuffle()
          | "Score" >> beam.ParDo(ScoreChunks(info.path, names, parts, stream)))

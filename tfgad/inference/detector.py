@@ -198,7 +198,7 @@ class Detector(ExportInfo):
         """Cuts the beats of a WFDB record as in training and scores them as one record (see
         records.py); stream: causal baselines, beat by beat."""
         from tfgad.inference import records
-        beats = records.cut(path, self.input)
+        beats = records.cut(path, self.input, causal=stream)
         return beats, self.score(beats.x, batch_size, progress, stream=stream)
 
 

@@ -96,12 +96,14 @@ def read_images(folder: str, sample_shape: tuple, pixel_scale: float) -> tuple:
     return np.stack(images), np.array([os.path.basename(p) for p in files])
 
 
-def read(source: Source, detector, lead: str | None = None) -> SourceSamples:
+def read(source: Source, detector, lead: str | None = None,
+         causal: bool = False) -> SourceSamples:
     """The source's samples, made as the detector's training data was made (records: from
-    lead, where the model's lead is named otherwise there)."""
+    lead, where the model's lead is named otherwise there; causal: rhythm features as a
+    stream computes them)."""
     description = detector.input
     if source.kind == "record":
-        beats = records.cut(source.path, description, lead)
+        beats = records.cut(source.path, description, lead, causal)
         columns = {"index": np.arange(len(beats.peaks)), "sample": beats.peaks,
                    "time_s": np.round(beats.times, 4), "annotation": beats.annotations}
         return SourceSamples(source, beats.x, columns, beats)

@@ -47,9 +47,11 @@ def find_peaks(signal: np.ndarray, sampling_rate: float) -> np.ndarray:
     return np.asarray(detector.qrs_inds, np.int64)
 
 
-def cut(path: str, input_description: dict, lead: str | None = None) -> RecordBeats:
+def cut(path: str, input_description: dict, lead: str | None = None,
+        causal: bool = False) -> RecordBeats:
     """The beats of record path for a model whose input is described by input_description;
-    lead: the record's name for the model's lead, where it differs (else the model's)."""
+    lead: the record's name for the model's lead, where it differs (else the model's);
+    causal: rhythm features as a stream computes them (rhythm.rr_features)."""
     if input_description.get("kind") != "ecg_beats":
         raise UserError(f"this model was trained on {input_description.get('source', 'other')} "
                         "data, not on beats of WFDB records; score .npz/.npy arrays (or images) "
@@ -74,6 +76,6 @@ def cut(path: str, input_description: dict, lead: str | None = None) -> RecordBe
         classes, source = np.full(len(peaks), ""), "xqrs"
     beats, keep = mitbih.beat_inputs(signal, peaks, input_description["window_before"],
                                      input_description["window_after"],
-                                     input_description.get("rhythm_features", False))
+                                     input_description.get("rhythm_features", False), causal)
     return RecordBeats(record, beats, peaks[keep], rate,
                        np.asarray(classes)[keep].astype(str), source, signal)
