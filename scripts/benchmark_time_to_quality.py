@@ -96,7 +96,7 @@ def scored(config, model, norm, splits, overrides, repeats):
         times.append(1000.0 * (time.perf_counter() - started) / len(test))
     scores, predictions = calibration.apply(detector.calibration_, out, test.groups)
     return {**metrics.evaluate(test.y, scores, predictions),
-            "n_max": int(detector.config.search.n_max),
+            "n_max": int(detector.config_.search.n_max),
             "ms_per_sample": statistics.median(times), "ms_per_sample_all": times,
             "mean_steps": float(np.mean(out["iterations"])), "test_samples": len(test)}
 

@@ -25,7 +25,7 @@ def beats():
 def test_a_notebook_fits_scores_exports_and_the_export_scores_the_same(beats, tmp_path, family):
     # The notebook: fit on numpy arrays, score, export, load the export.
     detector = tfgad.Detector("test", overrides={"model.name": family}, verbose=0)
-    detector.fit(beats["x"], beats["x_val"], beats["y_val"])
+    detector.fit(beats["x"], x_val=beats["x_val"], y_val=beats["y_val"])
     scores = detector.decision_function(beats["x_test"])
     flags = detector.predict(beats["x_test"])
     path = detector.export(str(tmp_path / "saved_models" / "ecg"))
@@ -70,13 +70,14 @@ def test_bad_calls_get_one_line_that_names_the_fix(beats):
     detector = tfgad.Detector("test", verbose=0)
     with pytest.raises(UserError, match="not fitted yet; call fit"):
         detector.predict(beats["x_test"])
-    with pytest.raises(UserError, match="config has no field 'train.epoch'"):
-        tfgad.Detector("test", overrides={"train.epoch": 3})
+    with pytest.raises(UserError, match="config has no field train.epoch; did you mean "
+                                        "train.epochs"):
+        tfgad.Detector("test", overrides={"train.epoch": 3}).fit(beats["x"])  # checked at fit
     with pytest.raises(UserError, match="y_val holds values other than 0"):
-        detector.fit(beats["x"], beats["x_val"], beats["y_val"] * 2)
+        detector.fit(beats["x"], x_val=beats["x_val"], y_val=beats["y_val"] * 2)
     with pytest.raises(UserError, match=r"x_val samples have shape \(32, 1\); the model expects "
                                         r"\(64, 1\)"):
-        detector.fit(beats["x"], beats["x_val"][:, :32])
+        detector.fit(beats["x"], x_val=beats["x_val"][:, :32])
     with pytest.raises(UserError, match="x samples: 1 samples hold NaN"):
         detector.fit(np.where(np.arange(120)[:, None] == 3, np.nan, beats["x"]))
     with pytest.raises(UserError, match="x samples have dtype complex64; the model needs real numbers"):
@@ -112,7 +113,7 @@ def test_an_amortized_search_is_fit_saved_exported_and_served_alike(beats, tmp_p
                  "search.init": "amortized", "search.n_max": 5, "search.stop_patience": 3,
                  "search.budgets": "0,10"}  # n_max: neither budget, so the choice must travel
     detector = tfgad.Detector("test", overrides=overrides, verbose=0)
-    detector.fit(beats["x"], beats["x_val"], beats["y_val"])
+    detector.fit(beats["x"], x_val=beats["x_val"], y_val=beats["y_val"])
     assert int(detector.model_.inverse_fitted.numpy()) == 1
     # Validation chose the budget whose residual ranked its anomalies best, and scores with it.
     chosen = detector.calibration_["search_budget"]

@@ -72,4 +72,4 @@ def test_a_stored_choice_is_applied_to_the_search(gan_and_val):
     assert detector.scorer_settings()["search"]["n_max"] == config.search.n_max
     detector.use_calibration({"search_budget": {"n_max": 3}})
     assert detector.scorer_settings()["search"]["n_max"] == 3
-    assert detector.config.search.n_max == 3
+    assert detector.config_.search.n_max == 3

@@ -6,7 +6,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"
-# What marks a folder written by Detector.save (tfgad.load tells it from an export by it).
+# What marks a folder written by Detector.save (tfgad.load tells it from an export by it);
+# tfgad/saved_detector.py owns it (FILE), spelt here too so that `import tfgad` stays light.
 SAVED_DETECTOR_FILE = "detector.json"
 
 

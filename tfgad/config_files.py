@@ -5,6 +5,7 @@ The shipped configs live in the package (tfgad/configs/, also reachable as confi
 checkout), so an installed tfgad finds them by name from any folder: `--config=anogan`,
 `--config=tuned/aegan_digits` or the checkout-style path `--config=configs/anogan.py`.
 """
+import difflib
 import importlib.util
 import os
 
@@ -102,6 +103,87 @@ def override(config: ml_collections.ConfigDict, overrides: dict) -> ml_collectio
         except (KeyError, TypeError):
             raise UserError(f"config has no field {dotted!r}") from None
         node[leaf] = value
+    return config
+
+
+def unknown_field(config: ml_collections.ConfigDict, dotted: str) -> str | None:
+    """A message for the first part of dotted that config lacks: a suggestion and the section's
+    fields; None if every part exists."""
+    node, path = config, []
+    for part in dotted.split("."):
+        if not isinstance(node, ml_collections.ConfigDict):
+            return None
+        if part not in node:
+            section = ".".join(path) or "the config"
+            fields = sorted(node.keys())
+            close = difflib.get_close_matches(part, fields, n=1)
+            hint = f"; did you mean {'.'.join(path + close)}?" if close else ""
+            return f"config has no field {'.'.join(path + [part])}{hint} fields of {section}: " \
+                   f"{', '.join(fields)}"
+        node, path = node[part], path + [part]
+    return None
+
+
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def checked_value(dotted: str, current, value, where: str = "overrides"):
+    """value converted to the type of the field's current value, as the command line parses
+    --config.a.b=value (a number's text becomes the number), or a one-line UserError."""
+    kind = type(current)
+    wanted = {bool: "True or False", int: "an integer", float: "a number",
+              str: "a string"}.get(kind)
+    if wanted is None:  # a field without a value type to hold to (None by default, a list)
+        return value
+    problem = f"{where}[{dotted!r}] = {value!r}: the field takes {wanted}"
+    if value is None:
+        raise UserError(f"{problem}, not None")
+    if isinstance(value, str) and kind is not str:
+        text = value.strip().lower()
+        if kind is bool and text in _TRUE + _FALSE:
+            return text in _TRUE
+        try:
+            return kind(value) if kind is not int else int(text)
+        except ValueError:
+            raise UserError(f"{problem}; {value!r} is not one") from None
+    if kind is bool and not isinstance(value, bool) or kind is not bool and isinstance(value, bool):
+        raise UserError(problem)
+    if kind is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind is float and isinstance(value, int):
+        return float(value)
+    if not isinstance(value, kind):
+        raise UserError(f"{problem}, not {type(value).__name__}")
+    return value
+
+
+def override_checked(config: ml_collections.ConfigDict, overrides, where: str = "overrides"
+                     ) -> ml_collections.ConfigDict:
+    """override for values from Python (tfgad.Detector): each field must exist (with a
+    suggestion when misspelt), be a field and not a section, and get a value of its type."""
+    if overrides is None:
+        return config
+    if not hasattr(overrides, "items"):
+        raise UserError(f"{where} must be a dict {{'section.field': value}}, not "
+                        f"{type(overrides).__name__}")
+    for dotted, value in overrides.items():
+        if not isinstance(dotted, str):
+            raise UserError(f"{where} keys must be strings like 'train.epochs', not {dotted!r}")
+        message = unknown_field(config, dotted)
+        if message:
+            raise UserError(f"{where}: {message}")
+        *path, leaf = dotted.split(".")
+        node = config
+        for part in path:
+            node = node[part]
+        current = node[leaf]
+        if isinstance(current, ml_collections.ConfigDict):
+            if hasattr(value, "items"):  # a dict for a section: its fields, each checked
+                override_checked(config, {f"{dotted}.{k}": v for k, v in value.items()}, where)
+                continue
+            raise UserError(f"{where}[{dotted!r}]: {dotted} is a section, not a field; set one "
+                            f"of its fields, e.g. {dotted}.{sorted(current.keys())[0]}")
+        node[leaf] = checked_value(dotted, current, value, where)
     return config
 
 

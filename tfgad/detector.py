@@ -13,15 +13,17 @@ them, by the one-class rules (the weighted components and a percentile of the no
 validation scores). Validation is never the training data: without x_val, a share of x
 (data.val_fraction; whole groups when groups are given) is held out.
 """
-import json
 import os
+import shutil
 import tempfile
 
 import keras
 import ml_collections
 import numpy as np
+from sklearn import exceptions as sklearn_exceptions
+from sklearn.base import BaseEstimator
 
-from tfgad import SAVED_DETECTOR_FILE, config_files, data, io_utils
+from tfgad import config_files, data, io_utils, saved_detector
 from tfgad.data import normalization as normalization_lib
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
@@ -38,7 +40,8 @@ from tfgad.training import workdir as workdir_lib
 
 
 def _as_config(config, overrides) -> ml_collections.ConfigDict:
-    """A ConfigDict from a shipped config's name, a config file's path or a ConfigDict."""
+    """A ConfigDict from a shipped config's name, a config file's path or a ConfigDict, with
+    the overrides checked field by field (config_files.override_checked)."""
     if isinstance(config, ml_collections.ConfigDict):
         config = config.copy_and_resolve_references()
     elif isinstance(config, str):
@@ -46,8 +49,7 @@ def _as_config(config, overrides) -> ml_collections.ConfigDict:
     else:
         raise UserError(f"config must be a config name, a path or a ConfigDict, not "
                         f"{type(config).__name__}")
-    config_files.override(config, dict(overrides or {}))
-    return config
+    return config_files.override_checked(config, overrides)
 
 
 def _labels(y, n: int, name: str) -> np.ndarray:
@@ -97,69 +99,79 @@ def one_class_rules(config: ml_collections.ConfigDict) -> ml_collections.ConfigD
     return config
 
 
-class Detector:
+class NotFittedError(UserError, sklearn_exceptions.NotFittedError):
+    """A fitted-only method called before fit; also scikit-learn's NotFittedError."""
+
+
+MIN_SAMPLES = 2  # training and validation samples fit needs, each
+
+
+class Detector(BaseEstimator):
     """A GAN anomaly detector of one family (a config), fit on numpy arrays.
+
+    scikit-learn's estimator rules hold: __init__ only stores its arguments (they are the
+    parameters: get_params, set_params, sklearn.base.clone, GridSearchCV), fit resolves and
+    checks them and may be called again (it retrains), fitted state ends in "_".
 
     Args:
       config: a shipped config's name ("aegan", "anogan", "tuned/aegan_digits", ...), a config
         file's path, or a ConfigDict.
-      overrides: {"a.b": value} fields to set, as --config.a.b=value does.
+      overrides: {"a.b": value} fields to set, as --config.a.b=value does; checked at fit.
       workdir: where training writes its checkpoints, logs and plots (resumable after a
-        crash); default: a temporary folder, removed with the detector.
+        crash); default: a temporary folder per fit, removed with the detector.
       verbose: 1 shows Keras' progress bars while training and scoring; 0 is quiet.
 
-    After fit: model_, normalization_ (of the samples, fit on the training part),
-    calibration_ (fit on validation only) and threshold_.
+    After fit: config_ (the resolved config), model_, normalization_ (of the samples, fit on
+    the training part), calibration_ (fit on validation only), threshold_, sample_shape_.
     """
 
     def __init__(self, config="aegan", overrides: dict | None = None, workdir: str | None = None,
                  verbose: int = 1):
-        self.config = _as_config(config, overrides)
-        self.config.train.verbose = 1 if verbose else 0
-        self.workdir, self.verbose = workdir, verbose
-        self.model_ = self.normalization_ = self.calibration_ = self.sample_shape_ = None
-        self._scorer = self._tmp = self._validation = None
-
-    def __repr__(self):
-        state = f"threshold_={self.threshold_:.6g}" if self.calibration_ else "not fitted"
-        return f"Detector({self.config.model.name!r}, {state})"
+        self.config = config
+        self.overrides = overrides
+        self.workdir = workdir
+        self.verbose = verbose
 
     @property
     def threshold_(self) -> float:
         self._check_fitted()
         return float(self.calibration_["threshold"])
 
-    def fit(self, x, x_val=None, y_val=None, groups=None) -> "Detector":
-        """Trains on x (normal samples), scores validation and calibrates on it.
+    def _resolved_config(self) -> ml_collections.ConfigDict:
+        config = _as_config(self.config, self.overrides)
+        if isinstance(self.verbose, bool) or self.verbose not in (0, 1):
+            raise UserError(f"verbose={self.verbose!r}; give 0 (quiet) or 1 (progress bars)")
+        config.train.verbose = self.verbose
+        return config
+
+    def fit(self, x, y=None, *, x_val=None, y_val=None, groups=None) -> "Detector":
+        """Trains on the normal samples of x, scores validation and calibrates on it.
 
         Args:
-          x: training samples, [N, L] or [N, L, C] series or [N, H, W, C] images.
-          x_val, y_val: validation samples and their 0/1 labels (y_val None: all normal).
+          x: samples, [N, L] or [N, L, C] series or [N, H, W, C] images.
+          y: 0/1 labels of x (None: all normal). Labelled anomalies never train: they join the
+            held-out validation, which then fits the combiner and threshold on them (what
+            GridSearchCV and cross_val_score pass).
+          x_val, y_val: a validation split of its own and its 0/1 labels (y_val None: all
+            normal); keyword-only.
           groups: a group id per row of x (record, patient): the held-out validation takes
-            whole groups, when x_val is not given.
+            whole groups, and record-normalized scores are normalized within them.
         Returns:
           self.
         """
-        config = self.config.copy_and_resolve_references()
+        config = self._resolved_config()
         config.data.name = "arrays"  # the samples come from the caller, as they are
         config_checks.validate(config)
         x = data.check_samples(x, None, "x samples")
         if x.ndim == 4:  # images: the family's tuned image settings, where still at ECG values
             config_files.fit_data_kind(config, images=True)
-        val_groups = None
-        if x_val is None:
-            mask = _held_out(len(x), groups, config.data.val_fraction, config.seed)
-            x, x_val, y_val = x[~mask], x[mask], np.zeros(int(mask.sum()), np.int8)
-            if groups is not None:  # records normalize their own scores (record_normalization)
-                groups, val_groups = np.asarray(groups)[~mask], np.asarray(groups)[mask]
-        else:
-            x_val = data.check_samples(x_val, x.shape[1:], "x_val samples")
-            y_val = (np.zeros(len(x_val), np.int8) if y_val is None
-                     else _labels(y_val, len(x_val), "y_val"))
-        norm = normalization_lib.fit(config.data.normalization, x)
-        train = _samples(normalization_lib.apply(norm, x), np.zeros(len(x), np.int8), groups)
-        val = _samples(normalization_lib.apply(norm, x_val), y_val, val_groups)
-        self.config = config
+        train_x, val_x, val_y, groups, val_groups = _split_for_fit(x, y, x_val, y_val, groups,
+                                                                    config)
+        norm = normalization_lib.fit(config.data.normalization, train_x)
+        train = _samples(normalization_lib.apply(norm, train_x), np.zeros(len(train_x), np.int8),
+                         groups)
+        val = _samples(normalization_lib.apply(norm, val_x), val_y, val_groups)
+        self.config_ = config
         return self.fit_samples(train, val, norm)
 
     def fit_samples(self, train: Samples, val: Samples, normalization: dict) -> "Detector":
@@ -167,13 +179,15 @@ class Detector:
         detector keeps for new samples), as tfgad.data.load_splits gives them: trains on
         train, scores val and calibrates on it only (by the one-class rules when val holds
         no labelled anomaly). Returns self."""
+        if not hasattr(self, "config_"):  # called directly, not through fit
+            self.config_ = self._resolved_config()
         if not val.y.any():
-            self.config = one_class_rules(self.config)
-        workdir = self.workdir or self._temporary_folder()
-        workdir_lib.prepare(workdir, self.config, "train")
-        keras.utils.set_random_seed(self.config.seed)
-        model = train_lib.train(self.config, workdir, train, val)
-        self._attach(self.config, model, normalization, train.x.shape[1:])
+            self.config_ = one_class_rules(self.config_)
+        workdir = self._fresh_workdir()
+        workdir_lib.prepare(workdir, self.config_, "train")
+        keras.utils.set_random_seed(self.config_.seed)
+        model = train_lib.train(self.config_, workdir, train, val)
+        self._attach(self.config_, model, normalization, train.x.shape[1:])
         self.calibrate(val, train)
         return self
 
@@ -192,15 +206,15 @@ class Detector:
         train: normal training samples for f-AnoGAN's centering. Returns the validation
         outputs of the scorer. With search.budgets, the search's n_max is chosen here first,
         on the validation samples (tfgad/detection/search_budget.py)."""
-        chosen = search_budget.choose(self.config, self.model_, self._scorer, val.x, val.y,
-                                      self.config.detection.batch_size, progress)
+        chosen = search_budget.choose(self.config_, self.model_, self._scorer, val.x, val.y,
+                                      self.config_.detection.batch_size, progress)
         if chosen is None:
             val_out = self.components(val.x, progress)
         else:
-            self.config, self._scorer, val_out, record = chosen
-        train_out = train_lib.reference_outputs(self.config, self._scorer, train) \
+            self.config_, self._scorer, val_out, record = chosen
+        train_out = train_lib.reference_outputs(self.config_, self._scorer, train) \
             if train is not None else None
-        self.calibration_ = calibration_lib.fit(val_out, val.y, self.config, train_out,
+        self.calibration_ = calibration_lib.fit(val_out, val.y, self.config_, train_out,
                                                 val.groups)
         if chosen is not None:
             self.calibration_[search_budget.CALIBRATION_KEY] = record
@@ -212,32 +226,30 @@ class Detector:
         budget it chose, if any."""
         self.calibration_ = calibration
         n_max = search_budget.recorded_n_max(calibration)
-        if n_max is not None and n_max != self.config.search.n_max:
-            self.config.search.n_max = n_max
-            self._scorer = scorer_lib.from_config(self.config, self.model_)
+        if n_max is not None and n_max != self.config_.search.n_max:
+            self.config_.search.n_max = n_max
+            self._scorer = scorer_lib.from_config(self.config_, self.model_)
 
     def calibration_with(self, overrides: dict) -> dict:
         """The calibration that other detection settings ({"detection.combiner": "svm"})
         would fit on the validation outputs of the last calibrate: to compare combiners on one
         trained and scored model. The detector's own calibration_ stays as it is."""
         self._check_fitted()
-        if self._validation is None:
+        if getattr(self, "_validation", None) is None:
             raise UserError("this Detector holds no validation outputs (a loaded one); call "
                             "calibrate(val) first")
-        config = self.config.copy_and_resolve_references()
+        config = self.config_.copy_and_resolve_references()
         config_files.override(config, overrides)
         val_out, y, train_out, groups = self._validation
         return calibration_lib.fit(val_out, y, config, train_out, groups)
 
     def components(self, x_normalized: np.ndarray, progress=None, batch_size=None) -> dict:
         """The scorer's outputs ({component or diagnostic: [N]}) of normalized samples."""
-        batch_size = batch_size or self.config.detection.batch_size
-        if batch_size < 1:
-            raise UserError(f"batch_size={batch_size}; give a positive number of samples")
+        batch_size = _batch_size(batch_size) or self.config_.detection.batch_size
         if progress is None and self.verbose:
             bar = keras.utils.Progbar(len(x_normalized), unit_name="sample")
             progress = lambda done, total: bar.update(done)  # noqa: E731
-        return scorer_lib.score_samples(self._scorer, x_normalized, batch_size, self.config.seed,
+        return scorer_lib.score_samples(self._scorer, x_normalized, batch_size, self.config_.seed,
                                         progress)
 
     def scorer_settings(self) -> dict:
@@ -246,7 +258,7 @@ class Detector:
         return self._scorer.settings()
 
     def _attach(self, config, model, normalization, sample_shape):
-        self.config, self.model_, self.normalization_ = config, model, normalization
+        self.config_, self.model_, self.normalization_ = config, model, normalization
         self.sample_shape_ = tuple(int(d) for d in sample_shape)
         self._scorer = scorer_lib.from_config(config, model)
 
@@ -277,30 +289,48 @@ class Detector:
         return self.score(x).is_anomaly.astype(np.int8)
 
     def save(self, folder: str) -> str:
-        """Writes the fitted detector to folder (config, weights, normalization, calibration);
-        tfgad.load(folder) gives it back. Returns folder."""
+        """Writes the fitted detector to folder (config, weights with their SHA-256,
+        normalization, calibration), atomically: a folder written beside it is renamed into
+        place, replacing a detector saved there before. tfgad.load(folder) gives it back.
+        Returns folder."""
         self._check_fitted()
-        os.makedirs(folder, exist_ok=True)
-        # Keras wants the .weights.h5 suffix, so the temporary name keeps it.
-        tmp = os.path.join(folder, ".tmp-" + train_lib.WEIGHTS_FILE)
-        self.model_.save_weights(tmp)
-        os.replace(tmp, os.path.join(folder, train_lib.WEIGHTS_FILE))
-        io_utils.write_json(os.path.join(folder, SAVED_DETECTOR_FILE), {
-            "config": self.config.to_dict(), "normalization": self.normalization_,
-            "calibration": self.calibration_, "sample_shape": list(self.sample_shape_)})
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise UserError(f"{folder} is a file; give a folder to save the detector in")
+        if os.path.isdir(folder) and os.listdir(folder) and not os.path.isfile(
+                os.path.join(folder, saved_detector.FILE)):
+            raise UserError(f"{folder} holds other files; give a new or empty folder (a folder "
+                            "holding a saved detector is replaced)")
+        tmp = io_utils.fresh_folder_beside(folder)
+        try:
+            weights = os.path.join(tmp, train_lib.WEIGHTS_FILE)
+            self.model_.save_weights(weights)
+            io_utils.write_json(os.path.join(tmp, saved_detector.FILE), {
+                "config": self.config_.to_dict(), "normalization": self.normalization_,
+                "calibration": self.calibration_, "sample_shape": list(self.sample_shape_),
+                "weights_sha256": workdir_lib.file_sha256(weights)})
+            _replace_folder(tmp, folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         return folder
 
     @classmethod
     def load(cls, folder: str, verbose: int = 1) -> "Detector":
-        """A detector written by save."""
-        path = os.path.join(folder, SAVED_DETECTOR_FILE)
-        if not os.path.isfile(path):
-            raise UserError(f"{folder} holds no saved detector ({SAVED_DETECTOR_FILE} is missing)")
-        with open(path) as f:
-            saved = json.load(f)
+        """A detector written by save, checked: its files complete, its weights the ones
+        saved (SHA-256), its calibration finite; else a one-line UserError naming the file."""
+        saved, weights = saved_detector.read(folder)
         config = ml_collections.ConfigDict(saved["config"])
-        model = train_lib.build_model(config, tuple(saved["sample_shape"]))
-        model.load_weights(os.path.join(folder, train_lib.WEIGHTS_FILE))
+        try:
+            model = train_lib.build_model(config, tuple(saved["sample_shape"]))
+            model.load_weights(weights)
+        except UserError:
+            raise
+        except Exception as e:  # Keras and h5py name a mismatch in their own terms
+            first = str(e).splitlines()[0] if str(e) else ""
+            raise UserError(f"the weights in {weights} do not fit the saved config (model "
+                            f"{config.model.name!r}, sample_shape {saved['sample_shape']}, "
+                            f"latent_dim {config.model.get('latent_dim')}): {type(e).__name__}: "
+                            f"{first[:200]}; save the detector again") from None
         detector = cls.from_model(config, model, saved["normalization"], saved["sample_shape"],
                                   verbose)
         detector.use_calibration(saved["calibration"])
@@ -314,17 +344,93 @@ class Detector:
         if folder is not None:
             base_dir, name = os.path.dirname(os.path.abspath(folder)), os.path.basename(
                 os.path.normpath(folder))
-        return export_lib.export(self.model_, self.config, self.calibration_,
+        return export_lib.export(self.model_, self.config_, self.calibration_,
                                  self.normalization_, self.sample_shape_, base_dir, name)
 
     def _check_fitted(self, calibrated: bool = True):
-        if self.model_ is None or (calibrated and self.calibration_ is None):
-            raise UserError("this Detector is not fitted yet; call fit(x) first")
+        if getattr(self, "model_", None) is None or (
+                calibrated and getattr(self, "calibration_", None) is None):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit(x) "
+                                 "first")
 
-    def _temporary_folder(self) -> str:
-        if self._tmp is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="tfgad-")
+    def _fresh_workdir(self) -> str:
+        """Where this fit trains: the workdir argument, or a new temporary folder per fit (so
+        that fit can be called again; the previous one is removed)."""
+        if self.workdir is not None:
+            if os.path.isfile(os.path.join(self.workdir, train_lib.WEIGHTS_FILE)):
+                raise UserError(f"workdir={self.workdir!r} already holds a finished training; "
+                                "give another workdir, or workdir=None (a temporary folder "
+                                "per fit), to fit again")
+            return self.workdir
+        previous = getattr(self, "_tmp", None)
+        if previous is not None:
+            previous.cleanup()
+        self._tmp = tempfile.TemporaryDirectory(prefix="tfgad-")
         return self._tmp.name
+
+
+def _replace_folder(new: str, folder: str) -> None:
+    """Renames new to folder; an existing folder is moved aside first and then removed."""
+    if not os.path.isdir(folder):
+        os.rename(new, folder)
+        return
+    old = f"{os.path.normpath(folder)}.old-{os.getpid()}"
+    os.rename(folder, old)
+    os.rename(new, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _batch_size(value) -> int | None:
+    """batch_size checked: None (the config's) or a positive integer."""
+    if value is None:
+        return None
+    if np.ndim(value) > 0:  # sklearn's score(X, y) lands y here
+        raise UserError("score(x) returns per-sample results (tfgad's meaning, as for exports); "
+                        "for scikit-learn tools pass scoring=, e.g. scoring=\"roc_auc\"")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) \
+            or value < 1:
+        raise UserError(f"batch_size={value!r}; give a positive whole number of samples per "
+                        "call")
+    return int(value)
+
+
+def _split_for_fit(x, y, x_val, y_val, groups, config) -> tuple:
+    """(train x, validation x, validation labels, train groups, validation groups) of fit's
+    arguments, checked: labelled anomalies of x join validation, never training."""
+    count = len(x)
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (count,):
+            raise UserError(f"groups has shape {groups.shape}; give one group id per row of x "
+                            f"({count})")
+    if y_val is not None and x_val is None:
+        raise UserError("y_val labels x_val, which is missing; give x_val too, or give the "
+                        "labels of x as y")
+    labels = np.zeros(count, np.int8) if y is None else _labels(y, count, "y")
+    val_groups = None
+    if x_val is None:
+        normal = labels == 0
+        mask = _held_out(int(normal.sum()), None if groups is None else groups[normal],
+                         config.data.val_fraction, config.seed)
+        held = np.zeros(count, bool)
+        held[np.flatnonzero(normal)[mask]] = True
+        validation = held | (labels == 1)
+        train_x, val_x, val_y = x[~validation], x[validation], labels[validation]
+        if groups is not None:  # records normalize their own scores (record_normalization)
+            groups, val_groups = groups[~validation], groups[validation]
+    else:
+        if y is not None and labels.any():
+            raise UserError("y marks anomalies in x and x_val is given too; give labelled "
+                            "anomalies in one place (x_val with y_val, or x with y)")
+        val_x = data.check_samples(x_val, x.shape[1:], "x_val samples")
+        val_y = (np.zeros(len(val_x), np.int8) if y_val is None
+                 else _labels(y_val, len(val_x), "y_val"))
+        train_x = x
+    if len(train_x) < MIN_SAMPLES or (val_y == 0).sum() < MIN_SAMPLES:
+        raise UserError(f"fit needs at least {MIN_SAMPLES} normal samples to train on and "
+                        f"{MIN_SAMPLES} normal validation samples; it has {len(train_x)} and "
+                        f"{int((val_y == 0).sum())} (from {count} rows of x); give more samples")
+    return train_x, val_x, val_y, groups, val_groups
 
 
 def _samples(x: np.ndarray, y: np.ndarray, groups=None) -> Samples:

@@ -62,3 +62,15 @@ def write_bytes(path: str, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def fresh_folder_beside(path: str) -> str:
+    """A new hidden folder in path's parent (made if missing), with the permissions a plain
+    os.makedirs would give (0777 less the umask): to write a folder, then rename it to path."""
+    import tempfile
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(os.path.normpath(path))}-",
+                              dir=parent)
+    os.chmod(folder, 0o777 & ~_UMASK)
+    return folder

@@ -1,5 +1,4 @@
 """Command line: python -m tfgad.main --config=configs/anogan.py [--workdir=...] [--mode=all]."""
-import difflib
 import json
 import os
 import sys
@@ -41,24 +40,6 @@ def _one_line(error):
     return " ".join(text.split())
 
 
-def unknown_field(config: ml_collections.ConfigDict, dotted: str) -> str | None:
-    """A message for the first part of dotted that config lacks: a suggestion and the section's
-    fields; None if every part exists."""
-    node, path = config, []
-    for part in dotted.split("."):
-        if not isinstance(node, config_dict.ConfigDict):
-            return None
-        if part not in node:
-            section = ".".join(path) or "the config"
-            fields = sorted(node.keys())
-            close = difflib.get_close_matches(part, fields, n=1)
-            hint = f"; did you mean {'.'.join(path + close)}?" if close else ""
-            return f"config has no field {'.'.join(path + [part])}{hint} fields of {section}: " \
-                   f"{', '.join(fields)}"
-        node, path = node[part], path + [part]
-    return None
-
-
 def _override_error(argv, error):
     """One line for a failed --config.* override: the unknown field with the section's
     fields, or ml_collections' own message for other problems (e.g. a bad type)."""
@@ -68,7 +49,7 @@ def _override_error(argv, error):
         try:
             config = config_files.load(path)
             for dotted in overrides:
-                message = unknown_field(config, dotted)
+                message = config_files.unknown_field(config, dotted)
                 if message:
                     return message
         except Exception:  # the config itself is broken: fall back to the original message
