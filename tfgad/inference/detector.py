@@ -134,20 +134,21 @@ class Detector(ExportInfo):
             quality[gaps] = signal_quality.NAN_GAP
         return x, quality
 
-    def score(self, x, batch_size: int = 256, progress=None, records=None,
-              stream: bool = False) -> ScoreResult:
+    def score(self, x, batch_size: int = 256, groups=None, stream: bool = False,
+              progress=None) -> ScoreResult:
         """Scores samples x [N, *sample_shape] (raw, as in training; the export normalizes).
 
         Args:
           x: numpy array of samples, in time order within each record.
           batch_size: samples per call; a sample's score does not depend on it.
           progress: optional callable(done_samples) after each batch.
-          records: [N] record id of each sample (None: x is one record), where the export
+          groups: [N] record id of each sample (None: x is one record), where the export
             normalizes scores per record (record_normalization "robust").
           stream: causal record baselines (each beat over its record's beats before it, as the
             server answers beats sent one by one); else each record's whole baseline.
         """
         import tensorflow as tf
+        batch_size = 256 if batch_size is None else batch_size
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise UserError(f"batch_size={batch_size!r}; give a positive number of samples per "
@@ -162,18 +163,18 @@ class Detector(ExportInfo):
         outputs = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
         components = {k: outputs[k] for k in sorted(outputs)
                       if k not in NOT_COMPONENTS and k != "z"}
-        return self._answer(outputs, components, quality, records, stream)
+        return self._answer(outputs, components, quality, groups, stream)
 
-    def _answer(self, outputs, components, quality, records, stream) -> ScoreResult:
+    def _answer(self, outputs, components, quality, groups, stream) -> ScoreResult:
         usable = signal_quality.usable(quality)
         if self.record_normalization != "none":
             from tfgad.detection import record_scoring
-            scored = record_scoring.score(self.metadata["calibration"], components, records,
+            scored = record_scoring.score(self.metadata["calibration"], components, groups,
                                           stream, usable)
             return ScoreResult(scored.score.astype(np.float32), scored.is_anomaly, components,
                                quality, scored.baseline, scored.baseline_beats)
-        if records is not None and len(records) != len(quality):
-            raise UserError(f"records has {len(records)} ids for {len(quality)} samples; give "
+        if groups is not None and len(groups) != len(quality):
+            raise UserError(f"groups has {len(groups)} ids for {len(quality)} samples; give "
                             "one record id per sample")
         score = outputs.get("score", np.zeros(0, np.float32)).astype(np.float32)
         flags = outputs.get("is_anomaly", np.zeros(0, bool)).astype(bool)
@@ -199,7 +200,7 @@ class Detector(ExportInfo):
         records.py); stream: causal baselines, beat by beat."""
         from tfgad.inference import records
         beats = records.cut(path, self.input, causal=stream)
-        return beats, self.score(beats.x, batch_size, progress, stream=stream)
+        return beats, self.score(beats.x, batch_size, stream=stream, progress=progress)
 
 
 def load(path: str) -> Detector:
