@@ -39,6 +39,15 @@ def _raise_stopped(signum, frame):
     raise Stopped(signum)
 
 
+def _already_ending(out, lock):
+    def handler(signum, frame):
+        with lock:
+            out.write(f"[launcher] got signal {signum} again; already ending the workers "
+                      f"(SIGKILL after {GRACE_SECONDS} s)\n")
+            out.flush()
+    return handler
+
+
 def free_ports(count: int) -> list:
     """count distinct free TCP ports on 127.0.0.1 (held open together, so distinct)."""
     sockets = []
@@ -115,6 +124,9 @@ def launch(command: list, workers: int, timeout: float = 0.0, out=sys.stdout,
             out.write(f"[launcher] got signal {stopped.status - 128}; ending the workers\n")
         status = stopped.status
     finally:
+        if previous:  # a repeated signal while the workers end must not cut that short
+            for signum in previous:
+                signal.signal(signum, _already_ending(out, lock))
         _end(processes)  # also on SIGTERM and Ctrl-C
         for thread in threads:
             thread.join(timeout=5)

@@ -1,7 +1,9 @@
 """python -m tfgad.serving --model_base_path=saved_models/NAME --model_name=NAME [--port=8501]
 [--grpc_port=8500] [--enable_batching] [--max_batch_size=64] [--batch_timeout_micros=2000]
 [--max_records=10000] [--record_idle_seconds=3600]"""
+import signal
 import sys
+import threading
 
 import tfgad  # noqa: F401  (quiet TensorFlow before it is imported)
 from absl import app, flags
@@ -21,6 +23,8 @@ flags.DEFINE_integer("max_records", 10000, "Records (patients) whose score basel
                      "holds per model version; the least recently heard from goes first.")
 flags.DEFINE_float("record_idle_seconds", 3600.0, "A record not heard from this long is "
                    "forgotten (its next beats warm up again).")
+flags.DEFINE_float("drain_seconds", 10.0, "On SIGTERM or SIGINT: stop accepting, then answer "
+                   "the accepted and queued requests within this many seconds, and exit 0.")
 flags.DEFINE_float("poll_seconds", 1.0, "How often the model folder is checked for versions.")
 FLAGS = flags.FLAGS
 
@@ -42,7 +46,7 @@ def main(argv):
         batching=BatchingOptions(FLAGS.max_batch_size, FLAGS.batch_timeout_micros,
                                  FLAGS.max_enqueued),
         poll_seconds=FLAGS.poll_seconds,
-        records=records)
+        records=records, drain_seconds=FLAGS.drain_seconds)
     try:
         server = ModelServer(FLAGS.model_name, FLAGS.model_base_path, options).start()
     except (NoLoadableVersion, OSError) as e:
@@ -51,10 +55,22 @@ def main(argv):
     grpc = f", gRPC on {FLAGS.host}:{server.grpc_port}" if server.grpc_port else ""
     print(f"serving {FLAGS.model_name} from {FLAGS.model_base_path}: REST on "
           f"http://{FLAGS.host}:{server.port}/v1/models/{FLAGS.model_name}{grpc}", flush=True)
-    try:
-        server.wait()
-    except KeyboardInterrupt:
-        server.stop()
+    stopping = threading.Event()
+
+    def on_signal(signum, frame):
+        if stopping.is_set():
+            print(f"got signal {signum} again; still draining (at most {FLAGS.drain_seconds:g} s)",
+                  file=sys.stderr, flush=True)
+        stopping.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    while not stopping.is_set() and not server.wait(0.5):
+        pass
+    print(f"stopping: no new requests; answering the accepted ones (at most "
+          f"{FLAGS.drain_seconds:g} s)", file=sys.stderr, flush=True)
+    server.stop()
+    print("stopped", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

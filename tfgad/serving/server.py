@@ -30,6 +30,7 @@ class ServerOptions:
     batching: BatchingOptions = dataclasses.field(default_factory=BatchingOptions)
     poll_seconds: float = 1.0  # how often the model folder is checked for versions
     records: RecordOptions = dataclasses.field(default_factory=RecordOptions)
+    drain_seconds: float = 10.0  # at stop: how long accepted requests may take to be answered
 
 
 async def _json_protocol_error(self, status_code):
@@ -116,22 +117,29 @@ class ModelServer:
             grpc_server, self.grpc_port = grpc_service.make_server(self.service, o.host, o.grpc_port,
                                                                    o.max_body_bytes)
             await grpc_server.start()
+        # At stop, Hypercorn closes the listener and waits up to graceful_timeout for the
+        # requests it accepted; gRPC does the same; the batcher runs until both are done.
+        config.graceful_timeout = o.drain_seconds
         rest_task = asyncio.ensure_future(serve(app, config, shutdown_trigger=self._stop_event.wait))
         await asyncio.sleep(0.2)  # let Hypercorn take the socket
         self._ready.set()
-        await rest_task
+        await self._stop_event.wait()
+        stopping = [rest_task]
         if grpc_server is not None:
-            await grpc_server.stop(grace=1.0)
+            stopping.append(grpc_server.stop(grace=o.drain_seconds))
+        await asyncio.gather(*stopping)
         if self.service.batcher is not None:
             await self.service.batcher.close()
 
     def stop(self) -> None:
+        """Stops accepting, answers what was accepted (within drain_seconds), then returns."""
         self.registry.stop()
         if self._loop is not None and self._stop_event is not None:
             self._loop.call_soon_threadsafe(self._stop_event.set)
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.join(self.options.drain_seconds + 10)
 
-    def wait(self) -> None:
-        """Blocks until the server ends (Ctrl-C in the command)."""
-        self._thread.join()
+    def wait(self, timeout: float | None = None) -> bool:
+        """Blocks until the server ends or timeout seconds pass; True once it has ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
