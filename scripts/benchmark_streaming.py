@@ -41,13 +41,13 @@ CPU_BUDGET = {"data.protocol": "inter", "data.max_samples": 10000,
               "detection.max_samples": 2000}  # benchmark_quality's cpu budget for MIT-BIH
 
 
-def whole_records(export_path: str, mitdb: str) -> dict:
+def whole_records(export_path: str, mitdb: str, windows=()) -> dict:
     """Every beat of every DS2 record through the export, as in use: each record whole
     (offline, rhythm features from the whole record) and streamed (tfgad.score --stream:
     causal rhythm features and baselines). Labels: the reference annotation, N normal."""
     detector = tfgad.load(export_path)
     scores = {"offline": [], "stream": []}
-    labels, warming = [], 0
+    labels, groups, components, warming = [], [], [], 0
     for record in mitbih.DS2:
         path = os.path.join(mitdb, str(record))
         beats, whole = detector.score_record(path)
@@ -55,9 +55,19 @@ def whole_records(export_path: str, mitdb: str) -> dict:
         scores["offline"].append(whole.score)
         scores["stream"].append(streamed.score)
         labels.append((beats.annotations != "N").astype(np.int8))
+        groups.append(np.full(len(beats.x), record))
+        components.append(streamed.components)
         warming += int(np.sum(streamed.baseline == "warming_up"))
     y = np.concatenate(labels)
-    out = {"beats": int(len(y)), "records": len(mitbih.DS2), "warming_up": warming}
+    out = {"beats": int(len(y)), "records": len(mitbih.DS2), "warming_up": warming,
+           "stream_by_window": {}}
+    calib = detector.metadata["calibration"]
+    joined = {k: np.concatenate([c[k] for c in components]) for k in components[0]}
+    for window in windows:  # the same streamed components, other baseline windows
+        variant = dict(calib, stream={**calib["stream"], "window": window})
+        scored = record_scoring.score(variant, joined, np.concatenate(groups), stream=True)
+        out["stream_by_window"][str(window)] = float(
+            metric_lib.ranking(y, np.nan_to_num(scored.score))["auroc"])
     for mode, parts in scores.items():
         score = np.concatenate(parts)
         scored = np.isfinite(score)  # flat or gapped beats are not scored
@@ -68,7 +78,7 @@ def whole_records(export_path: str, mitdb: str) -> dict:
 
 
 def one_seed(seed: int, mitdb: str, warmups: list, keep: str = "",
-             full_records: bool = True) -> dict:
+             full_records: bool = True, windows=()) -> dict:
     config = ecg_new_patients.get_config()
     config_files.override(config, CPU_BUDGET)
     config.seed, config.data.dir = seed, mitdb
@@ -86,7 +96,7 @@ def one_seed(seed: int, mitdb: str, warmups: list, keep: str = "",
                                 result["calibration"])
         with open(scores_csv) as f:
             rows = list(csv.DictReader(f))  # the scored test beats, in time order per record
-        in_use = whole_records(result["export_path"], mitdb) if full_records else None
+        in_use = whole_records(result["export_path"], mitdb, windows) if full_records else None
     calib = result["calibration"]
     groups = np.array([int(r["group"]) for r in rows])
     labels = np.array([int(r["label"]) for r in rows])
@@ -138,6 +148,11 @@ def table(rows: list) -> str:
                 for k in ("offline", "stream")}
         lines.append(f"| mean | | {mean['offline']:.4f} | {mean['stream']:.4f} | "
                      f"{mean['stream'] - mean['offline']:+.4f} | | | |")
+    windows = sorted({w for r in full for w in r["in_use"].get("stream_by_window", {})}, key=int)
+    if windows:
+        lines += ["", "Whole DS2 records, stream AUROC by baseline window (same models): " +
+                  "; ".join(f"{w}: " + f"{statistics.mean(r['in_use']['stream_by_window'][w] for r in full):.4f}"
+                            for w in windows)]
     warmups = sorted({w for r in rows for w in r["by_warmup"]}, key=int)
     if warmups:
         lines += ["", "Stream AUROC by warm-up (same models): " + "; ".join(
@@ -151,6 +166,8 @@ def main():
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--mitdb", default=os.path.join("..", "shared", "data", "mitdb"))
     parser.add_argument("--warmups", default="4,8,16,32")
+    parser.add_argument("--windows", default="", help="also stream whole DS2 records with these "
+                        "baseline windows (beats), e.g. 64,256,1024,4096")
     parser.add_argument("--output", default=os.path.join("results", "streaming.json"))
     parser.add_argument("--keep", default="", help="a folder for each seed's scores.csv and "
                         "calibration (to study them further)")
@@ -158,7 +175,8 @@ def main():
     warmups = [int(w) for w in args.warmups.split(",") if w]
     rows = []
     for seed in (int(s) for s in args.seeds.split(",")):
-        rows.append(one_seed(seed, args.mitdb, warmups, args.keep))
+        rows.append(one_seed(seed, args.mitdb, warmups, args.keep,
+                             windows=[int(w) for w in args.windows.split(",") if w]))
         print(table(rows[-1:]), flush=True)
         report = {"platform": platform.platform(), "cpus": os.cpu_count(),
                   "config": "configs/ecg_new_patients.py", "budget": CPU_BUDGET, "runs": rows}

@@ -12,6 +12,7 @@ import tfgad
 from tests.conftest import MITDB, ROOT
 from tfgad import score as score_cli
 from tfgad import run
+from tfgad.errors import UserError
 from tfgad.data import mitbih
 
 
@@ -208,10 +209,10 @@ def test_rows_scored_before_a_crash_are_written(ecg_export, record_folder, tmp_p
     from tfgad.inference import inputs
     read = inputs.read
 
-    def crash_on_103(source, detector, lead=None):
+    def crash_on_103(source, detector, lead=None, causal=False):
         if source.name == "103":
             raise RuntimeError("disk gone")
-        return read(source, detector, lead)
+        return read(source, detector, lead, causal)
     monkeypatch.setattr(inputs, "read", crash_on_103)
     with pytest.raises(RuntimeError, match="disk gone"):
         score_cli.run([f"--model={ecg_export}", f"--input={record_folder}",
@@ -375,3 +376,23 @@ def test_the_record_plot_shows_the_highest_scoring_flagged_beats():
     # Beat 3 scores 7 but is not flagged (below the threshold of a robust record, say).
     assert outputs.top_flagged(result, 2).tolist() == [1, 4]
     assert outputs.top_flagged(result, 8).tolist() == [1, 4, 0]
+
+
+def test_a_second_run_into_the_same_output_is_refused_or_replaces_the_first(ecg_export, tmp_path):
+    output = str(tmp_path / "out")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "my_notes.txt").write_text("keep me")
+    args = [f"--model={ecg_export}", f"--output={output}"]
+    score_cli.run(args + [f"--input={os.path.join(MITDB, '100')}"])
+    assert os.path.isfile(os.path.join(output, "100.tfgad"))
+    with pytest.raises(UserError, match=r"holds another scoring run's results \(100.tfgad, "
+                                        r"plots, scores.csv, summary.json\); give a new folder, "
+                                        r"or --overwrite"):
+        score_cli.run(args + [f"--input={os.path.join(MITDB, '103')}"])
+    report = score_cli.run(args + [f"--input={os.path.join(MITDB, '103')}", "--overwrite"])
+    assert [s["source"] for s in report["sources"]] == ["103"]
+    assert sorted(os.listdir(output)) == ["103.tfgad", "my_notes.txt", "plots", "scores.csv",
+                                          "summary.json"]
+    assert os.listdir(os.path.join(output, "plots")) == ["103.png"]
+    rows = read_csv(os.path.join(output, "scores.csv"))
+    assert {r["source"] for r in rows} == {"103"}

@@ -1,7 +1,8 @@
 """Scores new data with an exported model.
 
     python -m tfgad.score --model=saved_models/NAME[/VERSION] --input=PATH --output=DIR
-        [--batch_size=256] [--no_plots] [--stream] [--runner=DirectRunner [Beam options ...]]
+        [--batch_size=256] [--no_plots] [--stream] [--overwrite]
+        [--runner=DirectRunner [Beam options ...]]
 
 PATH: a WFDB record (data/mitdb/100) or a folder of records, an .npz/.npy array file, or a
 folder of PNG/JPEG images (or of array files). DIR gets scores.csv (one row per sample),
@@ -19,6 +20,10 @@ with causal baselines (the last N usable beats before the beat, after K warm-up 
 that "warming_up", scored against the global calibration), beat for beat what the server
 answers for the record's beats sent one by one.
 
+An --output folder that holds another scoring run's results is refused in one line;
+--overwrite replaces them (the previous scores.csv, summary.json, annotations and plots are
+removed first; other files stay).
+
 A source of a folder that cannot be scored (a record without the model's lead, an unreadable
 file) is skipped with one warning line; the others are scored and summary.json lists the
 skipped ones with the reason. --lead=NAME reads the model's lead under another name.
@@ -27,6 +32,7 @@ nothing scored (one line on stderr).
 """
 import argparse
 import os
+import shutil
 import sys
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
@@ -47,6 +53,8 @@ def parse(argv: list) -> tuple:
                         "by beat in time order (as served), instead of the whole record's")
     parser.add_argument("--lead", help="records: the name of the model's lead in these records, "
                         "where it differs (default: the model's, e.g. MLII)")
+    parser.add_argument("--overwrite", action="store_true", help="replace another scoring "
+                        "run's results in --output (scores.csv, summary.json, annotations, plots)")
     parser.add_argument("--runner", help="a Beam runner (e.g. DirectRunner): score on Beam")
     args, rest = parser.parse_known_args(argv)
     if args.batch_size < 1:
@@ -56,11 +64,37 @@ def parse(argv: list) -> tuple:
     return args, rest
 
 
-def check_output_folder(output: str) -> None:
-    """Creates the output folder, or says in one line why it cannot be written."""
+# What a scoring run writes into --output: another run's are refused or, with --overwrite,
+# removed first, so that no record's rows, annotations or plots outlive their run unexplained.
+RUN_FILES = ("scores.csv", "summary.json")
+RUN_FOLDERS = ("plots", ".beam-parts")
+
+
+def _previous_outputs(output: str) -> list:
+    from tfgad.inference.outputs import ANNOTATION_EXTENSION
+    names = os.listdir(output) if os.path.isdir(output) else []
+    return sorted(n for n in names if n in RUN_FILES + RUN_FOLDERS
+                  or n.endswith("." + ANNOTATION_EXTENSION))
+
+
+def check_output_folder(output: str, overwrite: bool = False) -> None:
+    """Creates the output folder, or says in one line why it cannot be written or why it
+    would mix two runs' results."""
     if os.path.exists(output) and not os.path.isdir(output):
         raise UserError(f"--output={output} is a file; give a folder (it is created if missing)")
+    previous = _previous_outputs(output)
+    if previous and not overwrite:
+        shown = ", ".join(previous[:4]) + (f" and {len(previous) - 4} more" if len(previous) > 4
+                                            else "")
+        raise UserError(f"--output={output} holds another scoring run's results ({shown}); "
+                        "give a new folder, or --overwrite to replace them")
     try:
+        for name in previous:
+            path = os.path.join(output, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
         os.makedirs(output, exist_ok=True)
         probe = os.path.join(output, ".tfgad-write-test")
         with open(probe, "w"):
@@ -145,7 +179,7 @@ def run(argv: list) -> dict:
     from tfgad.inference import inputs
     args, beam_args = parse(argv)
     sources = inputs.discover(args.input)
-    check_output_folder(args.output)
+    check_output_folder(args.output, args.overwrite)
     if args.runner:
         from tfgad.inference import beam
         beam.require_beam()
