@@ -76,7 +76,7 @@ def test_detect_mode_reuses_the_trained_workdir(trained):
     (["--config.prior.name=cauchy"], "known: normal, truncated_normal, uniform"),
     (["--config.train.epochs=0"], "train.epochs=0; must be positive"),
     (["--config.data.val_fraction=1.5"], "data.val_fraction=1.5"),
-    (["--config.data.name=mitbih", "--config.data.dir=/nonexistent"], "download_mitbih.py"),
+    (["--config.data.name=mitbih", "--config.data.dir=/nonexistent"], "tfgad download mitbih"),
 ])
 def test_bad_input_ends_with_a_one_line_error(tmp_path, args, message):
     result = run_main_in_process("--config=configs/test.py", f"--workdir={tmp_path}",

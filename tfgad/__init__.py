@@ -2,7 +2,7 @@
 import os
 
 # Quiet TensorFlow's C++ logs and pin Keras to TensorFlow before either is imported.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3: also the CPU-only cuInit error line
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"

@@ -4,10 +4,12 @@
     tfgad detect --workdir=DIR      tfgad export --workdir=DIR
     tfgad score  --model=saved_models/NAME --input=FILE_OR_FOLDER --output=DIR
     tfgad serve  --model_base_path=saved_models/NAME --model_name=NAME
+    tfgad download mitbih [--dir=data/mitdb]
 
 `train` is `python -m tfgad.main` (train, score, calibrate, export: --mode=all unless --mode is
 given); `detect` and `export` are its --mode=detect and --mode=export.
 """
+import os
 import sys
 
 from tfgad import config_files
@@ -24,6 +26,8 @@ COMMANDS = {
               "tfgad.score", []),
     "serve": ("serve exports over REST and gRPC like TF Serving (python -m tfgad.serving)",
               "tfgad.serving.__main__", []),
+    "download": ("download a public dataset: tfgad download mitbih [--dir=data/mitdb]",
+                 "tfgad.download", []),
 }
 
 
@@ -36,10 +40,19 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+def _print_or_quit(text: str) -> None:
+    """print, where a reader that has had enough (tfgad --help | head) ends it quietly."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(0)
+
+
 def main(argv=None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(usage())
+        _print_or_quit(usage())
         sys.exit(0 if argv else 2)
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
@@ -52,23 +65,24 @@ def main(argv=None) -> None:
               "another mode", file=sys.stderr)
         sys.exit(2)
     program = f"tfgad {command}"
-    if module_name != "tfgad.score" and {"-h", "--help", "--helpshort"} & set(rest):
+    if module_name in ("tfgad.score", "tfgad.download"):  # argparse commands: their own help
+        import importlib
+        sys.argv = [program, *rest]
+        importlib.import_module(module_name).main(rest, program)
+        return
+    if {"-h", "--help", "--helpshort"} & set(rest):
         # absl's --help lists the flags of sys.argv[0]'s module, which here is this one.
         import importlib
         from absl import flags
         importlib.import_module(module_name)
-        print(f"usage: {program} [flags]\n\n{COMMANDS[command][0]}\n\n"
-              f"{flags.FLAGS.module_help(module_name)}")
+        _print_or_quit(f"usage: {program} [flags]\n\n{COMMANDS[command][0]}\n\n"
+                       f"{flags.FLAGS.module_help(module_name)}")
         sys.exit(0)
     if module_name == "tfgad.main":
         from absl import app
         from tfgad import main as main_module
         sys.argv = [program, *preset, *rest]
         app.run(main_module.main, argv=sys.argv, flags_parser=main_module.parse_flags)
-    elif module_name == "tfgad.score":
-        from tfgad import score
-        sys.argv = [program, *rest]
-        score.main(rest)
     else:
         from absl import app
         from tfgad.serving import __main__ as serve

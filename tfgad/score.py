@@ -41,9 +41,9 @@ from tfgad.errors import UserError
 EXIT_ERROR, EXIT_PARTIAL = 2, 3
 
 
-def parse(argv: list) -> tuple:
+def parse(argv: list, prog: str = "python -m tfgad.score") -> tuple:
     """(tfgad's arguments, the rest for Beam's PipelineOptions)."""
-    parser = argparse.ArgumentParser(prog="python -m tfgad.score", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="saved_models/NAME or .../NAME/VERSION")
     parser.add_argument("--input", required=True, help="record, folder, .npz/.npy or image folder")
     parser.add_argument("--output", required=True, help="output folder")
@@ -173,11 +173,11 @@ def _write(output, detector, names, table, per_source, skipped) -> dict:
     return report
 
 
-def run(argv: list) -> dict:
+def run(argv: list, prog: str = "python -m tfgad.score") -> dict:
     """The command without its exit handling (tests call this)."""
+    args, beam_args = parse(argv, prog)  # first: --help answers without TensorFlow
     from tfgad.inference import detector as detector_lib
     from tfgad.inference import inputs
-    args, beam_args = parse(argv)
     sources = inputs.discover(args.input)
     check_output_folder(args.output, args.overwrite)
     if args.runner:
@@ -204,9 +204,9 @@ def run(argv: list) -> dict:
     return report
 
 
-def main(argv=None) -> None:
+def main(argv=None, prog: str = "python -m tfgad.score") -> None:
     try:
-        report = run(sys.argv[1:] if argv is None else argv)
+        report = run(sys.argv[1:] if argv is None else argv, prog)
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(EXIT_ERROR)

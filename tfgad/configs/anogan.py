@@ -7,7 +7,7 @@ scored at 3.4 ms per beat: validation chose 25 search steps from the amortized s
 (over I(x) alone). The former search on the same trained model (300 steps from the prior,
 see below): AUROC 0.981, F1 0.898, MCC 0.875 at 37 ms per beat, 10.8x slower. 109 s for
 training, the inverse fit, scoring and export.
-MIT-BIH: add --config.data.name=mitbih --config.data.dir=../shared/data/mitdb
+MIT-BIH: add --config.data.name=mitbih --config.data.dir=data/mitdb
 """
 from tfgad.configs import default
 

@@ -15,7 +15,7 @@ from tfgad import config_files
 FAMILY = "aegan"
 OVERRIDES = {
     "data.name": "mitbih",
-    "data.dir": "../shared/data/mitdb",
+    "data.dir": "data/mitdb",  # tfgad download mitbih puts it there
     "train.epochs": 8,
     "model.ensemble": 3,
     "detection.combiner": "svm",

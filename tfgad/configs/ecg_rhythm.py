@@ -20,7 +20,7 @@ from tfgad import config_files
 FAMILY = "aegan"
 OVERRIDES = {
     "data.name": "mitbih",
-    "data.dir": "../shared/data/mitdb",
+    "data.dir": "data/mitdb",  # tfgad download mitbih puts it there
     "data.rhythm_features": True,
     "train.epochs": 8,
     "model.ensemble": 3,

@@ -27,8 +27,9 @@ DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "12
 DS2 = ("100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210", "212",
        "213", "214", "219", "221", "222", "228", "231", "232", "233", "234")
 
-_HOW_TO_GET = ("download it with `python scripts/download_mitbih.py --dir DIR` (needs internet) "
-               "or wfdb.dl_database('mitdb', DIR), then pass --config.data.dir=DIR")
+DEFAULT_DIR = os.path.join("data", "mitdb")  # where `tfgad download mitbih` puts the records
+_HOW_TO_GET = (f"get it with `tfgad download mitbih` (into {DEFAULT_DIR}; needs internet, "
+               "about 100 MB), or give the folder of your copy as --config.data.dir=DIR")
 
 
 def list_records(directory: str) -> list:

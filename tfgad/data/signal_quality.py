@@ -59,12 +59,14 @@ def assess(x: np.ndarray, input_description: dict) -> np.ndarray:
 
 def _longest_run(mask: np.ndarray) -> np.ndarray:
     """[N] the longest run of True along axis 1 of mask [N, L, C], over channels."""
-    best = np.zeros(mask.shape[0], np.int64)
-    run = np.zeros((mask.shape[0], mask.shape[2]), np.int64)
-    for step in range(mask.shape[1]):
-        run = np.where(mask[:, step], run + 1, 0)
-        best = np.maximum(best, run.max(axis=1))
-    return best
+    n, length, channels = mask.shape
+    rows = np.moveaxis(mask, 2, 1).reshape(n * channels, length)
+    padded = np.pad(rows, ((0, 0), (1, 1))).astype(np.int8)  # False at both ends of each row
+    edges = np.diff(padded, axis=1)  # +1 where a run starts, -1 after it ends
+    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
+    best = np.zeros(n * channels, np.int64)  # starts and ends pair up, row by row, in order
+    np.maximum.at(best, starts[0], ends[1] - starts[1])
+    return best.reshape(n, channels).max(axis=1)
 
 
 def usable(quality: np.ndarray) -> np.ndarray:
