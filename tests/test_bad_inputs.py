@@ -109,7 +109,7 @@ CASES = [
     ("contamination_too_high", ["--config.data.contamination=1.5"], "data.contamination=1.5"),
     ("val_fraction", ["--config.data.val_fraction=1.5"], "data.val_fraction=1.5"),
     ("mitbih_missing_dir", ["--config.data.name=mitbih", "--config.data.dir=/nonexistent"],
-     "download_mitbih.py"),
+     "tfgad download mitbih"),
     ("missing_npz", ARRAYS + ["--config.data.path=/nonexistent.npz"], "data.path='/nonexistent.npz' is not a file"),
     ("empty_npz", ARRAYS + ["--config.data.path={empty_npz}"], "empty.npz is empty"),
     ("random_npz", ARRAYS + ["--config.data.path={random_npz}"], "random.npz is not a zip file"),

@@ -168,7 +168,7 @@ def test_unknown_source_lists_the_known_ones(test_config):
 
 def test_missing_mitbih_directory_says_how_to_get_it(test_config, tmp_path):
     test_config.data.name, test_config.data.dir = "mitbih", str(tmp_path / "nowhere")
-    with pytest.raises(UserError, match="download_mitbih.py"):
+    with pytest.raises(UserError, match="get it with `tfgad download mitbih` \(into data/mitdb"):
         data.load_splits(test_config)
 
 

@@ -46,14 +46,14 @@ def test_the_tfgad_command_lists_its_commands_and_the_configs(capsys):
         cli.main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for command in ("train", "detect", "export", "score", "serve"):
+    for command in ("train", "detect", "export", "score", "serve", "download"):
         assert f"\n  {command} " in text
     assert "anogan" in text and "tuned/aegan_digits" in text
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["fit"])
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == ("error: unknown command 'fit'; commands: train, detect, "
-                                       "export, score, serve\n")
+                                       "export, score, serve, download\n")
 
 
 def test_a_command_help_lists_its_flags_and_the_configs(capsys):
@@ -91,3 +91,15 @@ def test_the_wheel_holds_the_configs_the_license_and_the_command(tmp_path):
     assert "tfgad = tfgad.cli:main" in entry_points
     requires = zipfile.ZipFile(tmp_path / wheel).read(f"{info}/METADATA").decode()
     assert "Requires-Dist: tensorflow<3,>=2.19" in requires  # a range, not an exact pin
+
+
+def test_tfgad_download_names_its_datasets_and_answers_help_without_network(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["download", "physionet-all"])
+    assert exit_info.value.code == 2
+    assert "unknown dataset 'physionet-all'; known: mitbih" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["download", "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: tfgad download" in capsys.readouterr().out
+
