@@ -1,6 +1,7 @@
 """Atomic file writes: a crash leaves either the old file or the new one, never half of one."""
 import io
 import json
+import math
 import os
 import tempfile
 
@@ -74,3 +75,12 @@ def fresh_folder_beside(path: str) -> str:
                               dir=parent)
     os.chmod(folder, 0o777 & ~_UMASK)
     return folder
+
+
+def all_finite(tree) -> bool:
+    """Whether every float in a JSON-like tree (dicts, lists, numbers) is finite."""
+    if isinstance(tree, dict):
+        return all(all_finite(v) for v in tree.values())
+    if isinstance(tree, (list, tuple)):
+        return all(all_finite(v) for v in tree)
+    return not isinstance(tree, float) or math.isfinite(tree)

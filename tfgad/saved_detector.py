@@ -1,9 +1,9 @@
 """The folder Detector.save writes, and its checked reading: what tfgad.load refuses in one line
 (a half copy, a damaged file, another model's weights, a non-finite calibration)."""
 import json
-import math
 import os
 
+from tfgad import io_utils
 from tfgad.errors import UserError
 from tfgad.training import workdir as workdir_lib
 
@@ -51,17 +51,7 @@ def _check_numbers(path: str, saved: dict) -> None:
         if isinstance(saved["calibration"], dict) else None
     if not isinstance(threshold, (int, float)) or isinstance(threshold, bool):
         raise UserError(f"{path}: the calibration has no numeric threshold; {AGAIN}")
-    if not all(math.isfinite(v) for v in _numbers(saved["calibration"])):
+    if not io_utils.all_finite(saved["calibration"]):
         raise UserError(f"{path}: the calibration holds NaN or inf (threshold {threshold!r}); "
                         "it would flag nothing: fit the detector again and save it")
 
-
-def _numbers(value):
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _numbers(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _numbers(v)
-    elif isinstance(value, float):
-        yield value

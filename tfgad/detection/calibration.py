@@ -10,7 +10,6 @@ members' columns of a component are averaged, and the combiner sees the averages
 spread ("combined_components").
 """
 import json
-import math
 
 import ml_collections
 import numpy as np
@@ -259,16 +258,7 @@ def apply_tf(calibration: dict, components: dict, baseline: tuple | None = None)
 
 def check_finite(calibration: dict) -> None:
     """Raises UserError if any number of the calibration is NaN or inf."""
-    def numbers(value):
-        if isinstance(value, dict):
-            for v in value.values():
-                yield from numbers(v)
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                yield from numbers(v)
-        elif isinstance(value, float):
-            yield value
-    if not all(math.isfinite(v) for v in numbers(calibration)):
+    if not io_utils.all_finite(calibration):
         raise UserError("the calibration holds NaN or inf (a diverged model?); retrain and run "
                         "--mode=detect again")
 
