@@ -51,6 +51,13 @@ def test_every_family_and_class_answers_the_one_interface(family_pair, beats):
         np.testing.assert_allclose(scores, reference.score, rtol=1e-4, atol=1e-4,
                                    err_msg=f"{family}: {type(detector).__module__}")
         assert detector.threshold_ == pytest.approx(detectors[0].threshold_)
+        # PyOD's predict_proba: (normal, anomaly), the conformal p-value, the same everywhere.
+        proba = detector.predict_proba(x)
+        assert proba.shape == (len(x), 2)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        order = np.argsort(scores)
+        assert np.all(np.diff(proba[order, 1]) >= -1e-12)  # higher score, likelier anomaly
+        np.testing.assert_allclose(proba, detectors[0].predict_proba(x), atol=0.05)
         # A sample's score does not depend on its batch.
         np.testing.assert_allclose(detector.score(x, batch_size=7).score, scores, rtol=1e-4,
                                    atol=1e-4)

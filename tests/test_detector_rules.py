@@ -33,7 +33,7 @@ def fitted(beats):
 def test_init_only_stores_and_clone_and_params_work():
     detector = tfgad.Detector("no-such-config", overrides={"train.epochs": 1}, verbose=0)
     assert detector.get_params() == {"config": "no-such-config", "overrides": {"train.epochs": 1},
-                                     "verbose": 0, "workdir": None}
+                                     "verbose": 0, "workdir": None, "contamination": None}
     twin = base.clone(detector.set_params(config="test"))
     assert twin is not detector and twin.get_params() == detector.get_params()
     assert not hasattr(twin, "config_")
@@ -180,3 +180,23 @@ def test_a_damaged_saved_detector_is_refused_in_one_line(fitted, beats, tmp_path
     with pytest.raises(UserError, match=message) as error:
         tfgad.load(str(folder))
     assert "\n" not in str(error.value)
+
+
+def test_pyod_attributes_contamination_and_conformal_probabilities(beats):
+    x, y = beats
+    detector = tfgad.Detector("test", overrides={"model.name": "aegan", "train.epochs": 1},
+                              verbose=0, contamination=0.1).fit(x[y == 0][:120])
+    # decision_scores_ and labels_: the held-out validation samples' (18 of 120).
+    assert detector.decision_scores_.shape == detector.labels_.shape == (18,)
+    np.testing.assert_array_equal(detector.labels_,
+                                  detector.decision_scores_ >= detector.threshold_)
+    assert detector.calibration_["threshold_method"] == "percentile"
+    assert detector.config_.detection.percentile == pytest.approx(90.0)
+    # p = (1 + #{validation normal scores >= s}) / (n + 1), by hand for three scores.
+    reference = np.sort(detector.decision_scores_)
+    from tfgad.detection import conformal
+    probe = np.array([reference[0] - 1, reference[9], reference[-1] + 1])
+    expected = np.array([19, 1 + 9, 1]) / 19.0
+    np.testing.assert_allclose(conformal.p_values(probe, detector.calibration_), expected)
+    with pytest.raises(UserError, match=r"contamination=0.7; give the expected share"):
+        tfgad.Detector("test", contamination=0.7, verbose=0).fit(x[:40])

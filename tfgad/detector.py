@@ -27,7 +27,7 @@ from tfgad import config_files, data, io_utils, saved_detector
 from tfgad.data import normalization as normalization_lib
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
-from tfgad.detection import record_scoring
+from tfgad.detection import conformal, record_scoring
 from tfgad.detection import combiners, thresholds
 from tfgad.detection import scorer as scorer_lib, search_budget
 from tfgad.errors import UserError
@@ -120,17 +120,22 @@ class Detector(BaseEstimator):
       workdir: where training writes its checkpoints, logs and plots (resumable after a
         crash); default: a temporary folder per fit, removed with the detector.
       verbose: 1 shows Keras' progress bars while training and scoring; 0 is quiet.
+      contamination: PyOD's threshold rule: the expected share of anomalies c; the threshold
+        is then the 100 (1 - c) percentile of the normal validation scores (None: the
+        config's detection.threshold).
 
-    After fit: config_ (the resolved config), model_, normalization_ (of the samples, fit on
+    After fit: decision_scores_ and labels_ (PyOD's; on the validation samples, which never
+    trained: training samples would score optimistically), config_ (the resolved config), model_, normalization_ (of the samples, fit on
     the training part), calibration_ (fit on validation only), threshold_, sample_shape_.
     """
 
     def __init__(self, config="aegan", overrides: dict | None = None, workdir: str | None = None,
-                 verbose: int = 1):
+                 verbose: int = 1, contamination: float | None = None):
         self.config = config
         self.overrides = overrides
         self.workdir = workdir
         self.verbose = verbose
+        self.contamination = contamination
 
     @property
     def threshold_(self) -> float:
@@ -142,6 +147,13 @@ class Detector(BaseEstimator):
         if isinstance(self.verbose, bool) or self.verbose not in (0, 1):
             raise UserError(f"verbose={self.verbose!r}; give 0 (quiet) or 1 (progress bars)")
         config.train.verbose = self.verbose
+        if self.contamination is not None:  # PyOD's threshold rule
+            c = self.contamination
+            if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 < c <= 0.5:
+                raise UserError(f"contamination={c!r}; give the expected share of anomalies, "
+                                "in (0, 0.5], or None for the config's threshold rule")
+            config.detection.threshold = "percentile"
+            config.detection.percentile = 100.0 * (1.0 - c)
         return config
 
     def fit(self, x, y=None, *, x_val=None, y_val=None, groups=None) -> "Detector":
@@ -218,6 +230,12 @@ class Detector(BaseEstimator):
                                                 val.groups)
         if chosen is not None:
             self.calibration_[search_budget.CALIBRATION_KEY] = record
+        # PyOD's fitted attributes, on the validation samples (never trained on), and the
+        # reference scores predict_proba turns new scores into p-values with.
+        scored = record_scoring.score(self.calibration_, val_out, val.groups)
+        self.decision_scores_ = scored.score
+        self.labels_ = scored.is_anomaly.astype(np.int8)
+        self.calibration_[conformal.KEY] = conformal.reference(scored.score, val.y)
         self._validation = (val_out, val.y, train_out, val.groups)
         return val_out
 
@@ -287,6 +305,12 @@ class Detector(BaseEstimator):
     def predict(self, x) -> np.ndarray:
         """0 (normal) / 1 (anomaly) for each sample of x, by threshold_."""
         return self.score(x).is_anomaly.astype(np.int8)
+
+    def predict_proba(self, x) -> np.ndarray:
+        """[N, 2]: each sample's probability of being normal and anomalous, from the
+        split-conformal p-value of its score against the normal validation scores
+        (tfgad/detection/conformal.py); PyOD's layout."""
+        return conformal.proba(self.score(x).score, self.calibration_)
 
     def save(self, folder: str) -> str:
         """Writes the fitted detector to folder (config, weights with their SHA-256,

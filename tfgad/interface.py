@@ -14,7 +14,8 @@ class FittedDetector(Protocol):
     is_anomaly, components, quality, baseline, baseline_beats: numpy arrays of len(x));
     groups: each sample's record and stream: causal record baselines, where the calibration
     normalizes per record. decision_function(x) -> the score [N]; predict(x) -> 0/1 [N] int8,
-    score >= threshold_. Bad arguments raise tfgad.errors.UserError in one line.
+    score >= threshold_; predict_proba(x) -> [N, 2] (normal, anomaly) from the conformal
+    p-value against the normal validation scores. Bad arguments raise tfgad.errors.UserError in one line.
     """
 
     @property
@@ -25,3 +26,5 @@ class FittedDetector(Protocol):
     def decision_function(self, x) -> np.ndarray: ...
 
     def predict(self, x) -> np.ndarray: ...
+
+    def predict_proba(self, x) -> np.ndarray: ...

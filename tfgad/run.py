@@ -71,6 +71,7 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
     io_utils.write_json(os.path.join(workdir, "metrics.json"), result)
     io_utils.write_text(os.path.join(workdir, "scores.csv"),
                         run_outputs.scores_csv(test, test_out, test_scores, test_pred))
+    logging.info("writing plots and report.md (some seconds)")
     plot_files = run_outputs.write_plots(workdir, detector.model_, test, test_out, test_scores,
                                          calib, result["components_val"])
     io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
@@ -150,6 +151,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
             raise UserError(f"no calibration at {path}; run --mode=detect first")
         detector.use_calibration(calibration.load(path))
         workdir_lib.check_calibration_matches(detector.calibration_, workdir)
+        logging.info("exporting the SavedModel (tracing the scoring graph: some seconds)")
         exported = detector.export()
         logging.info("exported the SavedModel to %s", exported)
         result = dict(result or {}, export_path=exported)

@@ -58,6 +58,8 @@ def choose(config: ml_collections.ConfigDict, model, scorer, x: np.ndarray, y: n
         return None
     tried, aurocs = {}, {}
     for budget in budgets:
+        logging.info("scoring validation with a search budget of %d steps (%d of %d budgets "
+                     "tried: %s)", budget, len(tried) + 1, len(budgets), budgets)
         chosen = config.copy_and_resolve_references()
         chosen.search.n_max = budget
         budget_scorer = scorer_lib.from_config(chosen, model)

@@ -10,7 +10,7 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 def subplots(*args, figsize=None, **kwargs):
     """pyplot.subplots without pyplot: (figure, axes)."""
-    fig = Figure(figsize=figsize)
+    fig = Figure(figsize=figsize, layout="constrained")  # titles never over tick labels
     return fig, fig.subplots(*args, **kwargs)
 
 
@@ -72,7 +72,8 @@ def reconstructions(x: np.ndarray, x_hat: np.ndarray, labels: np.ndarray, path: 
                 _draw(ax, x_hat[index[c]], label="G(z*)", color="tab:orange")
             else:
                 _draw(ax, np.concatenate([x[index[c]], x_hat[index[c]]], axis=1))
-            ax.set_title(name)
+            ax.set_title(name, fontsize=9, pad=3)
+            ax.tick_params(labelsize=7)
     axes[0, 0].legend(fontsize=7) if x.ndim == 3 else None
     return save(fig, path)
 
@@ -92,14 +93,17 @@ def score_histograms(scores: np.ndarray, labels: np.ndarray, path: str,
 
 def roc_pr(labels: np.ndarray, scores: np.ndarray, path: str) -> str:
     fig, (a, b) = subplots(1, 2, figsize=(10, 4))
+    from sklearn.metrics import average_precision_score, roc_auc_score
     fpr, tpr, _ = roc_curve(labels, scores)
-    a.plot(fpr, tpr)
-    a.plot([0, 1], [0, 1], "k:")
+    a.plot(fpr, tpr, label=f"AUROC {roc_auc_score(labels, scores):.3f}")
+    a.plot([0, 1], [0, 1], "k:", label="chance")
     a.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC")
+    a.legend(loc="lower right")
     precision, recall, _ = precision_recall_curve(labels, scores)
-    b.plot(recall, precision)
-    b.axhline(np.mean(labels), color="k", linestyle=":")
+    b.plot(recall, precision, label=f"AUPRC {average_precision_score(labels, scores):.3f}")
+    b.axhline(np.mean(labels), color="k", linestyle=":", label="chance (anomaly rate)")
     b.set(xlabel="recall", ylabel="precision", title="precision-recall")
+    b.legend(loc="upper right")
     return save(fig, path)
 
 

@@ -194,6 +194,12 @@ class Detector(ExportInfo):
         """0 (normal) / 1 (anomaly) for each sample of x."""
         return self.score(x, batch_size).is_anomaly.astype(np.int8)
 
+    def predict_proba(self, x, batch_size: int = 256) -> np.ndarray:
+        """[N, 2]: probability of normal and of anomalous (conformal p-value; as
+        tfgad.Detector.predict_proba)."""
+        from tfgad.detection import conformal
+        return conformal.proba(self.score(x, batch_size).score, self.metadata["calibration"])
+
     def score_record(self, path: str, batch_size: int = 256, progress=None,
                      stream: bool = False):
         """Cuts the beats of a WFDB record as in training and scores them as one record (see
