@@ -191,3 +191,16 @@ def test_a_family_config_on_images_takes_its_tuned_image_settings_unless_set():
     mnist.data.name = "mnist_png"
     config_files.fit_data_kind(mnist)
     assert mnist.model.latent_dim == config_files.load("tuned/aegan_mnist_png").model.latent_dim
+
+
+def test_print_config_lists_resolved_values_with_their_meaning():
+    from tfgad import config_files
+    from tfgad.errors import UserError
+    config = config_files.override(config_files.load("anogan"), {"search.n_max": 7})
+    text = config_files.describe(config, "search")
+    lines = text.splitlines()
+    assert "search.n_max = 7" in [line.split("  #")[0] for line in lines]
+    assert all(line.startswith("search.") for line in lines)
+    assert any("# weight of the chi-norm penalty" in line for line in lines)
+    with pytest.raises(UserError, match="no section 'serch'; sections: data, detection"):
+        config_files.describe(config, "serch")

@@ -187,6 +187,30 @@ def override_checked(config: ml_collections.ConfigDict, overrides, where: str = 
     return config
 
 
+def meanings() -> dict:
+    """{"section.field": its meaning} from the comments of configs/default.py's assignments."""
+    import re
+    with open(os.path.join(CONFIGS_DIR, "default.py")) as f:
+        source = f.read()
+    return {m.group(1): m.group(2).strip() for m in re.finditer(
+        r"^\s*config\.([\w.]+) = [^#\n]*#\s*(.+)$", source, re.M)}
+
+
+def describe(config: ml_collections.ConfigDict | None, section: str = "all") -> str:
+    """The resolved config as "field = value  # meaning" lines, all of it or one section."""
+    if config is None:
+        raise UserError("--print_config needs --config (e.g. --config=anogan)")
+    flat = flatten(config)
+    if section != "all":
+        flat = {k: v for k, v in flat.items() if k.split(".")[0] == section}
+        if not flat:
+            raise UserError(f"the config has no section {section!r}; sections: "
+                            f"{', '.join(sorted(k for k in config.keys()))}, or all")
+    meaning = meanings()
+    return "\n".join(f"{k} = {v!r}" + (f"  # {meaning[k]}" if k in meaning else "")
+                     for k, v in flat.items())
+
+
 IMAGE_SOURCES = ("digits", "mnist_png")
 # What a tuned file may set for another config: how the model is built, trained, searched
 # and composed; not which samples it reads.

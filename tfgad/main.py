@@ -20,6 +20,9 @@ config_flags.DEFINE_config_file(
 flags.DEFINE_string("workdir", None, "Output folder; default: a new folder under runs/.")
 flags.DEFINE_enum("mode", "all", ["train", "detect", "export", "all"],
                   "What to run; all = train, detect, export.")
+flags.DEFINE_string("print_config", None, "Print the resolved config (after --config.* "
+                    "overrides), each field with its meaning where default.py gives one, and "
+                    "exit: 'all', or a section (train, search, detection, ...).")
 
 
 def _config_from_workdir(workdir):
@@ -80,6 +83,13 @@ def parse_flags(argv: list) -> list:
 def main(argv: list) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    if FLAGS.print_config:
+        try:
+            print(config_files.describe(FLAGS.config, FLAGS.print_config))
+        except UserError as e:
+            print(f"error: {e}", file=sys.stderr)
+            sys.exit(2)
+        return
     from tfgad import run  # heavy imports after flag parsing, so --help is fast
     logging.set_verbosity(logging.INFO)
     # tfgad's own progress at INFO, TensorFlow's Python INFO lines not: a multi-worker run
