@@ -137,7 +137,8 @@ def score_locally(detector, sources: list, output: str, batch_size: int = 256,
                 continue
             names = names or sorted(result.components)
             table += outputs.rows(source.name, samples.columns, result, names)
-            per_source.append(_source_entry(source, samples, result, output, plots))
+            per_source.append(_source_entry(source, samples, result, output, plots,
+                                             detector.threshold))
     finally:
         if per_source or skipped:
             report = _write(output, detector, names, table, per_source, skipped)
@@ -147,7 +148,8 @@ def score_locally(detector, sources: list, output: str, batch_size: int = 256,
     return report
 
 
-def _source_entry(source, samples, result, output: str, plots: bool) -> dict:
+def _source_entry(source, samples, result, output: str, plots: bool,
+                  threshold: float | None = None) -> dict:
     from tfgad.inference import outputs
     entry = {"source": source.name, "kind": source.kind, "samples": len(result),
              "flagged": int(result.is_anomaly.sum()),
@@ -158,7 +160,8 @@ def _source_entry(source, samples, result, output: str, plots: bool) -> dict:
         entry["annotations"] = outputs.write_annotations(samples.beats, result, output)
         if plots:
             entry["plot"] = outputs.plot_record(
-                samples.beats, result, os.path.join(output, "plots", f"{source.name}.png"))
+                samples.beats, result, os.path.join(output, "plots", f"{source.name}.png"),
+                threshold)
     return entry
 
 

@@ -69,43 +69,87 @@ def top_flagged(result, k: int) -> np.ndarray:
     return flagged[np.argsort(-result.score[flagged], kind="stable")][:k]
 
 
-def plot_record(beats, result, path: str, max_points: int = 20000, top_k: int = TOP_K_BEATS) -> str:
-    """A page a reader can check: the record's lead over time with the flagged beats marked,
-    then the top_k highest-scoring flagged beats themselves, each drawn over the record's
-    typical normal beat (the median of its unflagged beats), with time, score and annotation."""
+EXCERPT_SECONDS = 10.0  # the readable stretch of signal drawn around the top flagged beat
+
+
+def plot_record(beats, result, path: str, threshold: float | None = None,
+                top_k: int = TOP_K_BEATS) -> str:
+    """A page a clinician can read: flagged beats per minute over the whole record (a strip,
+    not a barcode of markers), a 10-second stretch of the signal around the highest-scoring
+    flagged beat with the flags drawn above it, then the top_k flagged beats, each over the
+    record's typical normal beat, on a time axis in ms from the R peak."""
     from matplotlib.figure import Figure
     from tfgad.evaluation import plots
-    flagged = np.flatnonzero(result.is_anomaly)
     top = top_flagged(result, top_k)
     columns = max(1, min(len(top), top_k // 2))
-    rows = 1 + (int(np.ceil(len(top) / columns)) if len(top) else 0)
-    fig = Figure(figsize=(14, 3.5 + 2.4 * (rows - 1)), layout="constrained")
-    grid = fig.add_gridspec(rows, columns, height_ratios=[1.4] + [1] * (rows - 1))
-    ax = fig.add_subplot(grid[0, :])
-    step = max(1, len(beats.signal) // max_points)
-    ax.plot(np.arange(0, len(beats.signal), step) / beats.sampling_rate, beats.signal[::step],
-            lw=0.4, color="0.3")
-    ax.plot(beats.times[flagged], beats.signal[beats.peaks[flagged]], "rv", ms=4,
-            label=f"flagged ({len(flagged)} of {len(result)} beats)")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("mV")
-    ax.set_title(f"record {beats.name}: beats flagged as anomalous"
-                 + (f"; below, the {len(top)} highest-scoring" if len(top) else ""))
-    ax.legend(loc="upper right")
-    normal = ~result.is_anomaly
+    rows = 2 + (int(np.ceil(len(top) / columns)) if len(top) else 0)
+    fig = Figure(figsize=(14, 5.5 + 2.4 * (rows - 2)), layout="constrained")
+    grid = fig.add_gridspec(rows, columns, height_ratios=[0.8, 1.2] + [1] * (rows - 2))
+    _flag_strip(fig.add_subplot(grid[0, :]), beats, result)
+    _excerpt(fig.add_subplot(grid[1, :]), beats, result, top[0] if len(top) else None)
+    normal = ~result.is_anomaly & np.isfinite(result.score)
     typical = np.median(beats.x[normal, :, 0], axis=0) if normal.any() else None
+    ms = (np.arange(beats.x.shape[1]) - _peak_offset(beats)) * 1000.0 / beats.sampling_rate
     for n, index in enumerate(top):
-        cell = fig.add_subplot(grid[1 + n // columns, n % columns])
+        cell = fig.add_subplot(grid[2 + n // columns, n % columns])
         if typical is not None:
-            cell.plot(typical, color="0.6", lw=1.0, label="typical normal beat")
-        cell.plot(beats.x[index, :, 0], color="tab:red", lw=1.0, label="flagged beat")
+            cell.plot(ms, typical, color="0.6", lw=1.0, label="typical normal beat")
+        cell.plot(ms, beats.x[index, :, 0], color="tab:red", lw=1.0, label="flagged beat")
         label = f" [{beats.annotations[index]}]" if beats.annotations[index] else ""
         cell.set_title(f"{beats.times[index]:.1f} s, score {result.score[index]:.3g}{label}",
                        fontsize=9)
-        cell.set_xticks([])
+        cell.set_xlabel("ms from the R peak", fontsize=8)
+        cell.tick_params(labelsize=7)
         if n == 0:
             cell.legend(loc="upper right", fontsize=7)
+    rule = f"flagged: score >= threshold {threshold:.4g}" if threshold is not None else "flagged"
+    fig.suptitle(f"record {beats.name}: {int(result.is_anomaly.sum())} of {len(result)} beats "
+                 f"{rule}. [N], [V], ... after a beat's time: the record's reference "
+                 "annotation (AAMI class), where it has one", fontsize=10)
     return plots.save(fig, path)
+
+
+def _peak_offset(beats) -> int:
+    """Where the R peak sits in a beat window (the window's largest median magnitude)."""
+    return int(np.argmax(np.abs(np.median(beats.x[:, :, 0], axis=0)))) if len(beats.x) else 0
+
+
+def _flag_strip(ax, beats, result) -> None:
+    minutes = beats.times / 60.0
+    edges = np.arange(0.0, max(float(minutes.max()) if len(minutes) else 1.0, 1.0) + 1.0)
+    all_beats, _ = np.histogram(minutes, edges)
+    flagged, _ = np.histogram(minutes[result.is_anomaly], edges)
+    unscored, _ = np.histogram(minutes[~np.isfinite(result.score)], edges)
+    ax.bar(edges[:-1], all_beats, width=1.0, align="edge", color="0.85", label="beats")
+    ax.bar(edges[:-1], flagged, width=1.0, align="edge", color="tab:red", label="flagged")
+    if unscored.any():
+        ax.bar(edges[:-1], unscored, width=1.0, align="edge", color="tab:blue", alpha=0.6,
+               label="not scored (signal quality)")
+    ax.set(xlabel="minute of the record", ylabel="beats per minute", xlim=(0, edges[-1]))
+    ax.set_title("the whole record: beats and flagged beats per minute", fontsize=10)
+    ax.legend(loc="upper right", fontsize=8)
+
+
+def _excerpt(ax, beats, result, center) -> None:
+    middle = beats.times[center] if center is not None else EXCERPT_SECONDS / 2
+    start = max(0.0, middle - EXCERPT_SECONDS / 2)
+    lo, hi = int(start * beats.sampling_rate), int((start + EXCERPT_SECONDS) * beats.sampling_rate)
+    t = np.arange(lo, min(hi, len(beats.signal))) / beats.sampling_rate
+    ax.plot(t, beats.signal[lo:hi], lw=0.7, color="0.2")
+    top = float(np.max(beats.signal[lo:hi])) if hi > lo else 1.0
+    shown = (beats.times >= start) & (beats.times < start + EXCERPT_SECONDS)
+    marks = shown & result.is_anomaly
+    ax.plot(beats.times[marks], np.full(marks.sum(), top * 1.15 + 0.1), "v", color="tab:red",
+            ms=7, label="flagged beat (above its R peak)")
+    for i in np.flatnonzero(shown):
+        if beats.annotations[i]:
+            ax.annotate(beats.annotations[i], (beats.times[i], top * 1.3 + 0.2), ha="center",
+                        fontsize=7, color="0.4")
+    ax.set_ylim(top=top * 1.45 + 0.3)  # room for the flags and letters above the signal
+    ax.set(xlabel="time (s)", ylabel="mV")
+    ax.set_title(f"{EXCERPT_SECONDS:.0f} s around the highest-scoring flagged beat (grey "
+                 "letters: reference annotations)", fontsize=10)
+    ax.legend(loc="lower right", fontsize=8)
 
 
 def source_context(result) -> dict:
