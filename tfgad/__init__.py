@@ -5,6 +5,47 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3: also the CPU-only cuInit error line
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+
+
+def _quiet_tensorflow_import() -> None:
+    """Hides the lines TensorFlow's C++ writes to stderr while `import tensorflow` runs
+    (oneDNN, "Could not find cuda drivers", CPU features): they come before its log level
+    applies. Only on machines without an NVIDIA device, where they say nothing useful;
+    TFGAD_TF_LOGS=1 shows them. Python errors of the import still show (raised after)."""
+    import importlib.abc
+    import importlib.util
+    import sys
+
+    if os.environ.get("TFGAD_TF_LOGS", "") not in ("", "0") or "tensorflow" in sys.modules \
+            or os.path.exists("/dev/nvidia0"):
+        return
+
+    class QuietImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name != "tensorflow":
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.loader is None:
+                return spec
+            run = spec.loader.exec_module
+
+            def exec_module(module):
+                saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 2)
+                try:
+                    run(module)
+                finally:
+                    os.dup2(saved, 2)
+                    os.close(saved)
+                    os.close(null)
+            spec.loader.exec_module = exec_module
+            return spec
+
+    sys.meta_path.insert(0, QuietImport())
+
+
+_quiet_tensorflow_import()
 __version__ = "0.1.0"
 # What marks a folder written by Detector.save (tfgad.load tells it from an export by it);
 # tfgad/saved_detector.py owns it (FILE), spelt here too so that `import tfgad` stays light.
