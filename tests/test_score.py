@@ -396,3 +396,11 @@ def test_a_second_run_into_the_same_output_is_refused_or_replaces_the_first(ecg_
     assert os.listdir(os.path.join(output, "plots")) == ["103.png"]
     rows = read_csv(os.path.join(output, "scores.csv"))
     assert {r["source"] for r in rows} == {"103"}
+
+
+def test_score_takes_absl_style_booleans_like_the_other_commands():
+    args, _ = score_cli.parse(["--model=m", "--input=i", "--output=o", "--stream=true",
+                               "--no_plots=false", "--nooverwrite"])
+    assert args.stream and not args.no_plots and not args.overwrite
+    args, _ = score_cli.parse(["--model=m", "--input=i", "--output=o", "--stream", "--overwrite=1"])
+    assert args.stream and args.overwrite

@@ -41,8 +41,30 @@ from tfgad.errors import UserError
 EXIT_ERROR, EXIT_PARTIAL = 2, 3
 
 
+BOOLEAN_FLAGS = ("no_plots", "stream", "overwrite")
+
+
+def absl_booleans(argv: list) -> list:
+    """argv with absl's boolean forms (--stream=true|false, --nostream), which `tfgad train`
+    and `tfgad serve` take, turned into argparse's (--stream or nothing): one flag style."""
+    out = []
+    for arg in argv:
+        name, equals, value = arg[2:].partition("=") if arg.startswith("--") else ("", "", "")
+        if name in BOOLEAN_FLAGS and equals:
+            if value.lower() not in ("true", "false", "1", "0"):
+                out.append(arg)  # argparse names the problem
+            elif value.lower() in ("true", "1"):
+                out.append(f"--{name}")
+        elif name.startswith("no") and name[2:] in BOOLEAN_FLAGS and not equals:
+            continue
+        else:
+            out.append(arg)
+    return out
+
+
 def parse(argv: list, prog: str = "python -m tfgad.score") -> tuple:
     """(tfgad's arguments, the rest for Beam's PipelineOptions)."""
+    argv = absl_booleans(argv)
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, help="saved_models/NAME or .../NAME/VERSION")
     parser.add_argument("--input", required=True, help="record, folder, .npz/.npy or image folder")
