@@ -269,7 +269,8 @@ def classic_combined_run(config, splits, classic, combiner, record_normalization
     context = rhythm.channels(config)
     if context:  # the same rr_* components the GAN recipes' scorers read
         for out, samples in ((val_out, val), (test_out, test)):
-            out.update({k: v.numpy() for k, v in rhythm.components(samples.x, context).items()})
+            values = rhythm.split(tf.constant(samples.x), context)[1].numpy()
+            out.update(rhythm.components(values))
     cfg = config.copy_and_resolve_references()
     cfg.model.ensemble = 1
     cfg.detection.combiner, cfg.detection.components = combiner, ",".join(val_out)

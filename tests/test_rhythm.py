@@ -145,3 +145,18 @@ def test_a_new_record_gets_its_rhythm_channels_as_in_training(rhythm_run):
     assert beats.x.shape == expected.shape
     np.testing.assert_allclose(beats.x, expected, atol=1e-6)
     assert beats.peaks.tolist() == peaks[keep].tolist()
+
+
+def test_samples_are_split_into_signal_and_context_in_one_place():
+    import tensorflow as tf
+    x = np.concatenate([np.arange(12, dtype=np.float32).reshape(2, 6, 1),
+                        np.broadcast_to(np.array([[[0.5, -1.0, 2.0]], [[1.5, 0.0, -2.0]]],
+                                                 np.float32), (2, 6, 3))], axis=-1)
+    signal, values = rhythm.split(x, 3)
+    assert signal.shape == (2, 6, 1)
+    np.testing.assert_allclose(values, [[0.5, -1.0, 2.0], [1.5, 0.0, -2.0]])
+    tf_signal, tf_values = rhythm.split(tf.constant(x), 3)
+    np.testing.assert_allclose(tf_values.numpy(), values)
+    np.testing.assert_array_equal(tf_signal.numpy(), signal)
+    assert rhythm.split(x[..., :1], 0)[1] is None
+    assert list(rhythm.components(values)) == ["rr_pre", "rr_post", "rr_local"]

@@ -26,11 +26,9 @@ from tfgad.models import networks
 def features(x: np.ndarray, config: ml_collections.ConfigDict) -> np.ndarray:
     """[N, F] float32: the flattened signal, then each context channel once (they are constant
     over the window, so flattening them would repeat each value L times)."""
-    context = rhythm.channels(config)
-    signal = rhythm.signal_part(np.asarray(x, np.float32), context).reshape(len(x), -1)
-    if not context:
-        return signal
-    return np.concatenate([signal, np.asarray(x)[:, 0, -context:]], axis=1)
+    signal, values = rhythm.split(np.asarray(x, np.float32), rhythm.channels(config))
+    signal = signal.reshape(len(x), -1)
+    return signal if values is None else np.concatenate([signal, values], axis=1)
 
 
 def _training_set(train_x, val_x, val_y):

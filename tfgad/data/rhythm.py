@@ -58,9 +58,21 @@ def append(beats: np.ndarray, features: np.ndarray) -> np.ndarray:
     return np.concatenate([beats, tiled], axis=-1).astype(np.float32)
 
 
+def split(x, context: int) -> tuple:
+    """Samples x [N, L, C] (numpy or tensor) as (signal [N, L, C - context], the context
+    values [N, context]: each context channel's mean over the window, which is constant).
+    The one place samples are taken apart: training, scoring, export and the baselines call it."""
+    if not context:
+        return x, None
+    signal = x[..., :-context]
+    if isinstance(x, np.ndarray):
+        return signal, x[..., -context:].mean(axis=1, dtype=np.float64).astype(x.dtype)
+    return signal, tf.reduce_mean(x[..., -context:], axis=1)
+
+
 def signal_part(x, context: int):
     """The signal channels of samples x [N, L, C] (numpy or tensor) without the context's."""
-    return x[..., :-context] if context else x
+    return split(x, context)[0]
 
 
 def signal_shape(sample_shape: tuple, context: int) -> tuple:
@@ -69,8 +81,7 @@ def signal_shape(sample_shape: tuple, context: int) -> tuple:
     return shape[:-1] + (shape[-1] - context,) if context else shape
 
 
-def components(x: tf.Tensor, context: int) -> dict:
-    """The rhythm score components of normalized samples x [B, L, C]: each context channel's
-    mean over the window (the channel is constant), {rr_pre, rr_post, rr_local} each [B]."""
-    values = tf.reduce_mean(x[..., -context:], axis=1)
+def components(values) -> dict:
+    """The rhythm score components of the context values [B, 3] that split gives:
+    {rr_pre, rr_post, rr_local} each [B]."""
     return {name: values[:, i] for i, name in enumerate(COMPONENTS)}

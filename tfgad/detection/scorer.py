@@ -183,9 +183,8 @@ class ContextScorer:
                                                   self.context), seed)
 
     def __call__(self, x, seed=(0, 0)):
-        x = tf.convert_to_tensor(x, tf.float32)
-        out = self.inner(rhythm.signal_part(x, self.context), seed=seed)
-        return {**out, **rhythm.components(x, self.context)}
+        signal, values = rhythm.split(tf.convert_to_tensor(x, tf.float32), self.context)
+        return {**self.inner(signal, seed=seed), **rhythm.components(values)}
 
 
 def _anogan(config, model):
