@@ -16,7 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgad import io_utils
-from tfgad.detection import combiners, normalize, record_context, thresholds
+from tfgad.detection import combiners, composition, normalize, record_context, record_scoring
+from tfgad.detection import thresholds
 from tfgad.models import ensemble
 from tfgad.errors import UserError, choose
 
@@ -60,26 +61,8 @@ def columns(config: ml_collections.ConfigDict) -> list:
     return per_member + combined_names(config)[len(component_names(config)):]
 
 
-def _member_means(z, calibration: dict, backend=np):
-    """[N, columns] normalized -> [N, combined]: the mean of the members' columns of each
-    component, then the spread (as is). The identity for one model."""
-    k = calibration.get("members", 1)
-    if k == 1:
-        return z
-    n = len([c for c in calibration["combined_components"] if c != ensemble.SPREAD])
-    if backend is np:
-        means = z[:, :n * k].reshape(len(z), n, k).mean(axis=2)
-        return np.concatenate([means, z[:, n * k:]], axis=1)
-    means = tf.reduce_mean(tf.reshape(z[:, :n * k], [-1, n, k]), axis=2)
-    return tf.concat([means, z[:, n * k:]], axis=1)
-
-
-def matrix(components: dict, names: list) -> np.ndarray:
-    """The components dict as an [N, k] float64 matrix in the order of names."""
-    missing = [n for n in names if n not in components]
-    if missing:
-        raise UserError(f"the scorer returns no {missing}; it returns {sorted(components)}")
-    return np.stack([np.asarray(components[n], np.float64) for n in names], axis=1)
+# Applying a fitted calibration lives in composition (no model imports); its names here too.
+matrix, combine = composition.matrix, composition.combine
 
 
 RECORD_NORMALIZATIONS = ("none", "robust")
@@ -167,7 +150,7 @@ def _fit_on(raw, val_labels, config, train_components, by_record: str) -> dict:
         "combined_components": combined_names(config),
         "normalization": {"kind": config.detection.normalization, "shift": shift, "scale": scale},
     }
-    z = _member_means(normalize.apply(raw, shift, scale), calibration)
+    z = composition.member_means(normalize.apply(raw, shift, scale), calibration)
     calibration.update({
         "combiner": _combiner(config, z, val_labels, calibration["combined_components"]),
         "fit_on": {"split": "validation", "samples": int(len(val_labels)),
@@ -222,19 +205,9 @@ def apply(calibration: dict, components: dict, groups=None) -> tuple:
     samples are one record's); each record is normalized by its whole-record baseline
     (record_scoring for streaming and the baseline each row got)."""
     if calibration.get("record_normalization", "none") != "none":
-        from tfgad.detection import record_scoring
         scored = record_scoring.score(calibration, components, groups)
         return scored.score, scored.is_anomaly.astype(np.int8)
     return combine(calibration, matrix(components, calibration["components"]))
-
-
-def combine(calibration: dict, raw: np.ndarray) -> tuple:
-    """(scores [N] float64, decisions [N] int8) of raw [N, columns], as the calibration's record
-    normalization left them (z-scores within a record for a robust calibration)."""
-    norm = calibration["normalization"]
-    z = _member_means(normalize.apply(raw, norm["shift"], norm["scale"]), calibration)
-    scores = combiners.combined_scores(calibration["combiner"], z)
-    return scores, (scores >= calibration["threshold"]).astype(np.int8)
 
 
 def apply_tf(calibration: dict, components: dict, baseline: tuple | None = None) -> tuple:
@@ -251,7 +224,7 @@ def apply_tf(calibration: dict, components: dict, baseline: tuple | None = None)
             raise ValueError("a record-normalized calibration needs each row's baseline")
         raw = (raw - baseline[0]) / baseline[1]
     norm = calibration["normalization"]
-    z = _member_means(normalize.apply_tf(raw, norm["shift"], norm["scale"]), calibration, tf)
+    z = composition.member_means(normalize.apply_tf(raw, norm["shift"], norm["scale"]), calibration, tf)
     score = combiners.combined_scores_tf(calibration["combiner"], z)
     return tf.cast(score, tf.float32), score >= calibration["threshold"]
 

@@ -9,8 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from tfgad.detection import calibration as calibration_lib
-from tfgad.detection import record_context
+from tfgad.detection import composition, record_context
 from tfgad.errors import UserError
 
 NOT_RECORD_NORMALIZED = "none"  # the baseline column of a calibration without record context
@@ -46,7 +45,7 @@ def score(calibration: dict, components: dict, groups=None, stream: bool = False
       usable: [N] bool, rows whose signal can be scored (signal_quality); the others get no
         score and stay out of every baseline.
     """
-    raw = calibration_lib.matrix(components, calibration["components"])
+    raw = composition.matrix(components, calibration["components"])
     usable = np.ones(len(raw), bool) if usable is None else np.asarray(usable, bool)
     if not is_record_normalized(calibration):
         record_context.check_groups(groups, len(raw))
@@ -78,7 +77,7 @@ def _finish(calibration, raw, normalized, usable) -> RecordScores:
         warm = usable & normalized.warm
     if warm.any():
         rows = raw[warm] if normalized is None else normalized.z[warm]
-        scores[warm], decisions = calibration_lib.combine(calibration, rows)
+        scores[warm], decisions = composition.combine(calibration, rows)
         flags[warm] = decisions.astype(bool)
     cold = usable & ~warm
     if cold.any():
@@ -94,5 +93,5 @@ def global_scores(calibration: dict, raw: np.ndarray) -> tuple:
     if fallback is None:
         raise UserError("this calibration was fit before tfgad scored beats without a record "
                         "baseline (warm-up, short records); run --mode=detect (or fit) again")
-    scores, decisions = calibration_lib.combine(fallback, raw)
+    scores, decisions = composition.combine(fallback, raw)
     return scores - fallback["threshold"] + calibration["threshold"], decisions.astype(bool)

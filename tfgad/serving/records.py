@@ -108,10 +108,9 @@ class BeatService:
         return outputs
 
     def _by_record(self, plan_: Plan, outputs: dict, record, usable) -> dict:
-        from tfgad.detection import calibration as calibration_lib
-        from tfgad.detection import record_scoring
+        from tfgad.detection import composition, record_scoring
         calibration = plan_.metadata["calibration"]
-        raw = calibration_lib.matrix(outputs, calibration["components"])
+        raw = composition.matrix(outputs, calibration["components"])
         settings = record_scoring.stream_settings(calibration)
         if record is None:
             normalized = record_context.RecordState(settings).normalize(raw, usable)
