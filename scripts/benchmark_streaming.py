@@ -74,8 +74,8 @@ def whole_records(export_path: str, mitdb: str, windows=()) -> dict:
     for mode, parts in scores.items():
         score = np.concatenate(parts)
         scored = np.isfinite(score)  # flat or gapped beats are not scored
-        out[mode] = _pick(metric_lib.evaluate(y[scored], score[scored],
-                                              (score[scored] >= detector.threshold).astype(np.int8)))
+        flags = (score[scored] >= detector.threshold).astype(np.int8)
+        out[mode] = _pick(metric_lib.evaluate(y[scored], score[scored], flags))
         out[f"{mode}_unscored"] = int(np.sum(~scored))
     return out
 
@@ -153,9 +153,10 @@ def table(rows: list) -> str:
                      f"{mean['stream'] - mean['offline']:+.4f} | | | |")
     windows = sorted({w for r in full for w in r["in_use"].get("stream_by_window", {})}, key=int)
     if windows:
+        by_window = {w: statistics.mean(r["in_use"]["stream_by_window"][w] for r in full)
+                     for w in windows}
         lines += ["", "Whole DS2 records, stream AUROC by baseline window (same models): " +
-                  "; ".join(f"{w}: " + f"{statistics.mean(r['in_use']['stream_by_window'][w] for r in full):.4f}"
-                            for w in windows)]
+                  "; ".join(f"{w}: {a:.4f}" for w, a in by_window.items())]
     warmups = sorted({w for r in rows for w in r["by_warmup"]}, key=int)
     if warmups:
         lines += ["", "Stream AUROC by warm-up (same models): " + "; ".join(

@@ -125,8 +125,9 @@ class Detector(BaseEstimator):
         config's detection.threshold).
 
     After fit: decision_scores_ and labels_ (PyOD's; on the validation samples, which never
-    trained: training samples would score optimistically), config_ (the resolved config), model_, normalization_ (of the samples, fit on
-    the training part), calibration_ (fit on validation only), threshold_, sample_shape_.
+    trained: training samples would score optimistically), config_ (the resolved config),
+    model_, normalization_ (of the samples, fit on the training part), calibration_ (fit on
+    validation only), threshold_, sample_shape_.
     """
 
     def __init__(self, config="aegan", overrides: dict | None = None, workdir: str | None = None,
