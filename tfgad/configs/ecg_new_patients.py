@@ -13,6 +13,11 @@ Expected (scripts/benchmark_quality.py --suites=mitbih_inter --recipes=configs/e
 10,000-beat subset, 3 seeds, 2-core CPU, about 3 minutes per run): DS2 test AUROC 0.874 ±
 0.023, F1 0.668, MCC 0.636, against 0.820 for configs/ecg_rhythm.py and 0.828 for the best
 label-fair baseline (BENCHMARKS.md section 2.2).
+In use (beats scored as they arrive: served with a record id, or tfgad.score --stream), each
+beat is normalized by its record's beats before it (detection.record_window 256, after
+detection.record_warmup 16; warm-up beats by the global calibration): every beat of the 22 DS2
+records, 3 seeds, AUROC 0.858 against 0.870 with whole-record baselines (BENCHMARKS.md
+section 11, scripts/benchmark_streaming.py).
 FAMILY and OVERRIDES let scripts/benchmark_quality.py --recipes evaluate it.
 """
 from tfgad import config_files
