@@ -69,9 +69,7 @@ def _held_out(count: int, groups, fraction: float, seed: int) -> np.ndarray:
         mask = np.zeros(count, bool)
         mask[rng.permutation(count)[:max(1, int(round(fraction * count)))]] = True
     else:
-        groups = np.asarray(groups)
-        if groups.shape != (count,):
-            raise UserError(f"groups has shape {groups.shape}; give one group id per sample")
+        groups = np.asarray(groups)  # one per row: _split_for_fit checked it
         order = rng.permutation(np.unique(groups))
         if len(order) < 2:
             raise UserError("groups holds one group; validation needs whole groups of its own")

@@ -45,7 +45,7 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
     calib = detector.calibration_
     calib["weights_sha256"] = workdir_lib.weights_fingerprint(workdir)
     calibration.save(calib, os.path.join(workdir, "calibration.json"))
-    val_scores, val_pred = calibration.apply(calib, val_out, val.groups)
+    val_scores, val_pred = detector.decision_scores_, detector.labels_  # calibrate's
     test_scores, test_pred = calibration.apply(calib, test_out, test.groups)
     names = scores.component_names(test_out)
     result = {

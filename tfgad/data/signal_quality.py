@@ -31,14 +31,26 @@ def context_channels(input_description: dict) -> int:
     return 3 if input_description.get("rhythm_features") else 0
 
 
-def assess(x: np.ndarray, input_description: dict) -> np.ndarray:
-    """The quality of each sample of x [N, ...] (raw, as the export takes it): [N] str."""
+def fill_gaps(x: np.ndarray) -> tuple:
+    """(x [N, ...] float32 with every sample that holds NaN or inf set to zeros, which samples
+    those were [N] bool): a graph can take the rest, and assess(..., gaps) reports them."""
+    x = np.asarray(x, np.float32)
+    gaps = ~np.isfinite(x).reshape(len(x), -1).all(axis=1)
+    if gaps.any():
+        x = np.where(gaps.reshape((-1,) + (1,) * (x.ndim - 1)), np.float32(0), x)
+    return x, gaps
+
+
+def assess(x: np.ndarray, input_description: dict, gaps=None) -> np.ndarray:
+    """The quality of each sample of x [N, ...] (raw, as the export takes it): [N] str.
+    gaps: [N] bool, samples fill_gaps zeroed (nan_gap)."""
     x = np.asarray(x, np.float32)
     quality = np.full(len(x), OK, object)
     if not len(x):
         return quality.astype(DTYPE)
-    flat_rows = x.reshape(len(x), -1)
-    quality[~np.isfinite(flat_rows).all(axis=1)] = NAN_GAP
+    quality[~np.isfinite(x.reshape(len(x), -1)).all(axis=1)] = NAN_GAP
+    if gaps is not None:
+        quality[np.asarray(gaps, bool)] = NAN_GAP
     if input_description.get("kind") != "ecg_beats":
         return quality.astype(DTYPE)
     context = context_channels(input_description)

@@ -163,7 +163,9 @@ class ScoringModule(tf.Module):
         """The components out with the calibrated score and decision (z left out)."""
         score, is_anomaly = calibration_lib.apply_tf(calibration, out, baseline)
         out.pop("z")
-        out.update(score=score + tf.constant(shift, tf.float32), is_anomaly=is_anomaly)
+        if shift:
+            score = score + tf.constant(shift, tf.float32)
+        out.update(score=score, is_anomaly=is_anomaly)
         return out
 
     def _record_baseline(self, beats):

@@ -121,17 +121,12 @@ class Detector(ExportInfo):
 
         ECG beats may hold NaN gaps (reported as quality nan_gap, not scored); other inputs
         must be finite."""
-        array = np.asarray(x)
-        gaps = None
+        array, gaps = np.asarray(x), None
         if self.input.get("kind") == "ecg_beats" and array.ndim >= 2 and array.size \
                 and np.issubdtype(array.dtype, np.floating):
-            gaps = ~np.isfinite(array.reshape(len(array), -1)).all(axis=1)
-            if gaps.any():
-                array = np.where(gaps.reshape((-1,) + (1,) * (array.ndim - 1)), 0.0, array)
+            array, gaps = signal_quality.fill_gaps(array)
         x = self.check_samples(array)
-        quality = signal_quality.assess(x, self.input)
-        if gaps is not None:
-            quality[gaps] = signal_quality.NAN_GAP
+        quality = signal_quality.assess(x, self.input, gaps)
         return x, quality
 
     def score(self, x, batch_size: int = 256, groups=None, stream: bool = False,

@@ -90,11 +90,8 @@ class BeatService:
         x = np.asarray(inputs["x"], np.float32)
         if x.ndim == 0 or not len(x):
             raise rest.BadRequest("input 'x' holds no examples")
-        gaps = ~np.isfinite(x).reshape(len(x), -1).all(axis=1)
-        if gaps.any():  # reported per beat, never sent to the graph
-            x = np.where(gaps.reshape((-1,) + (1,) * (x.ndim - 1)), np.float32(0), x)
-        quality = signal_quality.assess(x, plan_.metadata.get("input", {}))
-        quality[gaps] = signal_quality.NAN_GAP
+        x, gaps = signal_quality.fill_gaps(x)  # gaps are reported per beat, never scored
+        quality = signal_quality.assess(x, plan_.metadata.get("input", {}), gaps)
         usable = signal_quality.usable(quality)
         outputs = await self.service.predict(plan_.version, plan_.signature_name,
                                              plan_.function, {"x": x})
