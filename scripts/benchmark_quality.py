@@ -190,7 +190,7 @@ def base_components(outputs, config):
     """The model's score components by name (an ensemble's, without the member suffix or
     the spread, which calibration adds itself)."""
     names = scores.component_names(outputs)
-    if calibration.members(config) > 1:
+    if config.model.ensemble > 1:
         names = [n[:-len("_m0")] for n in names if n.endswith("_m0")]
     return names
 

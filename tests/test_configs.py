@@ -152,7 +152,7 @@ def test_family_defaults_compose_every_component_of_the_family_with_the_svm(name
     from tfgad.detection import calibration
     config = config_files.load(name)
     assert config.detection.combiner == "svm"
-    assert calibration.component_names(config) == list(
+    assert list(calibration.layout(config).components) == list(
         models.MODELS[config.model.name].score_components())
 
 

@@ -5,11 +5,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from ml_collections import ConfigDict
+
 
 from tfgad import data, models, priors
 from tfgad.training import train_lib
 from tfgad import run
+from tfgad.configs import default
 from tfgad.detection import calibration
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
@@ -51,11 +52,12 @@ def test_ensemble_scores_are_each_members_components_and_their_spread(test_confi
 
 
 def detection(**fields):
-    base = {"combiner": "weighted", "components": "residual,feature", "normalization": "zscore",
-            "threshold": "max_mcc", "center_discrimination": False,
-            "weights": {"residual": 1.0, "feature": 0.5, "spread": 2.0}}
-    base.update(fields)
-    return ConfigDict({"model": {"ensemble": 2}, "detection": base})
+    config = default.get_config()
+    config.model.ensemble = 2
+    config.detection.update({"combiner": "weighted", "components": "residual,feature",
+                             "normalization": "zscore", "threshold": "max_mcc", **fields})
+    config.detection.weights.update({"residual": 1.0, "feature": 0.5, "spread": 2.0})
+    return config
 
 
 def test_calibration_normalizes_each_member_then_averages_and_adds_the_spread():
@@ -114,7 +116,7 @@ def test_an_ensemble_runs_end_to_end_and_its_export_serves_the_same_scores(test_
 
 def test_an_ensemble_with_robust_training_or_a_bad_size_is_refused(test_config, tmp_path):
     test_config.model.ensemble = 0
-    with pytest.raises(UserError, match="model.ensemble=0; must be 1"):
+    with pytest.raises(UserError, match="model.ensemble=0; must be >= 1"):
         run.train_and_evaluate(test_config, str(tmp_path / "a"))
     test_config.model.ensemble = 2
     test_config.train.robust.method = "trim"

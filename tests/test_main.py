@@ -74,7 +74,7 @@ def test_detect_mode_reuses_the_trained_workdir(trained):
     (["--config.model.name=stylegan"], "unknown model.name 'stylegan'; known: aegan, alad"),
     (["--config.data.name=ptbxl"], "known: arrays, digits, mitbih, mnist_png, synthetic_ecg"),
     (["--config.prior.name=cauchy"], "known: normal, truncated_normal, uniform"),
-    (["--config.train.epochs=0"], "train.epochs=0; must be positive"),
+    (["--config.train.epochs=0"], "train.epochs=0; must be >= 1"),
     (["--config.data.val_fraction=1.5"], "data.val_fraction=1.5"),
     (["--config.data.name=mitbih", "--config.data.dir=/nonexistent"], "tfgad download mitbih"),
 ])

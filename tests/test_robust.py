@@ -129,7 +129,7 @@ def test_plain_contamination_splits_stay_as_they_were(test_config):
     ("method", "drop", "unknown train.robust.method 'drop'; known: none, reject, trim"),
     ("fraction", 0.5, r"train.robust.fraction=0.5; must be in \[0, 0.5\)"),
     ("fraction", -0.1, r"train.robust.fraction=-0.1; must be in \[0, 0.5\)"),
-    ("every", 0, "train.robust.every=0; must be positive"),
+    ("every", 0, "train.robust.every=0; must be >= 1"),
     ("score", "kl", "train.robust.score 'kl' is not a score component of model.name=gan"),
     ("warmup_epochs", 2, "train.robust.warmup_epochs=2 >= train.epochs=2: robust training would "
                          "never leave a sample out; lower the warm-up or raise the epochs"),

@@ -8,9 +8,11 @@ checkout), so an installed tfgad finds them by name from any folder: `--config=a
 import difflib
 import importlib.util
 import os
+from typing import Iterable
 
 import ml_collections
 
+from tfgad import sections
 from tfgad.errors import UserError
 
 CONFIGS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs")
@@ -187,15 +189,6 @@ def override_checked(config: ml_collections.ConfigDict, overrides, where: str = 
     return config
 
 
-def meanings() -> dict:
-    """{"section.field": its meaning} from the comments of configs/default.py's assignments."""
-    import re
-    with open(os.path.join(CONFIGS_DIR, "default.py")) as f:
-        source = f.read()
-    return {m.group(1): m.group(2).strip() for m in re.finditer(
-        r"^\s*config\.([\w.]+) = [^#\n]*#\s*(.+)$", source, re.M)}
-
-
 def describe(config: ml_collections.ConfigDict | None, section: str = "all") -> str:
     """The resolved config as "field = value  # meaning" lines, all of it or one section."""
     if config is None:
@@ -206,7 +199,7 @@ def describe(config: ml_collections.ConfigDict | None, section: str = "all") -> 
         if not flat:
             raise UserError(f"the config has no section {section!r}; sections: "
                             f"{', '.join(sorted(k for k in config.keys()))}, or all")
-    meaning = meanings()
+    meaning = sections.meanings()
     return "\n".join(f"{k} = {v!r}" + (f"  # {meaning[k]}" if k in meaning else "")
                      for k, v in flat.items())
 
@@ -227,20 +220,23 @@ def _tuned_for(family: str, source: str):
     return matches[0] if matches else None
 
 
-def fit_data_kind(config: ml_collections.ConfigDict, images: bool | None = None) -> list:
+def fit_data_kind(config: ml_collections.ConfigDict, images: bool | None = None,
+                  user_set: Iterable[str] = ()) -> list[str]:
     """Gives a family config used on images the image settings of the family's tuned file
     (configs/tuned/<family>_<source>.py): every model/train/search/detection field that still
     holds the family config's own value (built for ECG beats) takes the tuned value, so that
     `--config=aegan --config.data.name=digits` does not silently train the ECG network; a
-    field set to anything else (on the command line, in a recipe) stays as set.
-    data.kind_settings=off leaves the config alone.
+    field set to anything else (in a recipe), or set by the user at all (user_set, even to the
+    family's own value), stays as set. data.kind_settings=off leaves the config alone.
 
     Args:
       images: whether the samples are images; None: from data.name.
+      user_set: the dotted fields the user set (command-line --config.* overrides, a
+        Detector's overrides), which are never rewritten.
     Returns:
       the "field: old -> new" changes made (empty when nothing changed).
     """
-    if config.data.get("kind_settings", "auto") == "off":
+    if config.data.kind_settings == "off":
         return []
     if images is None:
         images = config.data.name in IMAGE_SOURCES
@@ -254,6 +250,7 @@ def fit_data_kind(config: ml_collections.ConfigDict, images: bool | None = None)
     changes = []
     for field, value in sorted(tuned.OVERRIDES.items()):
         if (field.startswith(KIND_FIELDS) and field not in KIND_KEEP and field in current
+                and field not in user_set
                 and current[field] == family_defaults.get(field) and current[field] != value):
             changes.append(f"{field}: {current[field]!r} -> {value!r}")
             override(config, {field: value})

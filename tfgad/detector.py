@@ -23,7 +23,7 @@ import numpy as np
 from sklearn import exceptions as sklearn_exceptions
 from sklearn.base import BaseEstimator
 
-from tfgad import config_files, data, io_utils, saved_detector
+from tfgad import config_files, data, io_utils, saved_detector, sections
 from tfgad.data import normalization as normalization_lib
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
@@ -175,7 +175,8 @@ class Detector(BaseEstimator):
         config_checks.validate(config)
         x = data.check_samples(x, None, "x samples")
         if x.ndim == 4:  # images: the family's tuned image settings, where still at ECG values
-            config_files.fit_data_kind(config, images=True)
+            config_files.fit_data_kind(config, images=True,
+                                       user_set=config_files.flatten(self.overrides or {}))
         train_x, val_x, val_y, groups, val_groups = _split_for_fit(x, y, x_val, y_val, groups,
                                                                     config)
         norm = normalization_lib.fit(config.data.normalization, train_x)
@@ -342,7 +343,7 @@ class Detector(BaseEstimator):
         """A detector written by save, checked: its files complete, its weights the ones
         saved (SHA-256), its calibration finite; else a one-line UserError naming the file."""
         saved, weights = saved_detector.read(folder)
-        config = ml_collections.ConfigDict(saved["config"])
+        config = ml_collections.ConfigDict(sections.upgrade(saved["config"]))
         try:
             model = train_lib.build_model(config, tuple(saved["sample_shape"]))
             model.load_weights(weights)
@@ -352,7 +353,7 @@ class Detector(BaseEstimator):
             first = str(e).splitlines()[0] if str(e) else ""
             raise UserError(f"the weights in {weights} do not fit the saved config (model "
                             f"{config.model.name!r}, sample_shape {saved['sample_shape']}, "
-                            f"latent_dim {config.model.get('latent_dim')}): {type(e).__name__}: "
+                            f"latent_dim {config.model.latent_dim}): {type(e).__name__}: "
                             f"{first[:200]}; save the detector again") from None
         detector = cls.from_model(config, model, saved["normalization"], saved["sample_shape"],
                                   verbose)

@@ -9,7 +9,7 @@ from absl import app, flags, logging
 import ml_collections
 from ml_collections import config_dict, config_flags
 
-from tfgad import config_files
+from tfgad import config_files, sections
 from tfgad.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -31,7 +31,12 @@ def _config_from_workdir(workdir):
         raise UserError(f"--mode=detect or export without --config needs a trained --workdir holding "
                         f"config.json; {path!r} does not exist")
     with open(path) as f:
-        return config_dict.ConfigDict(json.load(f))
+        return config_dict.ConfigDict(sections.upgrade(json.load(f)))
+
+
+def _overridden_fields(argv: list) -> list[str]:
+    """The dotted fields that --config.a.b=value (or --config.a.b value) arguments set."""
+    return [a[len("--config."):].split("=", 1)[0] for a in argv[1:] if a.startswith("--config.")]
 
 
 def _one_line(error):
@@ -108,7 +113,7 @@ def main(argv: list) -> None:
             config = _config_from_workdir(FLAGS.workdir)
         workdir = FLAGS.workdir or os.path.join(
             "runs", f"{config.model.name}-{config.data.name}-{time.strftime('%Y%m%d-%H%M%S')}")
-        result = run.train_and_evaluate(config, workdir, FLAGS.mode)
+        result = run.train_and_evaluate(config, workdir, FLAGS.mode, _overridden_fields(sys.argv))
     except UserError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

@@ -7,6 +7,7 @@ leaves in its workdir: metrics.json, scores.csv, calibration.json, plots and rep
 """
 import os
 import time
+from typing import Iterable
 
 import keras
 import ml_collections
@@ -95,14 +96,15 @@ def unseen_metrics(test, test_scores, test_pred, rows) -> dict:
             "classes": sorted(set(test.classes[rows & (test.y == 1)]))}
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
-                       mode: str = "all") -> dict | None:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, mode: str = "all",
+                       user_set: Iterable[str] = ()) -> dict | None:
     """Runs the whole flow in workdir.
 
     Args:
       config: a ConfigDict as from configs/default.py.
       workdir: output folder; reused (and resumed) if it exists.
       mode: "train", "detect" (needs a trained workdir), "export" or "all".
+      user_set: the dotted fields set on the command line (config_files.fit_data_kind).
 
     Returns:
       the metrics dict (with export_path after an export), or None in train mode.
@@ -112,7 +114,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
     # First of all: MultiWorkerMirroredStrategy must exist before TensorFlow's first operation.
     cluster.strategy(config.train.strategy)
     task = cluster.this_task(config.train.strategy)
-    for change in config_files.fit_data_kind(config):
+    for change in config_files.fit_data_kind(config, user_set=user_set):
         logging.info("image data (data.kind_settings=auto): %s", change)
     config_checks.validate(config)
     training = mode in ("train", "all")

@@ -97,7 +97,7 @@ def describe_input(config: ml_collections.ConfigDict, sample_shape: tuple) -> di
         description.update(kind="ecg_beats", lead=d.lead, sampling_rate=mitbih.SAMPLING_RATE,
                            window_before=int(d.window_before), window_after=int(d.window_after),
                            remove_baseline=bool(d.remove_baseline),
-                           rhythm_features=bool(d.get("rhythm_features", False)))
+                           rhythm_features=d.rhythm_features)
     elif d.name in ("digits", "mnist_png"):
         description.update(kind="images", pixel_scale=1.0 / 255.0)  # both sources are in [0, 1]
     else:

@@ -185,7 +185,7 @@ def load(config: ml_collections.ConfigDict) -> Samples:
                 raise
             continue  # records without the lead (102, 104) are skipped when not asked for
         beats, keep = beat_inputs(signal, peaks, cfg.window_before, cfg.window_after,
-                                  cfg.get("rhythm_features", False))
+                                  cfg.rhythm_features)
         classes = classes[keep]
         parts.append(Samples(beats, classes != "N",
                              np.full(len(beats), int(record)), classes))

@@ -49,7 +49,7 @@ def rr_features(peaks: np.ndarray, causal: bool = False) -> np.ndarray:
 
 def channels(config: ml_collections.ConfigDict) -> int:
     """How many context channels config's samples carry after the signal's (0 or 3)."""
-    return len(COMPONENTS) if config.data.get("rhythm_features", False) else 0
+    return len(COMPONENTS) if config.data.rhythm_features else 0
 
 
 def append(beats: np.ndarray, features: np.ndarray) -> np.ndarray:

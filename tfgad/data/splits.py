@@ -32,7 +32,7 @@ def contamination_classes(cfg: ml_collections.ConfigDict) -> list:
 
 def labelled_classes(cfg: ml_collections.ConfigDict) -> list:
     """data.val_anomaly_classes as a list; empty: validation may label every anomaly class."""
-    return [c.strip() for c in cfg.get("val_anomaly_classes", "").split(",") if c.strip()]
+    return [c.strip() for c in cfg.val_anomaly_classes.split(",") if c.strip()]
 
 
 def _labelled_only(samples: Samples, anomalies: np.ndarray, cfg) -> np.ndarray:

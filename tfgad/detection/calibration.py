@@ -15,93 +15,28 @@ import ml_collections
 import numpy as np
 import tensorflow as tf
 
-from tfgad import io_utils
+from tfgad import io_utils, score_columns
 from tfgad.detection import combiners, composition, normalize, record_context, record_scoring
 from tfgad.detection import thresholds
-from tfgad.models import ensemble
-from tfgad.errors import UserError, choose
+from tfgad.errors import UserError
+from tfgad.sections.detection import DETECTION
 
 
-def component_names(config: ml_collections.ConfigDict) -> list:
-    """The components the combiner uses, in the order of the saved vectors.
+def layout(config: ml_collections.ConfigDict) -> score_columns.Layout:
+    """The columns calibration reads and what the combiner combines (score_columns.Layout).
 
     Whether the model returns them is checked with the config (config_checks), and again
     when a components dict is read (matrix).
     """
-    if config.detection.combiner == "single":
-        names = [config.detection.single_component]
-    else:
-        names = [n.strip() for n in config.detection.components.split(",") if n.strip()]
-    if not names:
-        raise UserError("detection.components names nothing; give e.g. residual,feature")
-    return names
-
-
-def members(config: ml_collections.ConfigDict) -> int:
-    """The ensemble size of config.model (1: one model)."""
-    return int(config.model.get("ensemble", 1)) if "model" in config else 1
-
-
-def combined_names(config: ml_collections.ConfigDict) -> list:
-    """What the combiner combines: the components, and the spread for an ensemble."""
-    names = component_names(config)
-    if members(config) > 1 and config.detection.combiner != "single":
-        names = names + [ensemble.SPREAD]
-    return names
-
-
-def columns(config: ml_collections.ConfigDict) -> list:
-    """The scorer outputs that calibration reads: the components (every member's, for an
-    ensemble, member by member within each component) and the spread."""
-    k = members(config)
-    if k == 1:
-        return component_names(config)
-    per_member = [ensemble.member_component(c, i) for c in component_names(config)
-                  for i in range(k)]
-    return per_member + combined_names(config)[len(component_names(config)):]
+    return score_columns.Layout.from_config(config)
 
 
 # Applying a fitted calibration lives in composition (no model imports); its names here too.
 matrix, combine = composition.matrix, composition.combine
 
 
-RECORD_NORMALIZATIONS = ("none", "robust")
-
-
-def record_normalization(config: ml_collections.ConfigDict) -> str:
-    """detection.record_normalization, checked: none | robust."""
-    return choose({k: k for k in RECORD_NORMALIZATIONS},
-                  config.detection.get("record_normalization", "none"),
-                  "detection.record_normalization")
-
-
-def stream_settings(config: ml_collections.ConfigDict) -> record_context.StreamSettings:
-    """detection.record_window and record_warmup, checked."""
-    d = config.detection
-    return record_context.StreamSettings(d.get("record_window", 256), d.get("record_warmup", 16))
-
-
-def _combiner(config, z, labels, names):
-    d = config.detection
-    kind = choose({k: k for k in combiners.KINDS}, d.combiner, "detection.combiner")
-    if kind == "weighted":
-        weights = [float(d.weights.get(n, 0.0)) for n in names]
-        if not any(weights):
-            raise UserError(f"every detection.weights entry of {names} is 0; weight one of them")
-        return {"kind": kind, "weights": weights}
-    if kind == "single":
-        return {"kind": kind, "weights": [1.0]}
-    if kind == "grid":
-        return {"kind": kind, **combiners.fit_grid(z, labels, d.grid_step, d.grid_metric,
-                                                   d.fbeta_beta)}
-    if kind == "boosted":
-        return {"kind": kind, **combiners.fit_boosted(z, labels, config.seed)}
-    return {"kind": kind, **combiners.fit_svm(
-        z, labels, d.svm_c, d.svm_gamma or "scale", d.svm_cross_validate, d.svm_max_samples)}
-
-
 def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.ConfigDict,
-        train_components=None, groups=None) -> dict:
+        train_components: dict | None = None, groups: np.ndarray | None = None) -> dict:
     """Fits normalization, combiner and threshold on the validation split.
 
     Args:
@@ -113,92 +48,100 @@ def fit(val_components: dict, val_labels: np.ndarray, config: ml_collections.Con
         detection.record_normalization=robust (None: one record).
 
     Returns:
-      the calibration dict.
+      the calibration dict; with record normalization, the whole-record fit, its stream
+      settings, and under "global" the fit without record baselines, for beats that have none
+      yet (a stream's first beats, a record too short).
     """
-    names = columns(config)
-    raw = matrix(val_components, names)
-    if not np.all(np.isfinite(raw)):
-        bad = [n for i, n in enumerate(names) if not np.all(np.isfinite(raw[:, i]))]
-        raise UserError(f"score components {bad} hold NaN or inf on the validation split; the "
-                        "model is not usable (did training diverge?); retrain it")
-    if record_normalization(config) == "none":
+    DETECTION.check(config.detection)  # its own section, for a config that skipped config_checks
+    raw = _finite_columns(val_components, layout(config).columns)
+    if config.detection.record_normalization == "none":
         return _fit_on(raw, val_labels, config, train_components, "none")
     within = record_context.whole_records(raw, groups).z
     calibration = _fit_on(within, val_labels, config, train_components, "robust")
-    calibration["stream"] = stream_settings(config).to_dict()
-    # Beats without a record baseline yet (a stream's first beats, a record too short) are
-    # scored against this one, fit on the same validation split without record normalization.
+    d = config.detection
+    calibration["stream"] = record_context.StreamSettings(d.record_window,
+                                                          d.record_warmup).to_dict()
     calibration["global"] = _fit_on(raw, val_labels, config, train_components, "none")
     return calibration
 
 
+def _finite_columns(components: dict, names: list) -> np.ndarray:
+    raw = matrix(components, names)
+    if not np.all(np.isfinite(raw)):
+        bad = [n for i, n in enumerate(names) if not np.all(np.isfinite(raw[:, i]))]
+        raise UserError(f"score components {bad} hold NaN or inf on the validation split; the "
+                        "model is not usable (did training diverge?); retrain it")
+    return raw
+
+
+def _centering(config, names, train_components, by_record):
+    """f-AnoGAN's shift of the discrimination columns by their mean on normal training
+    samples, or None. Centering means nothing once each record is centred on itself."""
+    if not config.detection.center_discrimination or by_record != "none":
+        return None
+    if train_components is None:
+        raise UserError("detection.center_discrimination needs scores of training samples")
+    return [float(np.mean(train_components[n]))
+            if score_columns.parse(n)[0] == "discrimination" else 0.0 for n in names]
+
+
 def _fit_on(raw, val_labels, config, train_components, by_record: str) -> dict:
-    """fit on the [N, columns] matrix raw, as record normalization by_record left it."""
-    names = columns(config)
-    center = None
-    # Centering on training scores has no meaning once each record is centred on itself.
-    if config.detection.center_discrimination and by_record == "none":
-        if train_components is None:
-            raise UserError("detection.center_discrimination needs scores of training samples")
-        center = [float(np.mean(train_components[n])) if n.split("_m")[0] == "discrimination"
-                  else 0.0 for n in names]
-    shift, scale = normalize.fit(raw, val_labels, config.detection.normalization, center)
+    """fit on the [N, columns] matrix raw, as record normalization by_record left it: the
+    normalization, then the combiner, then the threshold, each on what the one before gives."""
+    columns = layout(config)
+    kind = config.detection.normalization
+    shift, scale = normalize.fit(raw, val_labels, kind,
+                                 _centering(config, columns.columns, train_components, by_record))
     calibration = {
-        "components": names,
+        "components": columns.columns,
         "record_normalization": by_record,
-        "members": members(config),
-        "combined_components": combined_names(config),
-        "normalization": {"kind": config.detection.normalization, "shift": shift, "scale": scale},
+        "members": columns.members,
+        "combined_components": columns.combined,
+        "normalization": {"kind": kind, "shift": shift, "scale": scale},
     }
-    z = composition.member_means(normalize.apply(raw, shift, scale), calibration)
-    calibration.update({
-        "combiner": _combiner(config, z, val_labels, calibration["combined_components"]),
-        "fit_on": {"split": "validation", "samples": int(len(val_labels)),
-                   "anomalies": int(np.sum(val_labels))},
-    })
+    z = columns.member_means(normalize.apply(raw, shift, scale))
+    calibration["combiner"] = combiners.fit(z, val_labels, config, columns.combined)
+    calibration["fit_on"] = {"split": "validation", "samples": int(len(val_labels)),
+                             "anomalies": int(np.sum(val_labels))}
     scores, scored_by = threshold_scores(config, z, val_labels, calibration)
-    calibration["threshold_method"] = config.detection.threshold
+    method = config.detection.threshold
+    calibration["threshold_method"] = method
     calibration["threshold"] = thresholds.fit(scores, val_labels, config)
-    calibration["threshold_reason"] = (
-        f"{thresholds.reason(config.detection.threshold, val_labels)}; fit on {scored_by}")
+    calibration["threshold_reason"] = f"{thresholds.reason(method, val_labels)}; fit on {scored_by}"
     return calibration
 
 
-# Combiners flexible enough to separate the validation samples they were fit on better than
-# new ones: their threshold is fit on out-of-fold scores (detection.threshold_folds).
-CROSS_FITTED = ("svm", "boosted")
-
-
 def threshold_scores(config: ml_collections.ConfigDict, z: np.ndarray, labels: np.ndarray,
-                     calibration: dict) -> tuple:
+                     calibration: dict) -> tuple[np.ndarray, str]:
     """The validation scores the threshold is fit on, and what they are.
 
     An SVM or boosted trees score the validation samples they were fit on more confidently
     than new ones, so a threshold fit on those scores sits too far out (measured on MIT-BIH:
     test MCC 0.80 against 0.85 for boosted trees). With detection.threshold_folds = k > 1 each
-    validation sample is scored by a combiner fit on the other k - 1 folds (stratified), and
-    the threshold is fit on those out-of-fold scores; the saved combiner is the one fit on all
-    of validation.
+    validation sample of a cross-fitted combiner (combiners.FITS) is scored by a combiner fit
+    on the other k - 1 folds (stratified), and the threshold is fit on those out-of-fold
+    scores; the saved combiner is the one fit on all of validation.
 
     Returns:
       (scores [N], a description for threshold_reason).
     """
     combiner = calibration["combiner"]
-    folds = min(int(config.detection.get("threshold_folds", 0)),
+    folds = min(config.detection.threshold_folds,
                 int(np.bincount(np.asarray(labels, int), minlength=2).min()))
-    if combiner["kind"] not in CROSS_FITTED or folds < 2:
+    if not combiners.FITS[combiner["kind"]].cross_fitted or folds < 2:
         return combiners.combined_scores(combiner, z), "the combined validation scores"
     from sklearn.model_selection import StratifiedKFold
     out_of_fold = np.empty(len(labels))
     split = StratifiedKFold(folds, shuffle=True, random_state=config.seed)
     for fit_rows, score_rows in split.split(z, labels):
-        fold = _combiner(config, z[fit_rows], np.asarray(labels)[fit_rows],
-                         calibration["combined_components"])
+        fold = combiners.fit(z[fit_rows], np.asarray(labels)[fit_rows], config,
+                             calibration["combined_components"])
         out_of_fold[score_rows] = combiners.combined_scores(fold, z[score_rows])
     return out_of_fold, f"out-of-fold validation scores ({folds} folds)"
 
 
-def apply(calibration: dict, components: dict, groups=None) -> tuple:
+def apply(calibration: dict, components: dict,
+          groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Combined scores [N] float64 and decisions [N] int8 (1 = anomaly) for a components dict.
 
     groups: [N] record ids, for a calibration with record_normalization=robust (None: the
@@ -210,7 +153,8 @@ def apply(calibration: dict, components: dict, groups=None) -> tuple:
     return combine(calibration, matrix(components, calibration["components"]))
 
 
-def apply_tf(calibration: dict, components: dict, baseline: tuple | None = None) -> tuple:
+def apply_tf(calibration: dict, components: dict,
+             baseline: tuple | None = None) -> tuple[tf.Tensor, tf.Tensor]:
     """apply in core TensorFlow ops: (score [B] float32, is_anomaly [B] bool).
 
     baseline: (location [B, columns], scale [B, columns]) float64, each row's record baseline,

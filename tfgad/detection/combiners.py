@@ -4,17 +4,17 @@ Fitting is numpy (and scikit-learn); a fitted combiner is a JSON dict that evalu
 (offline scoring) and in core TensorFlow ops (exported graphs). The two evaluations stand side
 by side below, chosen through one table, and a test holds them equal.
 """
+import dataclasses
 import itertools
+from typing import Callable
 
+import ml_collections
 import numpy as np
 import tensorflow as tf
 
 from tfgad.detection import boosted, thresholds
 from tfgad.errors import UserError
 
-KINDS = ("weighted", "single", "grid", "svm", "boosted")
-# The kinds fit on labelled anomalies of validation (the others need none).
-FITTED = ("grid", "svm", "boosted")
 GRID_METRICS = ("f1", "fbeta", "mcc")
 
 
@@ -40,7 +40,7 @@ def _need_both_classes(labels, kind):
                         "detection.combiner=weighted with detection.threshold=percentile")
 
 
-def grid_metric(name: str, beta: float = 1.0) -> callable:
+def grid_metric(name: str, beta: float = 1.0) -> Callable:
     """A metric of confusion counts for thresholds._best."""
     if name == "f1":
         return thresholds.f1_counts
@@ -149,3 +149,48 @@ def combined_scores(combiner: dict, matrix: np.ndarray) -> np.ndarray:
 def combined_scores_tf(combiner: dict, matrix: tf.Tensor) -> tf.Tensor:
     """The same as combined_scores for a float64 tensor [B, k], in core TensorFlow ops."""
     return EVALUATIONS[combiner["kind"]][1](matrix, combiner)
+
+
+def _fit_weighted(z, labels, config, names):
+    weights = [float(config.detection.weights[n]) for n in names]
+    if not any(weights):
+        raise UserError(f"every detection.weights entry of {names} is 0; weight one of them")
+    return {"weights": weights}
+
+
+def _fit_svm(z, labels, config, names):
+    d = config.detection
+    return fit_svm(z, labels, d.svm_c, d.svm_gamma or "scale", d.svm_cross_validate,
+                   d.svm_max_samples)
+
+
+@dataclasses.dataclass(frozen=True)
+class CombinerFit:
+    """How one kind is fit on the normalized validation components [N, combined] (and their
+    0/1 labels), whether it needs labelled anomalies, and whether it separates the samples it
+    was fit on better than new ones, so that its threshold is fit on out-of-fold scores
+    (detection.threshold_folds)."""
+    fit: Callable[[np.ndarray, np.ndarray, ml_collections.ConfigDict, list], dict]
+    needs_labels: bool
+    cross_fitted: bool
+
+
+FITS = {
+    "weighted": CombinerFit(_fit_weighted, False, False),
+    "single": CombinerFit(lambda z, labels, config, names: {"weights": [1.0]}, False, False),
+    "grid": CombinerFit(lambda z, labels, config, names: fit_grid(
+        z, labels, config.detection.grid_step, config.detection.grid_metric,
+        config.detection.fbeta_beta), True, False),
+    "svm": CombinerFit(_fit_svm, True, True),
+    "boosted": CombinerFit(lambda z, labels, config, names: fit_boosted(z, labels, config.seed),
+                           True, True),
+}
+KINDS = tuple(FITS)
+FITTED = tuple(kind for kind, entry in FITS.items() if entry.needs_labels)
+
+
+def fit(z: np.ndarray, labels: np.ndarray, config: ml_collections.ConfigDict,
+        names: list) -> dict:
+    """The fitted combiner (a JSON dict) of detection.combiner for the columns names of z."""
+    kind = config.detection.combiner
+    return {"kind": kind, **FITS[kind].fit(z, labels, config, names)}

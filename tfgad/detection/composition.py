@@ -4,6 +4,7 @@ no model code, so that scoring with a calibration (a loaded export, a server) ne
 import numpy as np
 import tensorflow as tf
 
+from tfgad import score_columns
 from tfgad.detection import combiners, normalize
 from tfgad.errors import UserError
 
@@ -17,20 +18,8 @@ def matrix(components: dict, names: list) -> np.ndarray:
 
 
 def member_means(z, calibration: dict, backend=np):
-    """[N, columns] normalized -> [N, combined]: the mean of the members' columns of each
-    component, then the extra columns (the spread) as they are. The identity for one model.
-
-    The layout (calibration.columns): n components times k members, then e extras; the
-    combiner sees n + e columns, so n = (columns - combined) / (k - 1)."""
-    k = calibration.get("members", 1)
-    if k == 1:
-        return z
-    n = (len(calibration["components"]) - len(calibration["combined_components"])) // (k - 1)
-    if backend is np:
-        means = z[:, :n * k].reshape(len(z), n, k).mean(axis=2)
-        return np.concatenate([means, z[:, n * k:]], axis=1)
-    means = tf.reduce_mean(tf.reshape(z[:, :n * k], [-1, n, k]), axis=2)
-    return tf.concat([means, z[:, n * k:]], axis=1)
+    """[N, columns] normalized -> [N, combined] (score_columns.Layout.member_means)."""
+    return score_columns.Layout.from_calibration(calibration).member_means(z, backend)
 
 
 def combine(calibration: dict, raw: np.ndarray) -> tuple:

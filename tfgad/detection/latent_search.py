@@ -20,9 +20,12 @@ import tensorflow as tf
 from tfgad.detection import xla_choice
 from tfgad.errors import UserError
 from tfgad.models.folding import FoldedGenerator
+from tfgad.sections.search import SEARCH
 
-DISTANCES = ("l1", "l2")
-RESTART_SCHEDULES = ("full", "halving")
+# The search section's fields a LatentSearch takes (the others choose its start and budget).
+SETTINGS = ("n_max", "eps", "learning_rate", "distance", "restarts", "chi_weight",
+            "feature_weight", "jit_compile", "compaction", "compact_every", "restart_schedule",
+            "halving_steps", "fold_batch_norm", "stop_patience", "stop_tolerance")
 PROBE_STEPS = 10  # steps timed each way when jit_compile is "auto"
 
 
@@ -50,15 +53,18 @@ class LatentSearch:
     Args:
       generator: callable z -> x_hat, called with training=False.
       prior: a tfgad.priors.Prior (sampling of starts, projection, chi-norm model).
+      feature_fn: optional x -> features [B, F] (the discriminator's), for feature_weight.
+      beta_1, beta_2: Adam on z.
+      **settings: fields of the search section (SETTINGS; tfgad/sections/search.py), each at
+        its declared default unless given:
       n_max: most optimization steps per sample.
       eps: a sample stops once its loss is below eps (0 disables early stop).
-      learning_rate, beta_1, beta_2: Adam on z.
+      learning_rate: Adam on z.
       distance: "l1" or "l2", mean over a sample's entries.
       restarts: R independent random starts per sample; the best result is kept.
       chi_weight: weight of the chi-norm penalty -log p(||z||), which keeps z in the prior's
         typical set.
-      feature_fn, feature_weight: optional x -> features [B, F] (the discriminator's) and the
-        weight of mean |f(x) - f(G(z))| in the loss (AnoGAN's lambda).
+      feature_weight: the weight of mean |f(x) - f(G(z))| in the loss (AnoGAN's lambda).
       jit_compile: True, False, or "auto": time both on the first call per row count.
       compaction: run stopped rows no further (chunks of compact_every steps).
       restart_schedule: "full" (every restart runs to the end) or "halving": every
@@ -70,26 +76,19 @@ class LatentSearch:
         long as it still gains, not n_max steps.
     """
 
-    def __init__(self, generator, prior, n_max=500, eps=0.0, learning_rate=0.05, distance="l1",
-                 restarts=1, chi_weight=0.0, feature_fn=None, feature_weight=0.0,
-                 jit_compile=xla_choice.AUTO, beta_1=0.9, beta_2=0.999, compaction=True,
-                 compact_every=20, restart_schedule="full", halving_steps=25,
-                 fold_batch_norm=True, stop_patience=0, stop_tolerance=1e-3):
-        if distance not in DISTANCES:
-            raise UserError(f"unknown search.distance {distance!r}; known: {', '.join(DISTANCES)}")
-        if restart_schedule not in RESTART_SCHEDULES:
-            raise UserError(f"unknown search.restart_schedule {restart_schedule!r}; known: "
-                            f"{', '.join(RESTART_SCHEDULES)}")
-        if n_max < 0 or restarts < 1:
-            raise UserError(f"search.n_max={n_max} must be >= 0 and search.restarts={restarts} >= 1")
-        if compact_every < 1 or halving_steps < 1:
-            raise UserError(f"search.compact_every={compact_every} and search.halving_steps="
-                            f"{halving_steps} must be >= 1")
-        if stop_patience < 0 or stop_tolerance < 0:
-            raise UserError(f"search.stop_patience={stop_patience} and search.stop_tolerance="
-                            f"{stop_tolerance} must be >= 0")
-        if feature_weight and feature_fn is None:
+    def __init__(self, generator, prior, feature_fn=None, beta_1=0.9, beta_2=0.999,
+                 **settings):
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise TypeError(f"LatentSearch got {unknown}; its settings: {', '.join(SETTINGS)}")
+        settings = {f.name: f.default for f in SEARCH.fields if f.name in SETTINGS} | settings
+        jit_compile = settings.pop("jit_compile")  # True, False or "auto"
+        SEARCH.check(settings)  # the search section's own checks and messages
+        if settings["feature_weight"] and feature_fn is None:
             raise UserError("search.feature_weight > 0 needs a discriminator feature function")
+        (n_max, eps, learning_rate, distance, restarts, chi_weight, feature_weight, compaction,
+         compact_every, restart_schedule, halving_steps, fold_batch_norm, stop_patience,
+         stop_tolerance) = (settings[name] for name in SETTINGS if name != "jit_compile")
         self.jit_compile = xla_choice.parse(jit_compile)
         self.generator, self.prior = generator, prior
         self.n_max, self.eps, self.restarts = int(n_max), float(eps), int(restarts)
@@ -326,11 +325,5 @@ class LatentSearch:
 
 def from_config(config: ml_collections.ConfigDict, generator, prior,
                 feature_fn=None) -> LatentSearch:
-    s = config.search
-    # Workdirs trained before these fields existed leave them out: the constructor's defaults.
-    newer = {k: s[k] for k in ("jit_compile", "compaction", "compact_every", "restart_schedule",
-                               "halving_steps", "fold_batch_norm", "stop_patience",
-                               "stop_tolerance") if k in s}
-    return LatentSearch(generator, prior, n_max=s.n_max, eps=s.eps, learning_rate=s.learning_rate,
-                        distance=s.distance, restarts=s.restarts, chi_weight=s.chi_weight,
-                        feature_fn=feature_fn, feature_weight=s.feature_weight, **newer)
+    return LatentSearch(generator, prior, feature_fn,
+                        **{name: config.search[name] for name in SETTINGS})

@@ -32,9 +32,10 @@ WARM, WHOLE_RECORD, WARMING_UP, TOO_SHORT = "stream", "record", "warming_up", "t
 
 @dataclasses.dataclass(frozen=True)
 class StreamSettings:
-    """How a causal baseline is made: the last `window` usable beats, trusted from `warmup`."""
-    window: int = 256
-    warmup: int = 16
+    """How a causal baseline is made: the last `window` usable beats, trusted from `warmup`
+    (detection.record_window and record_warmup)."""
+    window: int
+    warmup: int
 
     def __post_init__(self):
         for name in ("window", "warmup"):
@@ -51,9 +52,8 @@ class StreamSettings:
         return {"window": int(self.window), "warmup": int(self.warmup)}
 
     @classmethod
-    def from_dict(cls, values: dict | None) -> "StreamSettings":
-        values = values or {}
-        return cls(int(values.get("window", cls.window)), int(values.get("warmup", cls.warmup)))
+    def from_dict(cls, values: dict) -> "StreamSettings":
+        return cls(int(values["window"]), int(values["warmup"]))
 
 
 @dataclasses.dataclass

@@ -29,7 +29,7 @@ def is_record_normalized(calibration: dict) -> bool:
 
 
 def stream_settings(calibration: dict) -> record_context.StreamSettings:
-    return record_context.StreamSettings.from_dict(calibration.get("stream"))
+    return record_context.StreamSettings.from_dict(calibration["stream"])
 
 
 def score(calibration: dict, components: dict, groups=None, stream: bool = False,

@@ -3,11 +3,11 @@ import ml_collections
 import numpy as np
 import tensorflow as tf
 
+from tfgad import score_columns
 from tfgad.data import rhythm
 from tfgad.detection import latent_search, xla_choice
 from tfgad.models import scores
 from tfgad.errors import UserError, choose
-from tfgad.models import ensemble
 
 
 def components(model, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
@@ -153,8 +153,8 @@ class EnsembleScorer:
         combined = {k: v for k, v in outs[0].items() if k in scores.DIAGNOSTICS}
         for index, out in enumerate(outs):
             for name in scores.component_names(out):
-                combined[ensemble.member_component(name, index)] = out[name]
-        combined[ensemble.SPREAD] = tf.math.reduce_std(
+                combined[score_columns.member_column(name, index)] = out[name]
+        combined[score_columns.SPREAD] = tf.math.reduce_std(
             tf.stack([tf.cast(out["residual"], tf.float32) for out in outs]), axis=0)
         return combined
 
@@ -194,7 +194,7 @@ def _anogan(config, model):
     if config.search.feature_weight and model.JOINT_DISCRIMINATOR:
         raise UserError(f"search.feature_weight needs an x-only discriminator; {config.model.name}'s "
                         "joint discriminator D(x, z) needs z too; set it to 0")
-    start = "encoder" if config.search.init_from_encoder else config.search.get("init", "random")
+    start = "encoder" if config.search.init_from_encoder else config.search.init
     if start == "amortized":
         if getattr(model, "inverse", None) is None:
             raise UserError("search.init=amortized needs the inverse that model.inverse=True "
@@ -213,7 +213,7 @@ def _encoder(config, model):
     if model.encoder is None:
         raise UserError(f"detection.scorer=encoder needs a model with an encoder; "
                         f"{config.model.name} has none; use latent_search")
-    return EncoderScorer(model, config.search.get("jit_compile", xla_choice.AUTO))
+    return EncoderScorer(model, config.search.jit_compile)
 
 
 def _auto(config, model):

@@ -23,7 +23,7 @@ CALIBRATION_KEY = "search_budget"  # what the calibration records of the choice
 
 def candidates(config: ml_collections.ConfigDict) -> list:
     """The budgets of search.budgets ("0,25,50"), sorted; [] when unset."""
-    text = str(config.search.get("budgets", "") or "").strip()
+    text = config.search.budgets.strip()
     if not text:
         return []
     try:

@@ -4,26 +4,29 @@ import ml_collections
 import numpy as np
 
 from tfgad.data import rhythm
-from tfgad.errors import UserError, choose
+from tfgad.errors import UserError
 from tfgad.models.aegan import AEGAN
 from tfgad.models.alad import ALAD
 from tfgad.models.base import AdversarialModel, adam
 from tfgad.models.bigan import BiGAN
-from tfgad.models.ensemble import SPREAD, Ensemble
+from tfgad.models.ensemble import Ensemble
 from tfgad.models.fanogan import FAnoGAN
 from tfgad.models.gan import GAN
 from tfgad.models import inverse as inverse_lib
 from tfgad.models.ganomaly import GANomaly
 from tfgad.models.vaegan import VAEGAN
 from tfgad.models.wgan_gp import WGANGP
+from tfgad.sections.model import FAMILY_SECTIONS, MODEL
 
 MODELS = {"gan": GAN, "wgan_gp": WGANGP, "bigan": BiGAN, "alad": ALAD, "fanogan": FAnoGAN,
           "ganomaly": GANomaly, "aegan": AEGAN, "vaegan": VAEGAN}
-OUTPUT_ACTIVATIONS = ("linear", "tanh")
 # Every score component some family returns, in a stable order (each family declares its own).
 ALL_COMPONENTS = tuple(dict.fromkeys(c for m in MODELS.values() for c in m.score_components()))
-# What detection.weights may name: every component, and the members' spread of an ensemble.
-WEIGHTED_COMPONENTS = ALL_COMPONENTS + (SPREAD,) + rhythm.COMPONENTS
+
+# A family's docstring ends with its config section, as declared (tfgad/sections/model.py).
+for _name, _section in FAMILY_SECTIONS.items():
+    MODELS[_name].__doc__ = (f"{MODELS[_name].__doc__ or ''}\n\n    Config section "
+                             f"{_section.name} ({_section.meaning}):\n{_section.describe()}\n")
 
 
 def check_finite_weights(model: AdversarialModel) -> None:
@@ -42,29 +45,16 @@ def build(config: ml_collections.ConfigDict, input_shape: tuple, prior) -> Adver
     """
     m = config.model
     input_shape = rhythm.signal_shape(input_shape, rhythm.channels(config))
-    model_class = choose(MODELS, m.name, "model.name")
-    if m.output_activation not in OUTPUT_ACTIVATIONS:
-        raise UserError(f"unknown model.output_activation {m.output_activation!r}; "
-                        f"known: {', '.join(OUTPUT_ACTIVATIONS)}")
-    for field in ("base_filters", "num_blocks", "kernel_size"):
-        if getattr(m, field) < 1:
-            raise UserError(f"model.{field}={getattr(m, field)}; must be a positive integer")
-    members = int(m.get("ensemble", 1))
-    if members < 1:
-        raise UserError(f"model.ensemble={members}; must be 1 (one model) or more members")
+    MODEL.check(m)  # the section's own checks, for a config that skipped config_checks
+    model_class = MODELS[m.name]
     built = []
-    for index in range(members):
+    for index in range(m.ensemble):
         member_config = config
         if index:  # each member its own seed (initial weights are drawn in build order)
             member_config = config.copy_and_resolve_references()
             member_config.seed = config.seed + index
         model = model_class.from_config(member_config, tuple(input_shape), prior)
-        if m.get("inverse", False):
-            if model_class.HAS_ENCODER:
-                raise UserError(f"model.inverse is for the latent-search families; {m.name} has "
-                                "an encoder: start the search at E(x) with "
-                                "search.init_from_encoder=True instead")
-            inverse_lib.check_fit(m.get("inverse_fit", "data"))
+        if m.inverse:
             model.inverse = inverse_lib.build(member_config, tuple(input_shape))
             # Saved with the weights: a search may start at I(x) only once I was fit.
             model.inverse_fitted = keras.Variable(0, dtype="int32", trainable=False,
@@ -72,7 +62,7 @@ def build(config: ml_collections.ConfigDict, input_shape: tuple, prior) -> Adver
         model.compile(d_optimizer=adam(config, "d"), g_optimizer=adam(config, "g"))
         model.build_networks()
         built.append(model)
-    if members == 1:
+    if m.ensemble == 1:
         return built[0]
     ensemble = Ensemble(built)
     ensemble.compile()

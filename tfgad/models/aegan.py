@@ -15,7 +15,6 @@ class AEGAN(AdversarialModel):
 
     HAS_ENCODER = True
     CONFIG = "aegan"
-    SETTINGS = (("w_adv", 1.0, "adversarial (feature matching) weight"),)
     TUNING = {"model.aegan.w_adv": (0.1, 10.0)}
 
     def __init__(self, generator, discriminator, encoder, prior, w_adv=1.0, seed=0, **kwargs):

@@ -53,8 +53,7 @@ class AdversarialModel(keras.Model):
     # their per-family lists from it, so a new family touches its model file and the MODELS
     # registry only.
     CONFIG = ""  # its shipped config, tfgad/configs/<CONFIG>.py
-    # Its own config section model.<name> (the MODELS name): (field, default, what it means).
-    SETTINGS = ()
+    # Its own config section model.<name>, if any, is declared in tfgad/sections/model.py.
     # What scripts/tune.py searches beyond the common fields: {dotted field: (low, high)},
     # log-uniform.
     TUNING = {}

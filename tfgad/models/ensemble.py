@@ -7,21 +7,13 @@ ensemble's train_step runs every member's step on the same batch, so one fit (ca
 backup, resume) trains them all.
 
 Scoring (detection.scorer.EnsembleScorer) gives each member's components as
-`<component>_m<i>` plus SPREAD, the standard deviation of the members' residuals. Calibration
+`<component>_m<i>` plus the spread, the standard deviation of the members' residuals. Calibration
 normalizes every member's columns on validation, averages them per component and combines the
-averages with the spread (detection/calibration.py). The other signatures of an export
+averages with the spread (tfgad/score_columns.py, detection/calibration.py). The other signatures of an export
 (latent search, generate, encode) use member 0.
 """
 import keras
 import tensorflow as tf
-
-SPREAD = "spread"
-
-
-def member_component(component: str, member: int) -> str:
-    """The name of member i's score component in an ensemble's outputs."""
-    return f"{component}_m{member}"
-
 
 class Ensemble(keras.Model):
     """k trained-together members; where one model is expected, member 0 stands in."""

@@ -32,11 +32,6 @@ class StageSwitch(keras.callbacks.Callback):
 
 class FAnoGAN(WGANGP):
     CONFIG = "fanogan"
-    SETTINGS = (  # beside model.wgan_gp, which its first stage reads
-        ("kappa", 1.0, "weight of the feature residual in the encoder loss"),
-        ("encoder_epochs", 10, "encoder stage after train.epochs of WGAN-GP"),
-        ("encoder_learning_rate", 1e-3, "Adam of the encoder stage"),
-    )
     STAGE_EPOCHS = ("model.fanogan.encoder_epochs",)
 
     HAS_ENCODER = True

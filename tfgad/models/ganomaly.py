@@ -16,11 +16,6 @@ class GANomaly(AdversarialModel):
     HAS_ENCODER = True
     OWN_COMPONENTS = ("latent_distance",)
     CONFIG = "ganomaly"
-    SETTINGS = (
-        ("w_adv", 1.0, "adversarial (feature matching) weight"),
-        ("w_con", 50.0, "contextual |x - x_hat| weight"),
-        ("w_enc", 1.0, "encoder ||z - z'||^2 weight"),
-    )
     TUNING = {"model.ganomaly.w_adv": (0.1, 10.0)}
 
     def __init__(self, generator, discriminator, encoder, second_encoder, prior, w_adv=1.0,

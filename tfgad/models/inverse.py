@@ -23,22 +23,15 @@ import ml_collections
 import numpy as np
 import tensorflow as tf
 
-from tfgad.errors import UserError
 from tfgad.models import networks
 
 FITTED_NAME = "inverse_fitted"
-FITS = ("data", "samples")
 
 
 def build(config: ml_collections.ConfigDict, input_shape: tuple) -> keras.Model:
     m = config.model
     return networks.build_encoder(input_shape, m.latent_dim, m.base_filters, m.num_blocks,
                                   m.kernel_size, name="inverse")
-
-
-def check_fit(kind: str) -> None:
-    if kind not in FITS:
-        raise UserError(f"unknown model.inverse_fit {kind!r}; known: {', '.join(FITS)}")
 
 
 def fit(model, steps: int, batch_size: int, learning_rate: float, seed: int,

@@ -31,12 +31,6 @@ class VAEGAN(AdversarialModel):
     HAS_ENCODER = True
     OWN_COMPONENTS = ("kl", "mean_norm")
     CONFIG = "vaegan"
-    SETTINGS = (
-        ("beta", 1.0, "KL weight (beta-VAEGAN: other than 1)"),
-        ("beta_warmup_steps", 1000, "linear warm-up of beta"),
-        ("feature_weight", 1.0, "feature error in the decoder loss"),
-        ("pixel_weight", 1.0, "pixel L1 reconstruction, encoder and decoder"),
-    )
 
     def __init__(self, generator, discriminator, encoder, prior, beta=1.0, beta_warmup_steps=0,
                  feature_weight=1.0, pixel_weight=1.0, seed=0, **kwargs):

@@ -9,10 +9,6 @@ from tfgad.models.base import AdversarialModel
 
 class WGANGP(AdversarialModel):
     CONFIG = "wgan_gp"
-    SETTINGS = (  # also f-AnoGAN's first stage
-        ("n_critic", 5, "critic steps per generator step"),
-        ("gp_weight", 10.0, "weight of the gradient penalty"),
-    )
     """n_critic critic steps on the same real batch, then one generator step."""
 
     def __init__(self, generator, discriminator, prior, n_critic=5, gp_weight=10.0, seed=0,

@@ -55,7 +55,7 @@ class CalibrationMonitor(keras.callbacks.Callback):
         out = scorer_lib.score_samples(self.scorer, self.samples.x,
                                        self.config.detection.batch_size, self.config.seed)
         y = self.samples.y
-        for name in calibration.columns(self.config):
+        for name in calibration.layout(self.config).columns:
             logs[f"val_auroc_{name}"] = metrics.ranking(y, out[name])["auroc"]
         try:
             groups = self.samples.groups

@@ -1,35 +1,26 @@
-"""Checks a config before any work starts, so a typo costs seconds, not a training run."""
+"""Checks a config before any work starts, so a typo costs seconds, not a training run.
+
+Each field is checked by its section's declaration (tfgad/sections: type, choices, range;
+sections.owners() names the module that reads each section); this module keeps the rules that
+span fields or sections, and the checks of the loaded splits.
+"""
 import ml_collections
 from absl import logging
 
-from tfgad import data, models, priors
-from tfgad.training import cluster, robust
-from tfgad.data import normalization, rhythm
-from tfgad.detection import (calibration, combiners, latent_search, normalize, scorer, thresholds,
-                             xla_choice)
+from tfgad import models, sections
+from tfgad.data import rhythm
+from tfgad.detection import calibration, combiners, thresholds, xla_choice
 from tfgad.errors import UserError
-
-
-
-def _one_of(value, known, field):
-    if value not in known:
-        raise UserError(f"unknown {field} {value!r}; known: {', '.join(sorted(known))}")
-
-
-def _positive(config, *fields):
-    for field in fields:
-        value = _field(config, field)
-        if not value > 0:
-            raise UserError(f"{field}={value!r}; must be positive")
 
 
 def _components_of_the_model(config):
     """detection.components (and single_component, weights) against the chosen model's contract."""
     model_class = models.MODELS[config.model.name]
     own = model_class.score_components() + (rhythm.COMPONENTS if rhythm.channels(config) else ())
-    for name in config.detection.weights:
-        _one_of(name, models.WEIGHTED_COMPONENTS, "detection.weights entry")
-    for name in calibration.component_names(config):
+    names = calibration.layout(config).components
+    if not names:
+        raise UserError("detection.components names nothing; give e.g. residual,feature")
+    for name in names:
         if name not in own:
             field = ("detection.single_component" if config.detection.combiner == "single"
                      else "detection.components entry")
@@ -37,19 +28,12 @@ def _components_of_the_model(config):
                             f"{config.model.name}; it returns: {', '.join(own)}")
 
 
-def _field(config, dotted):
-    node = config
-    for part in dotted.split("."):
-        node = node[part]
-    return node
-
-
 def _weights_not_all_zero(config):
     """The weighted combiner needs a nonzero weight among the components it combines."""
     if config.detection.combiner != "weighted":
         return
-    names = calibration.component_names(config)
-    if not any(float(config.detection.weights.get(n, 0.0)) for n in names):
+    names = calibration.layout(config).components
+    if not any(config.detection.weights[n] for n in names):
         raise UserError(f"every detection.weights entry of detection.components ({', '.join(names)}) "
                         "is 0; give one a weight, e.g. --config.detection.weights.residual=1")
 
@@ -72,15 +56,8 @@ def _export_would_work(config):
 
 def _robust_training(config):
     r = config.train.robust
-    _one_of(r.method, robust.METHODS, "train.robust.method")
     if r.method == "none":
         return
-    if not 0 <= r.fraction < robust.MAX_FRACTION:
-        raise UserError(f"train.robust.fraction={r.fraction!r}; must be in [0, "
-                        f"{robust.MAX_FRACTION}) (0: estimate it by the robust z-score)")
-    _positive(config, "train.robust.z_cut", "train.robust.every", "train.robust.search_steps")
-    if not r.warmup_epochs >= 0:
-        raise UserError(f"train.robust.warmup_epochs={r.warmup_epochs!r}; must be >= 0")
     if r.warmup_epochs >= config.train.epochs:
         raise UserError(f"train.robust.warmup_epochs={r.warmup_epochs} >= train.epochs="
                         f"{config.train.epochs}: robust training would never leave a sample "
@@ -92,42 +69,44 @@ def _robust_training(config):
     if config.train.strategy != "default":
         raise UserError(f"train.robust.method={r.method} runs with train.strategy=default only "
                         f"(its per-sample state is not replicated), not {config.train.strategy!r}")
-    if calibration.members(config) > 1:
+    if config.model.ensemble > 1:
         raise UserError(f"train.robust.method={r.method} trains one model, not an ensemble of "
-                        f"model.ensemble={calibration.members(config)}; set one of them back")
+                        f"model.ensemble={config.model.ensemble}; set one of them back")
 
 
 def _search_start(config):
-    s, m = config.search, config.model
-    _one_of(s.get("init", "random"), ("random", "amortized"), "search.init")
-    if s.get("init", "random") == "amortized" and not m.get("inverse", False):
+    if config.search.init == "amortized" and not config.model.inverse:
         raise UserError("search.init=amortized starts at the inverse that model.inverse=True "
                         "fits after training; set it (and retrain), or use search.init=random")
-    if m.get("inverse", False) and config.train.strategy != "default":
+    if config.model.inverse and config.train.strategy != "default":
         raise UserError(f"model.inverse is fit after training on one device; use "
                         f"train.strategy=default, not {config.train.strategy!r}")
-    if not s.get("stop_patience", 0) >= 0 or not s.get("stop_tolerance", 0.0) >= 0:
-        raise UserError(f"search.stop_patience={s.get('stop_patience')} and "
-                        f"search.stop_tolerance={s.get('stop_tolerance')} must be >= 0")
+    if config.model.inverse and models.MODELS[config.model.name].HAS_ENCODER:
+        raise UserError(f"model.inverse is for the latent-search families; {config.model.name} "
+                        "has an encoder: start the search at E(x) with "
+                        "search.init_from_encoder=True instead")
 
 
 def _rhythm_features(config):
-    if config.data.get("rhythm_features", False) and config.data.name != "mitbih":
+    if config.data.rhythm_features and config.data.name != "mitbih":
         raise UserError(f"data.rhythm_features needs R peaks, i.e. data.name=mitbih (or beats cut "
                         f"from WFDB records), not {config.data.name!r}; set it to False")
 
 
-def _threshold_folds(config):
-    folds = config.detection.get("threshold_folds", 0)
-    if not isinstance(folds, int) or folds < 0:
-        raise UserError(f"detection.threshold_folds={folds!r}; must be 0 (no cross-fitting) or "
-                        "a number of folds, e.g. 5")
+def _record_stream(config):
+    d = config.detection
+    if d.record_warmup > d.record_window:
+        raise UserError(f"detection.record_warmup={d.record_warmup} exceeds "
+                        f"detection.record_window={d.record_window}; the warm-up must fit in "
+                        "the window")
 
 
-def _ensemble(config):
-    k = config.model.get("ensemble", 1)
-    if not isinstance(k, int) or k < 1:
-        raise UserError(f"model.ensemble={k!r}; must be 1 (one model) or a number of members")
+def _center_discrimination(config):
+    if config.detection.center_discrimination and config.detection.normalization != "none":
+        # Min-max and z-score subtract their own shift, which cancels the centering.
+        logging.warning("detection.center_discrimination has no effect with "
+                        "detection.normalization=%s; set detection.normalization=none to use it",
+                        config.detection.normalization)
 
 
 def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
@@ -150,55 +129,16 @@ def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
                         "(one-class), or raise data.anomaly_val_fraction")
 
 
+# The rules that span fields, each run after every field passed its own section's checks.
+CROSS_FIELD_RULES = (_rhythm_features, _components_of_the_model, _weights_not_all_zero,
+                     _export_would_work, _robust_training, _search_start, _record_stream,
+                     _center_discrimination)
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
-    """Raises UserError naming the first invalid field and the accepted values."""
-    _one_of(config.data.name, data.SOURCES, "data.name")
-    _one_of(config.data.protocol, data.PROTOCOLS, "data.protocol")
-    _one_of(config.data.normalization, normalization.KINDS, "data.normalization")
-    _one_of(config.model.name, models.MODELS, "model.name")
-    _one_of(config.model.output_activation, models.OUTPUT_ACTIVATIONS, "model.output_activation")
-    _one_of(config.prior.name, priors.PRIORS, "prior.name")
-    _one_of(config.train.strategy, cluster.STRATEGIES, "train.strategy")
-    _one_of(config.detection.scorer, scorer.SCORERS, "detection.scorer")
-    _one_of(config.detection.threshold, thresholds.METHODS, "detection.threshold")
-    _one_of(config.search.distance, latent_search.DISTANCES, "search.distance")
-    _one_of(config.search.restart_schedule, latent_search.RESTART_SCHEDULES,
-            "search.restart_schedule")
+    """Raises UserError naming the first invalid field and the accepted values: each field by
+    its section's declaration (tfgad/sections), then the rules that span fields."""
+    sections.check(config)
     xla_choice.parse(config.search.jit_compile)
-    _one_of(config.detection.combiner, combiners.KINDS, "detection.combiner")
-    _one_of(config.detection.normalization, normalize.KINDS, "detection.normalization")
-    calibration.record_normalization(config)
-    calibration.stream_settings(config)
-    _one_of(config.detection.grid_metric, combiners.GRID_METRICS, "detection.grid_metric")
-    _rhythm_features(config)
-    _threshold_folds(config)
-    _components_of_the_model(config)
-    _ensemble(config)
-    _positive(config, "model.latent_dim", "model.base_filters", "model.num_blocks",
-              "model.kernel_size", "train.epochs", "train.batch_size", "train.g_learning_rate",
-              "train.d_learning_rate", "detection.batch_size", "search.learning_rate",
-              "search.restarts", "search.compact_every", "search.halving_steps")
-    for field in ("val_fraction", "test_fraction"):
-        value = getattr(config.data, field)
-        if not 0 < value < 1:
-            raise UserError(f"data.{field}={value}; must be a fraction between 0 and 1")
-    # 0 leaves every anomaly to test: the pure one-class case (percentile threshold).
-    if not 0 <= config.data.anomaly_val_fraction < 1:
-        raise UserError(f"data.anomaly_val_fraction={config.data.anomaly_val_fraction}; "
-                        "must be in [0, 1)")
-    for field in ("seed", "data.max_samples", "detection.max_samples", "search.n_max", "search.eps",
-                  "data.contamination"):
-        value = _field(config, field)
-        if not value >= 0:  # also catches NaN
-            raise UserError(f"{field}={value!r}; must be >= 0")
-    _weights_not_all_zero(config)
-    _export_would_work(config)
-    _robust_training(config)
-    _search_start(config)
-    if not 0 <= config.detection.percentile <= 100:
-        raise UserError(f"detection.percentile={config.detection.percentile}; must be in [0, 100]")
-    if config.detection.center_discrimination and config.detection.normalization != "none":
-        # Min-max and z-score subtract their own shift, which cancels the centering.
-        logging.warning("detection.center_discrimination has no effect with "
-                        "detection.normalization=%s; set detection.normalization=none to use it",
-                        config.detection.normalization)
+    for rule in CROSS_FIELD_RULES:
+        rule(config)

@@ -105,7 +105,7 @@ def fit_inverses(config: ml_collections.ConfigDict, model, train_x: np.ndarray) 
     samples kept) and generator samples, or on generator samples alone
     (model.inverse_fit=samples)."""
     m = config.model
-    kind = m.get("inverse_fit", "data")
+    kind = m.inverse_fit
     data = train_x if kind == "data" else None
     for index, member in enumerate(getattr(model, "members", None) or [model]):
         if getattr(member, "inverse", None) is not None:

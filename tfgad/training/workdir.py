@@ -12,7 +12,7 @@ import os
 import ml_collections
 import numpy as np
 
-from tfgad import config_files, io_utils
+from tfgad import config_files, io_utils, sections
 from tfgad.errors import UserError
 
 CONFIG_FILE = "config.json"
@@ -25,16 +25,15 @@ TRAINING_SECTIONS = ("seed", "data", "model", "prior", "train")
 COSMETIC_FIELDS = ("train.verbose", "train.sample_plot_every")
 # Sections the trained weights depend on: detect and export must use the same.
 MODEL_SECTIONS = ("model", "prior")
-# Fields added since workdirs were first written, with the value an older config.json means.
-NEWER_FIELDS = {"model.ensemble": 1}
 
 
-def differences(trained: dict, current: dict, sections: tuple) -> list:
+def differences(trained: dict, current: dict, compared: tuple) -> list[str]:
     """'field: trained A, now B' for each field of sections that differs (fields sorted)."""
-    old, new = {**NEWER_FIELDS, **config_files.flatten(trained)}, config_files.flatten(current)
+    # Fields added since a workdir was written take the value an older config.json meant.
+    old, new = config_files.flatten(sections.upgrade(trained)), config_files.flatten(current)
     out = []
     for name in sorted(set(old) | set(new)):
-        if name.split(".")[0] not in sections or name in COSMETIC_FIELDS:
+        if name.split(".")[0] not in compared or name in COSMETIC_FIELDS:
             continue
         if old.get(name, "<absent>") != new.get(name, "<absent>"):
             out.append(f"{name}: trained {old.get(name, '<absent>')!r}, now {new.get(name, '<absent>')!r}")
