@@ -147,7 +147,7 @@ def apply(calibration: dict, components: dict,
     groups: [N] record ids, for a calibration with record_normalization=robust (None: the
     samples are one record's); each record is normalized by its whole-record baseline
     (record_scoring for streaming and the baseline each row got)."""
-    if calibration.get("record_normalization", "none") != "none":
+    if record_scoring.is_record_normalized(calibration):
         scored = record_scoring.score(calibration, components, groups)
         return scored.score, scored.is_anomaly.astype(np.int8)
     return combine(calibration, matrix(components, calibration["components"]))
@@ -163,7 +163,7 @@ def apply_tf(calibration: dict, components: dict,
     scikit-learn's SVM).
     """
     raw = tf.stack([tf.cast(components[n], tf.float64) for n in calibration["components"]], 1)
-    if calibration.get("record_normalization", "none") != "none":
+    if record_scoring.is_record_normalized(calibration):
         if baseline is None:
             raise ValueError("a record-normalized calibration needs each row's baseline")
         raw = (raw - baseline[0]) / baseline[1]

@@ -25,6 +25,8 @@ class RecordScores:
 
 
 def is_record_normalized(calibration: dict) -> bool:
+    """Whether a calibration normalizes within records; one fit before record normalization
+    existed has no such entry and does not."""
     return calibration.get("record_normalization", "none") != "none"
 
 

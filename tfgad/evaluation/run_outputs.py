@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from tfgad.detection import calibration
+from tfgad.detection import calibration, record_scoring
 from tfgad.models import scores
 from tfgad.evaluation import plots
 from tfgad.data.types import Samples
@@ -72,7 +72,7 @@ def write_plots(workdir: str, model, test, outputs: dict, combined: np.ndarray, 
         files["ROC and PR"] = plots.roc_pr(test.y, combined, os.path.join(d, "roc_pr.png"))
     pair = strongest_pair(calib, components_val)
     # A boundary over two raw components has no meaning once scores are normalized per record.
-    if pair and calib.get("record_normalization", "none") == "none":
+    if pair and not record_scoring.is_record_normalized(calib):
         files["decision boundary"] = plots.decision_boundary(
             calib, outputs, test.y, pair, os.path.join(d, "decision_boundary.png"),
             calibration.apply)

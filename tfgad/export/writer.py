@@ -33,7 +33,7 @@ from tfgad.data import normalization as normalization_lib
 from tfgad.data import rhythm
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
-from tfgad.detection import xla_choice
+from tfgad.detection import record_scoring, xla_choice
 from tfgad.errors import UserError
 from tfgad.export import format as export_format
 from tfgad.export import warmup
@@ -80,7 +80,7 @@ class ScoringModule(tf.Module):
         # The concrete shape goes into the signature's metadata ([-1, 64, 1]), which clients
         # and TF Serving's model metadata read; _prepare still checks what a caller sends.
         x_spec = tf.TensorSpec((None,) + self.sample_shape, tf.float32, name="x")
-        self.by_record = calibration.get("record_normalization", "none") != "none"
+        self.by_record = record_scoring.is_record_normalized(calibration)
         if self.by_record:
             columns = len(calibration["components"])
             base = [tf.TensorSpec([None, columns], tf.float32, name=n)
@@ -189,7 +189,7 @@ class ScoringModule(tf.Module):
 
 def _record_metadata(calibration: dict) -> dict:
     """How clients of a record-normalized export pass a record's baseline."""
-    if calibration.get("record_normalization", "none") == "none":
+    if not record_scoring.is_record_normalized(calibration):
         return {}
     return {"record_baseline": {"columns": list(calibration["components"]),
                                 **calibration.get("stream", {})}}

@@ -7,6 +7,7 @@ import numpy as np
 from tfgad import data
 from tfgad.data import signal_quality
 from tfgad.errors import UserError
+from tfgad.detection import record_scoring
 from tfgad.export.format import NOT_COMPONENTS, read_metadata
 
 
@@ -87,8 +88,7 @@ class ExportInfo:
         self.components = list(self.metadata.get("components", []))
         self.name = self.metadata.get("name", os.path.basename(os.path.dirname(self.path)))
         # robust: scores are normalized within a record; one score call is one record.
-        self.record_normalization = self.metadata["calibration"].get("record_normalization",
-                                                                     "none")
+        self.by_record = record_scoring.is_record_normalized(self.metadata["calibration"])
 
     def __repr__(self):
         return (f"{type(self).__name__}({self.name!r}, version={self.version}, "
@@ -110,7 +110,7 @@ class Detector(ExportInfo):
             signatures = tf.saved_model.load(self.path).signatures
             # A record-normalized export's serving_default wants each row's baseline: score
             # the raw components and normalize by record here (record_scoring).
-            self._serve = signatures["score_components" if self.record_normalization != "none"
+            self._serve = signatures["score_components" if self.by_record
                                      else "serving_default"]
         except (OSError, ValueError, KeyError) as e:
             raise UserError(f"cannot load the SavedModel in {self.path}: {type(e).__name__}: "
@@ -162,8 +162,7 @@ class Detector(ExportInfo):
 
     def _answer(self, outputs, components, quality, groups, stream) -> ScoreResult:
         usable = signal_quality.usable(quality)
-        if self.record_normalization != "none":
-            from tfgad.detection import record_scoring
+        if self.by_record:
             scored = record_scoring.score(self.metadata["calibration"], components, groups,
                                           stream, usable)
             return ScoreResult(scored.score.astype(np.float32), scored.is_anomaly, components,

@@ -17,7 +17,7 @@ class AEGAN(AdversarialModel):
     CONFIG = "aegan"
     TUNING = {"model.aegan.w_adv": (0.1, 10.0)}
 
-    def __init__(self, generator, discriminator, encoder, prior, w_adv=1.0, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, encoder, prior, w_adv, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
         self.w_adv = float(w_adv)
         self.add_trackers("d_loss", "g_loss", "reconstruction", "adversarial")

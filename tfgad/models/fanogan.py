@@ -36,8 +36,8 @@ class FAnoGAN(WGANGP):
 
     HAS_ENCODER = True
 
-    def __init__(self, generator, discriminator, encoder, prior, n_critic=5, gp_weight=10.0,
-                 kappa=1.0, encoder_epochs=10, encoder_learning_rate=1e-3, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, encoder, prior, n_critic, gp_weight,
+                 kappa, encoder_epochs, encoder_learning_rate, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, n_critic, gp_weight, seed=seed,
                          encoder=encoder, **kwargs)
         self.kappa, self.encoder_epochs = float(kappa), int(encoder_epochs)

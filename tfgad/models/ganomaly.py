@@ -18,8 +18,8 @@ class GANomaly(AdversarialModel):
     CONFIG = "ganomaly"
     TUNING = {"model.ganomaly.w_adv": (0.1, 10.0)}
 
-    def __init__(self, generator, discriminator, encoder, second_encoder, prior, w_adv=1.0,
-                 w_con=50.0, w_enc=1.0, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, encoder, second_encoder, prior, w_adv,
+                 w_con, w_enc, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
         self.second_encoder = second_encoder
         self.w_adv, self.w_con, self.w_enc = float(w_adv), float(w_con), float(w_enc)

@@ -32,8 +32,8 @@ class VAEGAN(AdversarialModel):
     OWN_COMPONENTS = ("kl", "mean_norm")
     CONFIG = "vaegan"
 
-    def __init__(self, generator, discriminator, encoder, prior, beta=1.0, beta_warmup_steps=0,
-                 feature_weight=1.0, pixel_weight=1.0, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, encoder, prior, beta, beta_warmup_steps,
+                 feature_weight, pixel_weight, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
         self.kl_scale = 1.0 / math.prod(generator.output_shape[1:])
         self.beta, self.beta_warmup_steps = float(beta), int(beta_warmup_steps)

@@ -11,7 +11,7 @@ class WGANGP(AdversarialModel):
     CONFIG = "wgan_gp"
     """n_critic critic steps on the same real batch, then one generator step."""
 
-    def __init__(self, generator, discriminator, prior, n_critic=5, gp_weight=10.0, seed=0,
+    def __init__(self, generator, discriminator, prior, n_critic, gp_weight, seed=0,
                  encoder=None, **kwargs):
         super().__init__(generator, discriminator, prior, encoder=encoder, seed=seed, **kwargs)
         self.n_critic, self.gp_weight = int(n_critic), float(gp_weight)

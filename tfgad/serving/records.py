@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from tfgad.data import signal_quality
-from tfgad.detection import record_context
+from tfgad.detection import record_context, record_scoring
 from tfgad.errors import UserError
 from tfgad.serving import rest
 
@@ -64,7 +64,7 @@ def plan(registry, version: int, signature_name: str, model, provided: set) -> P
     metadata = registry.metadata(version)
     if metadata is None or signature_name != "serving_default":
         return None
-    by_record = metadata["calibration"].get("record_normalization", "none") != "none"
+    by_record = record_scoring.is_record_normalized(metadata["calibration"])
     if by_record and provided & set(BASELINE_INPUTS):
         return None  # a stateless client passes each row's baseline itself
     if not by_record and metadata.get("input", {}).get("kind") != "ecg_beats":
