@@ -30,11 +30,11 @@ from absl import logging
 import benchmark_quality
 from tfgad import baselines, config_files, data, io_utils
 from tfgad.detector import Detector
-from tfgad.training import train_lib
 from tfgad.detection import calibration
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.evaluation import plots
 from tfgad.training.robust import outputs as robust_outputs
+from tfgad.detection import subsets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUITES = {
@@ -91,7 +91,7 @@ def make_config(family, suite, budget, seed, contamination, robust, mitdb):
 
 def gan_run(config, splits, norm):
     """Fits a Detector (plainly or robustly; calibrated on val), evaluates it on test."""
-    val, test = train_lib.scored_subsets(config, splits)
+    val, test = subsets.scored_subsets(config, splits)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         detector = Detector(config, verbose=0, workdir=workdir).fit_samples(

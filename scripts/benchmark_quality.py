@@ -46,7 +46,7 @@ from tfgad.detector import Detector, one_class_rules
 from tfgad.detection import calibration, thresholds
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.models import scores
-from tfgad.training import train_lib
+from tfgad.detection import subsets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data")
@@ -155,7 +155,7 @@ def gan_runs(config, splits, norm, combiners, keep_components=False):
     """Fits a Detector once (trains, scores validation), scores test once, then fits and
     evaluates each combiner on those outputs (the fitted ones over every component the model
     has, unless keep_components)."""
-    val, test = train_lib.scored_subsets(config, splits)
+    val, test = subsets.scored_subsets(config, splits)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         detector = Detector(config, verbose=0, workdir=workdir).fit_samples(
@@ -232,7 +232,7 @@ def thresholded_run(config, val, test, val_scores, test_scores, extra, threshold
 def baseline_run(name, config, splits, classic=None):
     """A classic detector (unsupervised), its threshold by the GANs' rule on the GANs' val
     subset; its scores go into classic[name] (if given) for the label-fair composition."""
-    val, test = train_lib.scored_subsets(config, splits)
+    val, test = subsets.scored_subsets(config, splits)
     val_scores, test_scores, train_seconds, ms = classic_scores(name, config, splits["train"],
                                                                 val, test)
     if classic is not None:
@@ -245,7 +245,7 @@ def labelled_run(name, config, splits):
     """A label-fair classifier (tfgad/labelled_baselines.py) trained on the normal train split
     and the labelled validation samples the GAN's combiner sees; its threshold by the same
     rule on out-of-fold validation scores."""
-    val, test = train_lib.scored_subsets(config, splits)
+    val, test = subsets.scored_subsets(config, splits)
     train_x = splits["train"].x
     started = time.perf_counter()
     out_of_fold = labelled_baselines.out_of_fold_scores(name, train_x, val.x, val.y, config)
@@ -263,7 +263,7 @@ def classic_combined_run(config, splits, classic, combiner, record_normalization
     them) as components, composed by the combiner fit on the labelled validation samples, and
     normalized per record where the GAN recipes beside it are: what the GANs' composition
     would give without the GANs."""
-    val, test = train_lib.scored_subsets(config, splits)
+    val, test = subsets.scored_subsets(config, splits)
     val_out = {name: v for name, (v, _) in classic.items()}
     test_out = {name: t for name, (_, t) in classic.items()}
     context = rhythm.channels(config)
@@ -532,7 +532,7 @@ def main(argv=None):
                     for combiner in fitted:
                         if key(f"classic+{combiner}{tag}") in done or not args.baselines:
                             continue
-                        val, test = train_lib.scored_subsets(base, splits)
+                        val, test = subsets.scored_subsets(base, splits)
                         for name in args.baselines:  # scores of runs done before a resume
                             if name not in classic:
                                 classic[name] = classic_scores(name, base, splits["train"], val,

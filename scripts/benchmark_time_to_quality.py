@@ -41,7 +41,8 @@ from tfgad.data import rhythm
 from tfgad.detection import calibration
 from tfgad.detector import Detector
 from tfgad.evaluation import metrics, plots
-from tfgad.training import train_lib
+from tfgad.training import extensions, train_lib
+from tfgad.detection import subsets
 
 SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
                       "shared", "data")
@@ -86,7 +87,7 @@ def scored(config, model, norm, splits, overrides, repeats):
     """Calibrates the variant on validation, scores test: AUROC, ms/sample, mean steps."""
     cfg = config.copy_and_resolve_references()
     config_files.override(cfg, overrides)
-    val, test = train_lib.scored_subsets(cfg, splits)
+    val, test = subsets.scored_subsets(cfg, splits)
     detector = Detector.from_model(cfg, model, norm, splits["train"].x.shape[1:])
     detector.calibrate(val, splits["train"])
     times = []
@@ -132,7 +133,7 @@ def run_one(config_name, suite, seed, budgets, random_default, repeats, mitdb, q
                 variable.assign(value)
             config.model.inverse_fit = fit
             started = time.perf_counter()
-            train_lib.fit_inverses(config, model, train_x)
+            extensions.fit_inverses(config, model, train_x)
             inverse_seconds, fitted = time.perf_counter() - started, fit
         row = {"config": config_name, "suite": suite, "seed": seed, "variant": name,
                "default": f"random@{random_default}",

@@ -38,6 +38,7 @@ from tfgad.detector import Detector
 from tfgad.errors import UserError
 from tfgad.evaluation import metrics as metric_lib
 from tfgad.training import config_checks, train_lib
+from tfgad.detection import subsets
 
 FLAGS = flags.FLAGS
 
@@ -110,7 +111,7 @@ def validation_auroc(config, splits: dict) -> float:
     AUROC of its scores on the other half."""
     with tempfile.TemporaryDirectory() as workdir:
         model = train_lib.train(config, workdir, splits["train"])
-    fit_half, judge_half = halves(train_lib.validation_subset(config, splits["val"]), config.seed)
+    fit_half, judge_half = halves(subsets.validation_subset(config, splits["val"]), config.seed)
     # The splits are normalized already: the detector scores them as they are.
     detector = Detector.from_model(config, model, {"kind": "none"}, splits["train"].x.shape[1:])
     detector.calibrate(fit_half, splits["train"])

@@ -8,12 +8,12 @@ import tensorflow as tf
 
 
 from tfgad import data, models, priors
-from tfgad.training import train_lib
 from tfgad import run
 from tfgad.configs import default
 from tfgad.detection import calibration
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
+from tfgad.detection import subsets
 
 
 def ensemble_of(config, name, members=2):
@@ -105,7 +105,7 @@ def test_an_ensemble_runs_end_to_end_and_its_export_serves_the_same_scores(test_
     with open(tmp_path / "run" / "scores.csv") as f:
         rows = list(csv.DictReader(f))
     splits, norm = data.load_splits(test_config, normalize=False)
-    test_x = train_lib.scored_subsets(test_config, splits)[1].x[:8]
+    test_x = subsets.scored_subsets(test_config, splits)[1].x[:8]
     loaded = tf.saved_model.load(result["export_path"])
     served = loaded.signatures["serving_default"](x=tf.constant(test_x))
     np.testing.assert_allclose(served["score"].numpy(), [float(r["score"]) for r in rows[:8]],

@@ -10,11 +10,12 @@ import tensorflow as tf
 import tfgad
 from tests.conftest import MITDB
 from tfgad import data, models, priors
-from tfgad.training import config_checks, train_lib
+from tfgad.training import config_checks
 from tfgad import run
 from tfgad.data import mitbih, rhythm
 from tfgad.detection import scorer as scorer_lib
 from tfgad.errors import UserError
+from tfgad.detection import subsets
 
 COMPONENTS = "residual,discrimination,feature,latent,rr_pre,rr_post,rr_local"
 
@@ -124,7 +125,7 @@ def test_a_rhythm_run_exports_what_it_evaluated(rhythm_run):
     with open(os.path.join(workdir, "scores.csv")) as f:
         rows = list(csv.DictReader(f))
     splits, _ = data.load_splits(config, normalize=False)
-    test_x = train_lib.scored_subsets(config, splits)[1].x[:16]
+    test_x = subsets.scored_subsets(config, splits)[1].x[:16]
     assert test_x.shape[1:] == (64, 4)
     served = tfgad.load(result["export_path"]).score(test_x)
     np.testing.assert_allclose(served.score, [float(r["score"]) for r in rows[:16]],

@@ -184,7 +184,7 @@ def test_method_none_trains_on_x_alone(test_config, tmp_path):
     splits, _ = data.load_splits(test_config)
     test_config.train.epochs = 1
     model = train_lib.train(test_config, str(tmp_path), splits["train"])
-    assert model.robust is None and not os.path.exists(tmp_path / "rejected.csv")
+    assert model.sample_weighting is None and not os.path.exists(tmp_path / "rejected.csv")
     assert not isinstance(pipeline.training_dataset(splits["train"].x, 8, 0).element_spec, tuple)
 
 

@@ -36,6 +36,7 @@ from tfgad.inference.detector import ScoreResult
 from tfgad.models import scores
 from tfgad.training import config_checks, train_lib
 from tfgad.training import workdir as workdir_lib
+from tfgad.detection import subsets
 
 
 
@@ -224,7 +225,7 @@ class Detector(BaseEstimator):
             val_out = self.components(val.x, progress)
         else:
             self.config_, self._scorer, val_out, record = chosen
-        train_out = train_lib.reference_outputs(self.config_, self._scorer, train) \
+        train_out = subsets.reference_outputs(self.config_, self._scorer, train) \
             if train is not None else None
         self.calibration_ = calibration_lib.fit(val_out, val.y, self.config_, train_out,
                                                 val.groups)

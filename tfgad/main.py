@@ -6,7 +6,6 @@ import time
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
 from absl import app, flags, logging
-import ml_collections
 from ml_collections import config_dict, config_flags
 
 from tfgad import config_files, sections

@@ -26,6 +26,7 @@ from tfgad.models import scores
 from tfgad.training import cluster, config_checks, train_lib
 from tfgad.training import workdir as workdir_lib
 from tfgad.training.robust import outputs as robust_outputs
+from tfgad.detection import subsets
 
 MODES = ("train", "detect", "export", "all")
 
@@ -37,11 +38,11 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
     Returns:
       the metrics dict written to metrics.json.
     """
-    val, test = train_lib.scored_subsets(config, splits)
+    val, test = subsets.scored_subsets(config, splits)
     # Validation only: the test split never reaches the calibration.
-    val_out = detector.calibrate(val, splits["train"], train_lib.logged_progress("validation"))
+    val_out = detector.calibrate(val, splits["train"], subsets.logged_progress("validation"))
     started = time.perf_counter()
-    test_out = detector.components(test.x, train_lib.logged_progress("test"))
+    test_out = detector.components(test.x, subsets.logged_progress("test"))
     ms_per_sample = 1000.0 * (time.perf_counter() - started) / max(len(test), 1)
     calib = detector.calibration_
     calib["weights_sha256"] = workdir_lib.weights_fingerprint(workdir)

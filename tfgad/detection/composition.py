@@ -2,7 +2,6 @@
 an ensemble, the combiner and the threshold, in numpy and in core TensorFlow ops. It imports
 no model code, so that scoring with a calibration (a loaded export, a server) needs none."""
 import numpy as np
-import tensorflow as tf
 
 from tfgad import score_columns
 from tfgad.detection import combiners, normalize

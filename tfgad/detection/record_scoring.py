@@ -24,10 +24,14 @@ class RecordScores:
     baseline_beats: np.ndarray  # [N] int: beats that made the row's baseline
 
 
+def record_normalization(calibration: dict) -> str:
+    """A calibration's detection.record_normalization; one fit before record normalization
+    existed has no such entry, and normalizes within no record."""
+    return calibration.get("record_normalization", "none")
+
+
 def is_record_normalized(calibration: dict) -> bool:
-    """Whether a calibration normalizes within records; one fit before record normalization
-    existed has no such entry and does not."""
-    return calibration.get("record_normalization", "none") != "none"
+    return record_normalization(calibration) != "none"
 
 
 def stream_settings(calibration: dict) -> record_context.StreamSettings:

@@ -78,7 +78,7 @@ def read_chunks(source_tuple, model_path: str, batch_size: int, parts: str, lead
         _write_atomically(_manifest_path(parts, source.name),
                           json.dumps({"skipped": str(e), "kind": kind}))
         return
-    if info.by_record:
+    if info.record_normalization != "none":
         batch_size = max(1, len(samples.x))  # scores normalized within a record: one chunk
     starts = range(0, len(samples.x), batch_size)
     _write_atomically(_manifest_path(parts, source.name), json.dumps(

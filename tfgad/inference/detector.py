@@ -88,7 +88,8 @@ class ExportInfo:
         self.components = list(self.metadata.get("components", []))
         self.name = self.metadata.get("name", os.path.basename(os.path.dirname(self.path)))
         # robust: scores are normalized within a record; one score call is one record.
-        self.by_record = record_scoring.is_record_normalized(self.metadata["calibration"])
+        self.record_normalization = record_scoring.record_normalization(
+            self.metadata["calibration"])
 
     def __repr__(self):
         return (f"{type(self).__name__}({self.name!r}, version={self.version}, "
@@ -110,7 +111,7 @@ class Detector(ExportInfo):
             signatures = tf.saved_model.load(self.path).signatures
             # A record-normalized export's serving_default wants each row's baseline: score
             # the raw components and normalize by record here (record_scoring).
-            self._serve = signatures["score_components" if self.by_record
+            self._serve = signatures["score_components" if self.record_normalization != "none"
                                      else "serving_default"]
         except (OSError, ValueError, KeyError) as e:
             raise UserError(f"cannot load the SavedModel in {self.path}: {type(e).__name__}: "
@@ -162,7 +163,7 @@ class Detector(ExportInfo):
 
     def _answer(self, outputs, components, quality, groups, stream) -> ScoreResult:
         usable = signal_quality.usable(quality)
-        if self.by_record:
+        if self.record_normalization != "none":
             scored = record_scoring.score(self.metadata["calibration"], components, groups,
                                           stream, usable)
             return ScoreResult(scored.score.astype(np.float32), scored.is_anomaly, components,

@@ -75,9 +75,10 @@ class AdversarialModel(keras.Model):
         self.inverse = None
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.trackers = {}
-        # A robust.TrainingSetState while robust training runs (its batches carry sample
-        # indices); None otherwise, and then train_step is exactly the plain one.
-        self.robust = None
+        # A per-sample weighting of the real batch that a training extension puts here for
+        # the fit (robust training: batches then carry sample indices); None otherwise, and
+        # then train_step is exactly the plain one.
+        self.sample_weighting = None
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
@@ -164,8 +165,8 @@ class AdversarialModel(keras.Model):
         return data[0] if isinstance(data, (tuple, list)) else data
 
     def unpack(self, data) -> tuple:
-        """(x, index): index [B] into the training split under robust training, else None."""
-        if self.robust is None:
+        """(x, index): index [B] into the training split under a sample weighting, else None."""
+        if self.sample_weighting is None:
             return self.real_batch(data), None
         x, index = data
         return x, index
@@ -173,12 +174,12 @@ class AdversarialModel(keras.Model):
     def real_weights(self, index, ranking: tf.Tensor):
         """Per-sample weights [B] of the real samples for the real-data losses, or None.
 
-        ranking [B, ...]: the family's per-sample loss on real data, by which trim cuts; it is
-        read only under robust training.
+        ranking [B, ...]: the family's per-sample loss on real data, by which a weighting may
+        rank (robust trim cuts the highest); it is read only under a sample weighting.
         """
-        if self.robust is None:
+        if self.sample_weighting is None:
             return None
-        return self.robust.batch_weights(index, ranking)
+        return self.sample_weighting.batch_weights(index, ranking)
 
     def rejection_scorer(self) -> str:
         """How robust rejection scores the training split now: a detection.scorer name

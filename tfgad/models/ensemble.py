@@ -43,7 +43,7 @@ class Ensemble(keras.Model):
         return self.members[0].prior
 
     @property
-    def robust(self):
+    def sample_weighting(self):
         return None  # robust training runs with single models only (config_checks)
 
     def encode(self, x, training=False):

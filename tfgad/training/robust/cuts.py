@@ -1,10 +1,10 @@
 """Which samples a robust cut leaves out: the top fraction, or the robust z-score outliers."""
 import tensorflow as tf
 
-METHODS = ("none", "trim", "reject")
-# At most this share of a batch or split is cut: beyond it "anomalies" are no longer the
-# minority that robust training assumes.
-MAX_FRACTION = 0.5
+# The methods, and at most this share of a batch or split cut: beyond it "anomalies" are no
+# longer the minority that robust training assumes (declared with train.robust's fields).
+from tfgad.sections.train import MAX_ROBUST_FRACTION as MAX_FRACTION  # noqa: F401
+from tfgad.sections.train import ROBUST_METHODS as METHODS  # noqa: F401
 # The MAD of normally distributed values times this is their standard deviation.
 MAD_TO_SIGMA = 1.4826
 
