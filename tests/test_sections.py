@@ -170,3 +170,10 @@ def test_loading_a_config_or_an_export_imports_no_model_family(trained_test_run)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=300, check=True).stdout.strip().splitlines()[-1]
     assert json.loads(out) == [False, []]
+
+
+def test_the_readme_config_reference_is_the_declarations():
+    readme = (PACKAGE.parent / "README.md").read_text()
+    block = readme.split("<!-- config-reference:start -->\n")[1].split(
+        "<!-- config-reference:end -->")[0]
+    assert block == sections.markdown(), "regenerate README's block from sections.markdown()"

@@ -84,3 +84,18 @@ def meanings() -> dict:
 def owners() -> dict:
     """{section name: the module that reads it}."""
     return {s.name or "seed": s.owner for s in SECTIONS}
+
+
+def markdown() -> str:
+    """The config reference: a table per section, as README.md embeds it (a test holds the
+    README's copy equal to this)."""
+    parts = []
+    for section in SECTIONS:
+        title = section.name or "(top level)"
+        rows = [f"| `{f.name}` | `{f.default!r}` | {f.meaning}"
+                + (f" ({', '.join(map(str, f.choices))})" if f.choices and
+                   not all(str(c) in f.meaning for c in f.choices) else "")
+                + (f"; {f.range}" if f.range else "") + " |" for f in section.fields]
+        parts.append(f"**`{title}`**: {section.meaning} (read by `{section.owner}`)\n\n"
+                     "| field | default | meaning |\n|---|---|---|\n" + "\n".join(rows))
+    return "\n\n".join(parts) + "\n"
