@@ -4,6 +4,8 @@ Each baseline is fit(train_x, config) -> score(x), higher = more anomalous, on a
 sample shape (flattened where the method needs vectors); config gives the seed and, for the
 autoencoder, the GANs' architecture (config.model) and training budget (config.train).
 """
+from typing import Callable
+
 import keras
 import ml_collections
 import numpy as np
@@ -75,6 +77,8 @@ BASELINES = {
 }
 
 
-def fit(name: str, train_x: np.ndarray, config: ml_collections.ConfigDict) -> callable:
+def fit(name: str, train_x: np.ndarray,
+        config: ml_collections.ConfigDict) -> Callable[[np.ndarray], np.ndarray]:
     """Fits the named baseline on normal training samples; returns score(x) -> [N]."""
-    return choose(BASELINES, name, "baseline")(train_x, config)
+    make: Callable = choose(BASELINES, name, "baseline")
+    return make(train_x, config)

@@ -75,6 +75,8 @@ def load_module(name_or_path: str):
     path = resolve(name_or_path)
     spec = importlib.util.spec_from_file_location(
         "tfgad_config_" + os.path.basename(path)[:-3], path)
+    if spec is None or spec.loader is None:
+        raise UserError(f"config file {path} cannot be loaded as Python")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -111,7 +113,7 @@ def override(config: ml_collections.ConfigDict, overrides: dict) -> ml_collectio
 def unknown_field(config: ml_collections.ConfigDict, dotted: str) -> str | None:
     """A message for the first part of dotted that config lacks: a suggestion and the section's
     fields; None if every part exists."""
-    node, path = config, []
+    node, path = config, list[str]()
     for part in dotted.split("."):
         if not isinstance(node, ml_collections.ConfigDict):
             return None

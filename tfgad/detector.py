@@ -129,6 +129,8 @@ class Detector(BaseEstimator):
     validation only), threshold_, sample_shape_.
     """
 
+    _scorer: scorer_lib.Scorer  # set by fit and load: the fitted model's scorer
+
     def __init__(self, config="aegan", overrides: dict | None = None, workdir: str | None = None,
                  verbose: int = 1, contamination: float | None = None):
         self.config = config
@@ -224,13 +226,13 @@ class Detector(BaseEstimator):
         if chosen is None:
             val_out = self.components(val.x, progress)
         else:
-            self.config_, self._scorer, val_out, record = chosen
+            self.config_, self._scorer, val_out = chosen.config, chosen.scorer, chosen.outputs
         train_out = subsets.reference_outputs(self.config_, self._scorer, train) \
             if train is not None else None
         self.calibration_ = calibration_lib.fit(val_out, val.y, self.config_, train_out,
                                                 val.groups)
         if chosen is not None:
-            self.calibration_[search_budget.CALIBRATION_KEY] = record
+            self.calibration_[search_budget.CALIBRATION_KEY] = chosen.record
         # PyOD's fitted attributes, on the validation samples (never trained on), and the
         # reference scores predict_proba turns new scores into p-values with.
         scored = record_scoring.score(self.calibration_, val_out, val.groups)

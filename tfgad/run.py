@@ -7,7 +7,7 @@ leaves in its workdir: metrics.json, scores.csv, calibration.json, plots and rep
 """
 import os
 import time
-from typing import Iterable
+from typing import Any, Iterable
 
 import keras
 import ml_collections
@@ -50,7 +50,7 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
     val_scores, val_pred = detector.decision_scores_, detector.labels_  # calibrate's
     test_scores, test_pred = calibration.apply(calib, test_out, test.groups)
     names = scores.component_names(test_out)
-    result = {
+    result: dict[str, Any] = {
         "test": metric_lib.evaluate(test.y, test_scores, test_pred),
         "val": metric_lib.evaluate(val.y, val_scores, val_pred),
         "components_test": {k: metric_lib.ranking(test.y, test_out[k]) for k in names},

@@ -15,7 +15,7 @@ _HOW_TO_GET = ("it is OpenCV's samples/data/digits.png (Debian: apt-get install 
                "--config.data.dir=DIR")
 
 
-def read_tiles(path: str) -> np.ndarray:
+def read_tiles(path: str) -> tuple[np.ndarray, np.ndarray]:
     """The (5000, 20, 20) uint8 tiles and their (5000,) digit labels, row by row."""
     import tensorflow as tf  # only for its PNG decoder; keeps Pillow out of the dependencies
     if not os.path.isfile(path):

@@ -119,7 +119,7 @@ def inter(samples: Samples, cfg: ml_collections.ConfigDict, seed: int,
     groups = np.unique(samples.groups)
     if test_groups is None:
         count = max(1, int(round(cfg.test_fraction * len(groups))))
-        test_groups = rng.choice(groups, size=count, replace=False)
+        test_groups = list(rng.choice(groups, size=count, replace=False))
     in_test = np.isin(samples.groups, np.asarray(test_groups, dtype=np.int64))
     if in_test.all() or not in_test.any():
         raise UserError("the inter-patient split left train or test empty; check data.records")

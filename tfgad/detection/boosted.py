@@ -48,7 +48,7 @@ def fit(matrix: np.ndarray, labels: np.ndarray, seed: int = 0) -> dict:
             **{f: a.tolist() for f, a in arrays.items()}}
 
 
-_ARRAYS = collections.OrderedDict()  # id(combiner) -> (combiner, its node arrays); a few
+_ARRAYS: collections.OrderedDict = collections.OrderedDict()  # id(combiner) -> (combiner, its node arrays); a few
 _CACHED = 8
 
 

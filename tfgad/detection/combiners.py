@@ -62,7 +62,7 @@ def fit_grid(matrix: np.ndarray, labels: np.ndarray, step: float, metric_name: s
     _need_both_classes(labels, "grid")
     metric = grid_metric(metric_name, beta)
     labels = np.asarray(labels).astype(bool)
-    best_value, best_weights = -np.inf, None
+    best_value, best_weights = -np.inf, np.zeros(0)
     for weights in simplex(matrix.shape[1], step):
         scores = weighted_scores(matrix, weights)
         value = thresholds.best_value(scores, labels, metric)

@@ -135,7 +135,7 @@ class RecordState:
 
     def __init__(self, settings: StreamSettings):
         self.settings = settings
-        self.history = collections.deque(maxlen=settings.window)
+        self.history: collections.deque = collections.deque(maxlen=settings.window)
         self.beats_seen = 0
         self.last_used = time.monotonic()
 
@@ -183,7 +183,7 @@ class RecordStore:
             raise UserError(f"max_records={max_records}, idle_seconds={idle_seconds}; both must "
                             "be positive")
         self.settings, self.max_records, self.idle_seconds = settings, max_records, idle_seconds
-        self._states = collections.OrderedDict()
+        self._states: collections.OrderedDict = collections.OrderedDict()
         self._lock = threading.Lock()
         self.evicted = 0
 

@@ -1,4 +1,6 @@
 """Scorers: map samples to the common dict of per-sample score components."""
+from typing import Protocol
+
 import ml_collections
 import numpy as np
 import tensorflow as tf
@@ -32,11 +34,21 @@ def components(model, x: tf.Tensor, z: tf.Tensor, x_hat: tf.Tensor) -> dict:
     }
 
 
-# Every scorer, and every wrapper of scorers (ensemble, rhythm context), answers the same
-# small protocol, which detection, calibration and export use without looking inside:
-#   __call__(x, seed) -> {component or diagnostic: [B]}   settings() -> dict
-#   searcher(config) -> the scorer whose find(x, seed) runs the latent search
-#   networks() -> networks its graphs use that the model does not hold
+class Scorer(Protocol):
+    """What every scorer, and every wrapper of scorers (ensemble, rhythm context), answers;
+    detection, calibration and export use it without looking inside."""
+
+    def __call__(self, x, seed=(0, 0)) -> dict:
+        """{component or diagnostic: [B]} for samples x."""
+
+    def settings(self) -> dict:
+        """What the export records of it."""
+
+    def searcher(self, config: ml_collections.ConfigDict) -> "Scorer":
+        """The scorer whose find(x, seed) runs the latent search."""
+
+    def networks(self) -> list:
+        """The networks its graphs use that the model does not hold."""
 
 
 class AnoGANScorer:
@@ -223,7 +235,7 @@ def _auto(config, model):
 SCORERS = {"auto": _auto, "latent_search": _anogan, "encoder": _encoder}
 
 
-def from_config(config: ml_collections.ConfigDict, model) -> object:
+def from_config(config: ml_collections.ConfigDict, model) -> Scorer:
     """The scorer that config.detection.scorer names for model (for each member of an
     ensemble, within an EnsembleScorer), each wrapped in a ContextScorer when the samples carry
     context channels (data.rhythm_features)."""

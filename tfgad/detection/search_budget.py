@@ -9,6 +9,9 @@ ranks validation's labelled anomalies best (AUROC; the smaller budget on a tie):
 made on validation only, never on test. Without labelled anomalies in validation there is
 nothing to rank, and search.n_max stays.
 """
+import dataclasses
+from typing import Any
+
 import ml_collections
 import numpy as np
 from absl import logging
@@ -44,19 +47,30 @@ def searches(scorer) -> bool:
     return settings["scorer"] == "latent_search"
 
 
+@dataclasses.dataclass
+class BudgetChoice:
+    """The search budget chosen on validation: the config with it as search.n_max, its
+    scorer, that scorer's outputs on the validation samples, and what the calibration keeps
+    of the choice under CALIBRATION_KEY (n_max, criterion, AUROC by budget)."""
+    config: ml_collections.ConfigDict
+    scorer: Any
+    outputs: dict[str, np.ndarray]
+    record: dict[str, Any]
+
+
 def choose(config: ml_collections.ConfigDict, model, scorer, x: np.ndarray, y: np.ndarray,
-           batch_size: int, progress=None):
+           batch_size: int, progress=None) -> BudgetChoice | None:
     """Scores x (normalized validation samples, labels y) at each budget of search.budgets.
 
     Returns:
-      None when there is nothing to choose (no budgets, no search, one class in y); else
-      (config with the chosen search.n_max, its scorer, its outputs on x, the record the
-      calibration keeps under CALIBRATION_KEY: n_max, criterion, AUROC by budget).
+      None when there is nothing to choose (no budgets, no search, one class in y); else the
+      BudgetChoice of the budget whose residual ranks y best.
     """
     budgets = candidates(config)
     if not budgets or not searches(scorer) or len(np.unique(y)) < 2:
         return None
-    tried, aurocs = {}, {}
+    tried: dict[int, tuple[ml_collections.ConfigDict, Any, dict]] = {}
+    aurocs: dict[int, float] = {}
     for budget in budgets:
         logging.info("scoring validation with a search budget of %d steps (%d of %d budgets "
                      "tried: %s)", budget, len(tried) + 1, len(budgets), budgets)
@@ -73,7 +87,8 @@ def choose(config: ml_collections.ConfigDict, model, scorer, x: np.ndarray, y: n
                  best, CRITERION, aurocs)
     record = {"n_max": best, "criterion": CRITERION,
               "auroc_by_budget": {str(b): a for b, a in aurocs.items()}}
-    return (*tried[best], record)
+    chosen_config, chosen_scorer, outputs = tried[best]
+    return BudgetChoice(chosen_config, chosen_scorer, outputs, record)
 
 
 def recorded_n_max(calibration: dict) -> int | None:

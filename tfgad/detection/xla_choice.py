@@ -14,7 +14,7 @@ import tensorflow as tf
 from tfgad.errors import UserError
 
 AUTO = "auto"
-_CHOICES = weakref.WeakKeyDictionary()  # generator -> {(device, rows): choice}
+_CHOICES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # generator -> {(device, rows): choice}
 
 
 def parse(value):
@@ -52,7 +52,7 @@ def choose(generator, rows: int, probes, repeats: int = 3) -> bool:
         plain, xla = probes()
         _run(plain)
         _run(xla)
-        times = {"plain": [], "xla": []}
+        times: dict[str, list[float]] = {"plain": [], "xla": []}
         for _ in range(repeats):
             for name, fn in (("plain", plain), ("xla", xla)):
                 start = time.perf_counter()

@@ -5,7 +5,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from tfgad.detection.thresholds import mcc_counts
 
 
-def confusion(labels: np.ndarray, predictions: np.ndarray) -> dict:
+def confusion(labels: np.ndarray, predictions: np.ndarray) -> tuple[int, int, int, int]:
     """(tn, fp, fn, tp) counts for binary labels and predictions."""
     y, p = np.asarray(labels).astype(bool), np.asarray(predictions).astype(bool)
     return int((~y & ~p).sum()), int((~y & p).sum()), int((y & ~p).sum()), int((y & p).sum())
@@ -27,7 +27,7 @@ def decisions(labels: np.ndarray, predictions: np.ndarray) -> dict:
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
     return {"precision": precision, "recall": recall, "f1": f1,
-            "mcc": float(mcc_counts(tp, fp, fn, tn)), "tn": tn, "fp": fp, "fn": fn, "tp": tp}
+            "mcc": float(mcc_counts(*np.array([tp, fp, fn, tn]))), "tn": tn, "fp": fp, "fn": fn, "tp": tp}
 
 
 def evaluate(labels: np.ndarray, scores: np.ndarray, predictions: np.ndarray) -> dict:

@@ -135,7 +135,8 @@ def decision_boundary(calibration: dict, components: dict, labels: np.ndarray, p
     a, b = pair
     normal = labels == 0
     grid = {}
-    ax_values = [np.linspace(*np.percentile(components[n], [0.5, 99.5]), 150) for n in pair]
+    bounds = [np.percentile(components[n], [0.5, 99.5]) for n in pair]
+    ax_values = [np.linspace(float(low), float(high), 150) for low, high in bounds]
     ga, gb = np.meshgrid(*ax_values)
     for name in calibration["components"]:
         grid[name] = np.full(ga.size, np.median(components[name][normal]))

@@ -21,6 +21,7 @@ Inputs are raw samples; the normalization fit on training data is applied in the
 """
 import contextlib
 import json
+from typing import Any
 import logging
 import os
 import shutil
@@ -238,7 +239,7 @@ def target_folder(config: ml_collections.ConfigDict, base_dir: str | None = None
 
 
 def _lineage_record(model: dict, prior: dict, input_description: dict, components) -> dict:
-    record = {"model": model, "prior": prior, "input": input_description}
+    record: dict[str, Any] = {"model": model, "prior": prior, "input": input_description}
     if components is not None:
         record["components"] = sorted(components)
     return json.loads(json.dumps(record))  # as the metadata file holds it (lists, not tuples)

@@ -28,7 +28,7 @@ try:
     from apache_beam.io.filesystems import FileSystems
     from apache_beam.options.pipeline_options import PipelineOptions
 except ImportError:  # an optional extra: the local path must not need it
-    beam = None
+    beam = None  # type: ignore[assignment]
 
 # Runners Beam does not know by a short name: --runner=DaskRunner works as the others do.
 RUNNER_CLASSES = {"DaskRunner": "apache_beam.runners.dask.dask_runner.DaskRunner"}
@@ -89,7 +89,7 @@ def read_chunks(source_tuple, model_path: str, batch_size: int, parts: str, lead
                samples.x[part])
 
 
-class ScoreChunks(beam.DoFn if beam else object):
+class ScoreChunks(beam.DoFn if beam else object):  # type: ignore[misc]
     """Scores a chunk and writes its rows file, both in process(); yields the chunk's row count."""
 
     def __init__(self, model_path: str, component_names: list, parts: str, stream: bool = False):

@@ -38,9 +38,9 @@ class ScoreResult:
     score: np.ndarray  # calibrated anomaly score (float32; NaN: not scored, see quality)
     is_anomaly: np.ndarray  # score >= the calibrated threshold (bool)
     components: dict  # {component name: [N] float32}, uncalibrated
-    quality: np.ndarray = None  # [N] str: signal quality (data/signal_quality.py)
-    baseline: np.ndarray = None  # [N] str: record | stream | warming_up | too_short | none
-    baseline_beats: np.ndarray = None  # [N] int: beats that made the row's record baseline
+    quality: np.ndarray | None = None  # [N] str: signal quality (data/signal_quality.py)
+    baseline: np.ndarray | None = None  # [N] str: record | stream | warming_up | too_short | none
+    baseline_beats: np.ndarray | None = None  # [N] int: beats that made the row's record baseline
 
     def __post_init__(self):
         count = len(self.score)

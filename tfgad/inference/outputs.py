@@ -172,7 +172,7 @@ def summary(per_source: list, detector) -> dict:
     """Counts and flagged fractions per source and overall, and signal quality counts."""
     total = sum(s["samples"] for s in per_source)
     flagged = sum(s["flagged"] for s in per_source)
-    quality = {}
+    quality: dict[str, int] = {}
     for s in per_source:
         for kind, count in s.get("quality", {}).items():
             quality[kind] = quality.get(kind, 0) + count

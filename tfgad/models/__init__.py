@@ -18,7 +18,7 @@ from tfgad.models.vaegan import VAEGAN
 from tfgad.models.wgan_gp import WGANGP
 from tfgad.sections.model import FAMILY_SECTIONS, MODEL
 
-MODELS = {"gan": GAN, "wgan_gp": WGANGP, "bigan": BiGAN, "alad": ALAD, "fanogan": FAnoGAN,
+MODELS: dict[str, type[AdversarialModel]] = {"gan": GAN, "wgan_gp": WGANGP, "bigan": BiGAN, "alad": ALAD, "fanogan": FAnoGAN,
           "ganomaly": GANomaly, "aegan": AEGAN, "vaegan": VAEGAN}
 # Every score component some family returns, in a stable order (each family declares its own).
 ALL_COMPONENTS = tuple(dict.fromkeys(c for m in MODELS.values() for c in m.score_components()))

@@ -43,7 +43,7 @@ class AdversarialModel(keras.Model):
     a family declares them; config checks and calibration read it from here.
     """
 
-    OWN_COMPONENTS = ()
+    OWN_COMPONENTS: tuple[str, ...] = ()
     # Whether the discriminator judges (x, z) pairs (BiGAN, ALAD): no x-only features then.
     JOINT_DISCRIMINATOR = False
     # Whether the family learns an encoder x -> z (all but GAN and WGAN-GP); those without
@@ -56,10 +56,10 @@ class AdversarialModel(keras.Model):
     # Its own config section model.<name>, if any, is declared in tfgad/sections/model.py.
     # What scripts/tune.py searches beyond the common fields: {dotted field: (low, high)},
     # log-uniform.
-    TUNING = {}
+    TUNING: dict[str, tuple[float, float]] = {}
     # Fields counting the epochs of a later training stage, which the tuner keeps at half the
     # train.epochs it tries (f-AnoGAN's encoder stage scales with its GAN stage).
-    STAGE_EPOCHS = ()
+    STAGE_EPOCHS: tuple[str, ...] = ()
 
     @classmethod
     def score_components(cls) -> tuple:

@@ -93,7 +93,7 @@ class Batcher:
 
     def __init__(self, options: BatchingOptions):
         self.options = options
-        self._queues = {}
+        self._queues: dict = {}
         self.calls = 0  # signature calls made for merged requests (for tests and benchmarks)
         self.requests = 0  # requests that went through a queue
 

@@ -78,7 +78,7 @@ class BeatService:
 
     def __init__(self, service, options: RecordOptions | None = None):
         self.service, self.options = service, options or RecordOptions()
-        self._stores = {}  # version -> RecordStore: baselines of one version's components
+        self._stores: dict = {}  # version -> RecordStore: baselines of one version's components
 
     def forget(self, version: int) -> None:
         self._stores.pop(version, None)

@@ -68,10 +68,10 @@ class ModelRegistry:
                  warm_up: bool = True):
         self.name, self.base_path = name, base_path
         self.poll_seconds, self.warm_up = poll_seconds, warm_up
-        self._versions = {}
+        self._versions: dict = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
         self.on_unload = None  # callable(version) after a version leaves the disk
 
     def _on_disk(self):

@@ -46,7 +46,7 @@ async def _json_protocol_error(self, status_code):
     await self._send_h11_event(h11.EndOfMessage())
 
 
-hypercorn_h11.H11Protocol._send_error_response = _json_protocol_error
+hypercorn_h11.H11Protocol._send_error_response = _json_protocol_error  # type: ignore[method-assign]
 
 
 def _listening_socket(host, port, backlog):
@@ -67,7 +67,8 @@ class ModelServer:
         self.service = Service(self.registry, Batcher(self.options.batching)
                                if self.options.enable_batching else None, self.options.records)
         self.port = self.grpc_port = None
-        self._loop = self._thread = self._stop_event = None
+        self._loop = self._stop_event = None
+        self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._failure = None
 
@@ -141,5 +142,7 @@ class ModelServer:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Blocks until the server ends or timeout seconds pass; True once it has ended."""
+        if self._thread is None:
+            raise RuntimeError("wait() before start()")
         self._thread.join(timeout)
         return not self._thread.is_alive()

@@ -29,7 +29,7 @@ LAUNCHER = "scripts/launch_workers.py"
 class Task(NamedTuple):
     """This process's task in the cluster: type ("worker" or "chief") and index."""
     type: str
-    index: int
+    index: int  # type: ignore[assignment]  # a field named like tuple.index, read as task.index
     workers: int  # how many training processes the cluster has (chief included)
     has_chief: bool = False  # whether the cluster names a chief task (else worker 0 is chief)
 

@@ -99,7 +99,7 @@ def load_trained(config: ml_collections.ConfigDict, workdir: str,
 
 
 def train_as_cluster_member(config: ml_collections.ConfigDict, workdir: str, task, splits,
-                             norm) -> AdversarialModel:
+                             norm) -> AdversarialModel | None:
     """Trains as this process's task: the chief writes the workdir; another worker trains in
     step with it, writing to a temporary folder that it removes (its outputs duplicate the
     chief's). Returns the trained model on one device, for scoring and export."""

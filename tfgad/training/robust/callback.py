@@ -27,7 +27,7 @@ class RobustTraining(keras.callbacks.Callback):
         self.state, self.config, self.train_x = state, config, train_x
         self.directory, self.total_epochs = directory, total_epochs
         self.robust = config.train.robust
-        self._scorers = {}
+        self._scorers: dict = {}
         self._resumed = False
 
     def on_epoch_begin(self, epoch, logs=None):
