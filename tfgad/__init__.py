@@ -1,5 +1,6 @@
 """tfgad: GAN-based anomaly detection with TensorFlow/Keras."""
 import os
+from typing import TYPE_CHECKING
 
 # Quiet TensorFlow's C++ logs and pin Keras to TensorFlow before either is imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 3: also the CPU-only cuInit error line
@@ -47,12 +48,14 @@ def _quiet_tensorflow_import() -> None:
 
 _quiet_tensorflow_import()
 __version__ = "0.1.0"
+if TYPE_CHECKING:
+    from tfgad.interface import FittedDetector
 # What marks a folder written by Detector.save (tfgad.load tells it from an export by it);
 # tfgad/saved_detector.py owns it (FILE), spelt here too so that `import tfgad` stays light.
 SAVED_DETECTOR_FILE = "detector.json"
 
 
-def load(path: str):
+def load(path: str) -> "FittedDetector":
     """A saved or exported detector, ready to score:
 
     - a folder written by Detector.save: the tfgad.Detector, which can also refit and export;

@@ -216,7 +216,8 @@ class Detector(BaseEstimator):
                          sample_shape)
         return detector
 
-    def calibrate(self, val: Samples, train: Samples | None = None, progress=None) -> dict:
+    def calibrate(self, val: Samples, train: Samples | None = None,
+                  progress=None) -> dict[str, np.ndarray]:
         """Scores the (normalized) validation samples and fits calibration_ on them only;
         train: normal training samples for f-AnoGAN's centering. Returns the validation
         outputs of the scorer. With search.budgets, the search's n_max is chosen here first,
@@ -264,7 +265,8 @@ class Detector(BaseEstimator):
         val_out, y, train_out, groups = self._validation
         return calibration_lib.fit(val_out, y, config, train_out, groups)
 
-    def components(self, x_normalized: np.ndarray, progress=None, batch_size=None) -> dict:
+    def components(self, x_normalized: np.ndarray, progress=None,
+                   batch_size=None) -> dict[str, np.ndarray]:
         """The scorer's outputs ({component or diagnostic: [N]}) of normalized samples."""
         batch_size = _batch_size(batch_size) or self.config_.detection.batch_size
         if progress is None and self.verbose:

@@ -34,6 +34,7 @@ import argparse
 import os
 import shutil
 import sys
+from typing import Any
 
 import tfgad  # noqa: F401  (sets TF log level and Keras backend before TF is imported)
 from tfgad.errors import UserError
@@ -62,7 +63,8 @@ def absl_booleans(argv: list) -> list:
     return out
 
 
-def parse(argv: list, prog: str = "python -m tfgad.score") -> tuple:
+def parse(argv: list[str], prog: str = "python -m tfgad.score"
+          ) -> tuple[argparse.Namespace, list[str]]:
     """(tfgad's arguments, the rest for Beam's PipelineOptions)."""
     argv = absl_booleans(argv)
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
@@ -198,8 +200,9 @@ def _write(output, detector, names, table, per_source, skipped) -> dict:
     return report
 
 
-def run(argv: list, prog: str = "python -m tfgad.score") -> dict:
-    """The command without its exit handling (tests call this)."""
+def run(argv: list[str], prog: str = "python -m tfgad.score") -> dict[str, Any]:
+    """The command without its exit handling (tests call this); returns what it writes to
+    summary.json."""
     args, beam_args = parse(argv, prog)  # first: --help answers without TensorFlow
     from tfgad.inference import detector as detector_lib
     from tfgad.inference import inputs

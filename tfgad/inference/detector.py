@@ -2,6 +2,8 @@
 import dataclasses
 import os
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from tfgad import data
@@ -9,6 +11,9 @@ from tfgad.data import signal_quality
 from tfgad.errors import UserError
 from tfgad.detection import record_scoring
 from tfgad.export.format import NOT_COMPONENTS, read_metadata
+
+if TYPE_CHECKING:  # records imports wfdb: loaded when a record is scored
+    from tfgad.inference import records
 
 
 def resolve_version(path: str) -> str:
@@ -117,7 +122,7 @@ class Detector(ExportInfo):
             raise UserError(f"cannot load the SavedModel in {self.path}: {type(e).__name__}: "
                             f"{str(e).splitlines()[0] if str(e) else ''}") from None
 
-    def prepare(self, x) -> tuple:
+    def prepare(self, x) -> tuple[np.ndarray, np.ndarray]:
         """(x as float32 [N, *sample_shape] with unscorable samples zeroed, their quality [N]).
 
         ECG beats may hold NaN gaps (reported as quality nan_gap, not scored); other inputs
@@ -196,9 +201,10 @@ class Detector(ExportInfo):
         return conformal.proba(self.score(x, batch_size).score, self.metadata["calibration"])
 
     def score_record(self, path: str, batch_size: int = 256, progress=None,
-                     stream: bool = False):
+                     stream: bool = False) -> "tuple[records.RecordBeats, ScoreResult]":
         """Cuts the beats of a WFDB record as in training and scores them as one record (see
-        records.py); stream: causal baselines, beat by beat."""
+        records.py): (the beats with their R peaks, their scores); stream: causal baselines,
+        beat by beat."""
         from tfgad.inference import records
         beats = records.cut(path, self.input, causal=stream)
         return beats, self.score(beats.x, batch_size, stream=stream, progress=progress)

@@ -3,8 +3,10 @@ import tensorflow as tf
 
 # The methods, and at most this share of a batch or split cut: beyond it "anomalies" are no
 # longer the minority that robust training assumes (declared with train.robust's fields).
-from tfgad.sections.train import MAX_ROBUST_FRACTION as MAX_FRACTION  # noqa: F401
-from tfgad.sections.train import ROBUST_METHODS as METHODS  # noqa: F401
+from tfgad.sections.train import MAX_ROBUST_FRACTION as MAX_FRACTION
+from tfgad.sections.train import ROBUST_METHODS as METHODS
+
+__all__ = ["MAX_FRACTION", "METHODS", "outlier_mask", "robust_z"]
 # The MAD of normally distributed values times this is their standard deviation.
 MAD_TO_SIGMA = 1.4826
 
