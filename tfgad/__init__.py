@@ -63,6 +63,18 @@ def load(path: str) -> "FittedDetector":
       tfgad.inference.Detector over the SavedModel, with score(x), score_record(path).
 
     Both answer score(x), decision_function(x), predict(x) and threshold_.
+
+    Example (tests/test_docstrings.py runs it):
+
+    >>> import os, tempfile, numpy as np, tfgad
+    >>> from tfgad import config_files, data
+    >>> splits, _ = data.load_splits(config_files.load("test"), normalize=False)
+    >>> fitted = tfgad.Detector("test", verbose=0).fit(splits["train"].x)  # one-class
+    >>> folder = fitted.save(os.path.join(tempfile.mkdtemp(), "detector"))
+    >>> loaded = tfgad.load(folder).set_params(verbose=0)  # no progress bars
+    >>> x = splits["test"].x
+    >>> bool(np.allclose(loaded.decision_function(x), fitted.decision_function(x), atol=1e-5))
+    True
     """
     if os.path.isfile(os.path.join(path, SAVED_DETECTOR_FILE)):
         from tfgad.detector import Detector as FittedDetector

@@ -127,6 +127,20 @@ class Detector(BaseEstimator):
     trained: training samples would score optimistically), config_ (the resolved config),
     model_, normalization_ (of the samples, fit on the training part), calibration_ (fit on
     validation only), threshold_, sample_shape_.
+
+    Example (configs/test.py's tiny model, some seconds; tests/test_docstrings.py runs it):
+
+    >>> import numpy as np, tfgad
+    >>> from tfgad import config_files, data
+    >>> splits, _ = data.load_splits(config_files.load("test"), normalize=False)
+    >>> detector = tfgad.Detector("test", verbose=0)
+    >>> detector.fit(splits["train"].x, x_val=splits["val"].x, y_val=splits["val"].y)
+    Detector(config='test', verbose=0)
+    >>> result = detector.score(splits["test"].x)  # raw samples: the detector normalizes
+    >>> result.score.shape == result.is_anomaly.shape == (len(splits["test"].x),)
+    True
+    >>> bool(np.all(detector.predict(splits["test"].x) == (result.score >= detector.threshold_)))
+    True
     """
 
     _scorer: scorer_lib.Scorer  # set by fit and load: the fitted model's scorer

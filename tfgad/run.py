@@ -125,37 +125,44 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str, mode: st
     # non-chief checks the chief's workdir and writes nothing there).
     workdir_lib.prepare(workdir, config, mode, write=task.is_chief)
     keras.utils.set_random_seed(config.seed)
-    splits, norm = data.load_splits(config)
-    logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
-    config_checks.check_splits(config, splits)
-    if config.data.contamination:
-        logging.info("contamination: %s", split_lib.contamination_summary(config.data,
-                                                                          splits["train"]))
+    splits, norm = _load_splits(config)
     sample_shape = splits["train"].x.shape[1:]
     if mode == "all" and task.is_chief:  # before minutes of training, not after them
         export_lib.check_same_model(export_lib.target_folder(config),
                                     export_lib.lineage(config, sample_shape))
     if training:
         model = train_lib.train_as_cluster_member(config, workdir, task, splits, norm)
-        if not task.is_chief:
+        if model is None or mode == "train":
             return None
     else:
         workdir_lib.check_training_split(workdir, splits["train"].x, config)
         model = train_lib.load_trained(config, workdir, sample_shape)
-    if mode == "train":
-        return None
     detector = Detector.from_model(config, model, norm, sample_shape)
-    result = None
-    if mode in ("detect", "all"):
-        result = detect(config, workdir, detector, splits)
+    result = detect(config, workdir, detector, splits) if mode in ("detect", "all") else None
     if mode in ("export", "all"):
-        path = os.path.join(workdir, "calibration.json")
-        if not os.path.exists(path):
-            raise UserError(f"no calibration at {path}; run --mode=detect first")
-        detector.use_calibration(calibration.load(path))
-        workdir_lib.check_calibration_matches(detector.calibration_, workdir)
-        logging.info("exporting the SavedModel (tracing the scoring graph: some seconds)")
-        exported = detector.export()
-        logging.info("exported the SavedModel to %s", exported)
-        result = dict(result or {}, export_path=exported)
+        result = dict(result or {}, export_path=_export(workdir, detector))
     return result
+
+
+def _load_splits(config: ml_collections.ConfigDict) -> tuple[dict, dict]:
+    """The config's splits, checked, and the normalization fit on the training split."""
+    splits, norm = data.load_splits(config)
+    logging.info("splits: %s", {k: (len(s), int(s.y.sum())) for k, s in splits.items()})
+    config_checks.check_splits(config, splits)
+    if config.data.contamination:
+        logging.info("contamination: %s", split_lib.contamination_summary(config.data,
+                                                                          splits["train"]))
+    return splits, norm
+
+
+def _export(workdir: str, detector: Detector) -> str:
+    """Exports the detector with the workdir's calibration (that of its own weights)."""
+    path = os.path.join(workdir, "calibration.json")
+    if not os.path.exists(path):
+        raise UserError(f"no calibration at {path}; run --mode=detect first")
+    detector.use_calibration(calibration.load(path))
+    workdir_lib.check_calibration_matches(detector.calibration_, workdir)
+    logging.info("exporting the SavedModel (tracing the scoring graph: some seconds)")
+    exported = detector.export()
+    logging.info("exported the SavedModel to %s", exported)
+    return exported

@@ -29,6 +29,24 @@ file) is skipped with one warning line; the others are scored and summary.json l
 skipped ones with the reason. --lead=NAME reads the model's lead under another name.
 Exit codes: 0 every source scored; 3 partial (some skipped, the rest written); 2 an error,
 nothing scored (one line on stderr).
+
+Example, from Python (run(argv) is the command without its exit; tests/test_docstrings.py runs
+it):
+
+>>> import os, tempfile, numpy as np, tfgad
+>>> from tfgad import config_files, data, score
+>>> splits, _ = data.load_splits(config_files.load("test"), normalize=False)
+>>> folder = tempfile.mkdtemp()
+>>> detector = tfgad.Detector("test", verbose=0).fit(splits["train"].x)
+>>> export = detector.export(os.path.join(folder, "saved_models", "ecg"))
+>>> np.save(os.path.join(folder, "beats.npy"), splits["test"].x[:10])
+>>> report = score.run(["--model", export, "--input", os.path.join(folder, "beats.npy"),
+...                     "--output", os.path.join(folder, "scored")])  # doctest: +ELLIPSIS
+model ...
+beats.npy: ... of 10 flagged (...)
+total: ... of 10 flagged (...); outputs in ...
+>>> sorted(os.listdir(os.path.join(folder, "scored")))
+['scores.csv', 'summary.json']
 """
 import argparse
 import os

@@ -29,7 +29,7 @@ import shutil
 import ml_collections
 import tensorflow as tf
 
-from tfgad import config_files, data, io_utils, models
+from tfgad import config_files, data, io_utils, models, sections
 from tfgad.data import normalization as normalization_lib
 from tfgad.data import rhythm
 from tfgad.detection import calibration as calibration_lib
@@ -273,8 +273,9 @@ def check_same_model(model_dir: str, new: dict) -> None:
     version, metadata = _latest_metadata(model_dir)
     if metadata is None:
         return
-    config = metadata.get("config", {})
-    theirs = _lineage_record(config.get("model"), config.get("prior"), metadata.get("input"),
+    # An export written before a field existed meant its declared default.
+    config = sections.upgrade(metadata.get("config", {}))
+    theirs = _lineage_record(config["model"], config["prior"], metadata.get("input"),
                              metadata.get("components", []) if "components" in new else None)
     mine_flat, theirs_flat = config_files.flatten(new), config_files.flatten(theirs)
     differences = [f"{key} {theirs_flat.get(key)!r} there, {mine_flat.get(key)!r} here"

@@ -1,5 +1,19 @@
 """The config's sections, each declared once (tfgad/sections/declare.py): the default config,
-the field checks and the filling of stored configs all come from these declarations."""
+the field checks and the filling of stored configs all come from these declarations.
+
+Example (tests/test_docstrings.py runs it):
+
+>>> from tfgad import sections
+>>> config = sections.default_config()
+>>> config.search.n_max, sections.SEARCH.field("n_max").meaning
+(300, 'most steps per sample')
+>>> config.train.epochs = 0
+>>> sections.check(config)
+Traceback (most recent call last):
+tfgad.errors.UserError: train.epochs=0; must be >= 1
+>>> sections.upgrade({"model": {"name": "aegan"}})["model"]["ensemble"]  # an old config.json
+1
+"""
 import ml_collections
 
 from tfgad.errors import UserError

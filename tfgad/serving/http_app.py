@@ -51,6 +51,47 @@ class _TooLarge(Exception):
         self.size = size
 
 
+async def _predict(service, request, name: str, version: int | None, max_body_bytes: int,
+                   body_timeout: float):
+    body = rest.decode(await _read_body(request, max_body_bytes, body_timeout))
+    record = records.record_id(body.get(records.RECORD_FIELD))
+    route = service.route(name, version, body.get("signature_name"), rest.named_inputs(body))
+    plan = route[3]
+    inputs, style = rest.parse(body, plan.function if plan else route[2])
+    outputs = await service.answer(route, inputs, record)
+    return _json(200, rest.respond(outputs, style))
+
+
+def _refusal(error: Exception, max_body_bytes: int, body_timeout: float):
+    """The HTTP answer to a request that failed in a way the client can act on, or None."""
+    if isinstance(error, ModelNotFound):
+        return _error(404, str(error))
+    if isinstance(error, rest.BadRequest):
+        return _error(400, str(error))
+    if isinstance(error, _TooLarge):
+        return _error(413, f"request body of {error.size} bytes exceeds the limit of "
+                           f"{max_body_bytes}; send smaller batches")
+    if isinstance(error, asyncio.TimeoutError):
+        return _error(408, f"the request body did not arrive within {body_timeout:g} s")
+    if isinstance(error, (QueueFull, VersionUnloaded)):
+        return _error(503, str(error))
+    if isinstance(error, ClientDisconnect):
+        return _error(400, "the client went away")
+    return None
+
+
+async def _not_found(request, exc):
+    return _error(404, f"no route for {request.url.path}")
+
+
+async def _not_allowed(request, exc):
+    return _error(405, f"{request.method} is not allowed; use GET or POST", {"Allow": "GET, POST"})
+
+
+async def _server_error(request, exc):
+    return _error(500, f"internal error: {type(exc).__name__}")
+
+
 def make_app(service, max_body_bytes: int = 32 << 20, body_timeout: float = 30.0) -> Starlette:
     """The ASGI app answering /v1/models/NAME[/versions/V][:predict|/metadata]."""
 
@@ -70,37 +111,13 @@ def make_app(service, max_body_bytes: int = 32 << 20, body_timeout: float = 30.0
                 return _json(200, service.metadata(name, version))
             if action is None:
                 return _json(200, service.status(name, version))
-            body = rest.decode(await _read_body(request, max_body_bytes, body_timeout))
-            record = records.record_id(body.get(records.RECORD_FIELD))
-            route = service.route(name, version, body.get("signature_name"),
-                                  rest.named_inputs(body))
-            plan = route[3]
-            inputs, style = rest.parse(body, plan.function if plan else route[2])
-            outputs = await service.answer(route, inputs, record)
-            return _json(200, rest.respond(outputs, style))
-        except ModelNotFound as e:
-            return _error(404, str(e))
-        except rest.BadRequest as e:
-            return _error(400, str(e))
-        except _TooLarge as e:
-            return _error(413, f"request body of {e.size} bytes exceeds the limit of "
-                               f"{max_body_bytes}; send smaller batches")
-        except asyncio.TimeoutError:
-            return _error(408, f"the request body did not arrive within {body_timeout:g} s")
-        except (QueueFull, VersionUnloaded) as e:
-            return _error(503, str(e))
-        except ClientDisconnect:
-            return _error(400, "the client went away")
-
-    async def not_found(request, exc):
-        return _error(404, f"no route for {request.url.path}")
-
-    async def not_allowed(request, exc):
-        return _error(405, f"{request.method} is not allowed; use GET or POST", {"Allow": "GET, POST"})
-
-    async def server_error(request, exc):
-        return _error(500, f"internal error: {type(exc).__name__}")
+            return await _predict(service, request, name, version, max_body_bytes, body_timeout)
+        except Exception as e:
+            refusal = _refusal(e, max_body_bytes, body_timeout)
+            if refusal is None:
+                raise
+            return refusal
 
     return Starlette(routes=[Route("/{path:path}", endpoint, methods=METHODS)],
-                     exception_handlers={404: not_found, 405: not_allowed, 500: server_error,
-                                         Exception: server_error})
+                     exception_handlers={404: _not_found, 405: _not_allowed, 500: _server_error,
+                                         Exception: _server_error})
