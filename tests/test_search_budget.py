@@ -38,8 +38,10 @@ def test_the_budget_whose_residual_ranks_validation_best_is_kept(gan_and_val):
     config = config.copy_and_resolve_references()
     config.search.budgets = "0,8"
     scorer = scorer_lib.from_config(config, model)
-    chosen_config, chosen_scorer, out, record = search_budget.choose(
-        config, model, scorer, val.x, val.y, 64)
+    chosen = search_budget.choose(config, model, scorer, val.x, val.y, 64)
+    assert isinstance(chosen, search_budget.BudgetChoice)
+    chosen_config, chosen_scorer, out, record = (chosen.config, chosen.scorer, chosen.outputs,
+                                                 chosen.record)
     aurocs = {int(b): a for b, a in record["auroc_by_budget"].items()}
     best = max(aurocs, key=aurocs.get)
     assert record["n_max"] == best and record["criterion"] == "residual"
