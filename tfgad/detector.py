@@ -24,10 +24,10 @@ from sklearn import exceptions as sklearn_exceptions
 from sklearn.base import BaseEstimator
 
 from tfgad import config_files, data, io_utils, saved_detector, sections
-from tfgad.data import normalization as normalization_lib
+from tfgad.data import normalization as normalization_lib, rhythm
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
-from tfgad.detection import conformal, record_scoring
+from tfgad.detection import conformal, maps, record_scoring
 from tfgad.detection import combiners, thresholds
 from tfgad.detection import scorer as scorer_lib, search_budget
 from tfgad.errors import UserError
@@ -248,12 +248,10 @@ class Detector(BaseEstimator):
                                                 val.groups)
         if chosen is not None:
             self.calibration_[search_budget.CALIBRATION_KEY] = chosen.record
-        # PyOD's fitted attributes, on the validation samples (never trained on), and the
-        # reference scores predict_proba turns new scores into p-values with.
+        # PyOD's fitted attributes, on the validation samples (never trained on).
         scored = record_scoring.score(self.calibration_, val_out, val.groups)
         self.decision_scores_ = scored.score
         self.labels_ = scored.is_anomaly.astype(np.int8)
-        self.calibration_[conformal.KEY] = conformal.reference(scored.score, val.y)
         self._validation = (val_out, val.y, train_out, val.groups)
         return val_out
 
@@ -310,12 +308,15 @@ class Detector(BaseEstimator):
         the server answers them sent one by one); else each record's whole baseline."""
         self._check_fitted()
         x = data.check_samples(x, self.sample_shape_, "x samples")
-        out = self.components(normalization_lib.apply(self.normalization_, x),
-                              batch_size=batch_size)
+        normalized = normalization_lib.apply(self.normalization_, x)
+        out = self.components(normalized, batch_size=batch_size)
         scored = record_scoring.score(self.calibration_, out, groups, stream)
+        signal = rhythm.signal_part(normalized, rhythm.channels(self.config_))
         return ScoreResult(scored.score.astype(np.float32), scored.is_anomaly,
                            {k: out[k] for k in sorted(scores.component_names(out))},
-                           baseline=scored.baseline, baseline_beats=scored.baseline_beats)
+                           baseline=scored.baseline, baseline_beats=scored.baseline_beats,
+                           p_value=scored.p_value,
+                           anomaly_map=maps.residual_map(signal, out["x_hat"]))
 
     def decision_function(self, x) -> np.ndarray:
         """Anomaly scores of x [N]: higher is more anomalous."""

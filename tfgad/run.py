@@ -67,6 +67,10 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
     }
     if record_scoring.is_record_normalized(calib):
         result["test_stream"] = stream_metrics(calib, test, test_out)
+    if config.detection.threshold == "conformal":  # the guarantee, and what test realized
+        result["conformal"] = {"alpha": config.detection.alpha,
+                               "test_false_alarm_rate": result["test"]["false_alarm_rate"],
+                               "val_false_alarm_rate": result["val"]["false_alarm_rate"]}
     unseen = split_lib.unseen_rows(test, config.data)
     if unseen is not None:
         result["test_unseen"] = unseen_metrics(test, test_scores, test_pred, unseen)

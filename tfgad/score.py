@@ -198,6 +198,8 @@ def _source_entry(source, samples, result, output: str, plots: bool,
              "flagged_fraction": float(result.is_anomaly.mean()) if len(result) else 0.0,
              **outputs.source_context(result)}
     if samples.beats is not None:
+        entry["hours"] = outputs.record_hours(samples.beats)
+        entry["alarms_per_hour"] = entry["flagged"] / entry["hours"] if entry["hours"] else None
         entry["peaks_from"] = samples.beats.peak_source
         entry["annotations"] = outputs.write_annotations(samples.beats, result, output)
         if plots:
@@ -239,10 +241,14 @@ def run(argv: list[str], prog: str = "python -m tfgad.score") -> dict[str, Any]:
                                not args.no_plots, args.lead, args.stream)
     for entry in report["sources"]:
         signal = "; no signal (lead off?)" if entry.get("signal") == "no_signal" else ""
+        per_hour = (f", {entry['alarms_per_hour']:.1f} per hour"
+                    if entry.get("alarms_per_hour") is not None else "")
         print(f"{entry['source']}: {entry['flagged']} of {entry['samples']} flagged "
-              f"({100 * entry['flagged_fraction']:.1f} %){signal}")
+              f"({100 * entry['flagged_fraction']:.1f} %{per_hour}){signal}")
+    alarms = (f"; {report['alarms_per_hour']:.1f} alarms per hour of signal"
+              if report.get("alarms_per_hour") is not None else "")
     print(f"total: {report['flagged']} of {report['samples']} flagged "
-          f"({100 * report['flagged_fraction']:.1f} %); outputs in {args.output}")
+          f"({100 * report['flagged_fraction']:.1f} %){alarms}; outputs in {args.output}")
     if report.get("skipped"):
         print(f"partial: {len(report['skipped'])} of {len(sources)} sources skipped "
               f"({', '.join(s['source'] for s in report['skipped'])}); see summary.json",

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from tfgad import io_utils, score_columns
 from tfgad.detection import combiners, composition, normalize, record_context, record_scoring
-from tfgad.detection import thresholds
+from tfgad.detection import conformal, thresholds
 from tfgad.errors import UserError
 from tfgad.sections.detection import DETECTION
 
@@ -107,6 +107,9 @@ def _fit_on(raw, val_labels, config, train_components, by_record: str) -> dict:
     method = config.detection.threshold
     calibration["threshold_method"] = method
     calibration["threshold"] = thresholds.fit(scores, val_labels, config)
+    # The normal samples' scores that p-values are taken against (conformal.py): the same
+    # scores the threshold was fit on (out-of-fold for a cross-fitted combiner).
+    calibration[conformal.KEY] = conformal.reference(scores, val_labels)
     calibration["threshold_reason"] = f"{thresholds.reason(method, val_labels)}; fit on {scored_by}"
     return calibration
 

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from tfgad.detection import composition, record_context
+from tfgad.detection import composition, conformal, record_context
 from tfgad.errors import UserError
 
 NOT_RECORD_NORMALIZED = "none"  # the baseline column of a calibration without record context
@@ -22,6 +22,9 @@ class RecordScores:
     is_anomaly: np.ndarray  # [N] bool
     baseline: np.ndarray  # [N] str: record | stream | warming_up | too_short | none
     baseline_beats: np.ndarray  # [N] int: beats that made the row's baseline
+    # [N] float64: split-conformal p-value against the normal validation scores of the
+    # calibration that scored the row (NaN: not scored; none kept by an old calibration)
+    p_value: np.ndarray
 
 
 def record_normalization(calibration: dict) -> str:
@@ -74,7 +77,7 @@ def score_normalized(calibration: dict, raw: np.ndarray,
 
 def _finish(calibration, raw, normalized, usable) -> RecordScores:
     count = len(raw)
-    scores, flags = np.full(count, np.nan), np.zeros(count, bool)
+    scores, flags, p = np.full(count, np.nan), np.zeros(count, bool), np.full(count, np.nan)
     if normalized is None:
         baseline, beats = np.full(count, NOT_RECORD_NORMALIZED, object), np.zeros(count, np.int64)
         warm = usable
@@ -85,10 +88,21 @@ def _finish(calibration, raw, normalized, usable) -> RecordScores:
         rows = raw[warm] if normalized is None else normalized.z[warm]
         scores[warm], decisions = composition.combine(calibration, rows)
         flags[warm] = decisions.astype(bool)
+        p[warm] = _p_values(scores[warm], calibration)
     cold = usable & ~warm
     if cold.any():
         scores[cold], flags[cold] = global_scores(calibration, raw[cold])
-    return RecordScores(scores, flags, baseline.astype(str), beats)
+        # Against the global calibration's own normal scores, before the shift.
+        fallback = calibration["global"]
+        p[cold] = _p_values(scores[cold] - calibration["threshold"] + fallback["threshold"],
+                            fallback)
+    return RecordScores(scores, flags, baseline.astype(str), beats, p)
+
+
+def _p_values(scores: np.ndarray, calibration: dict) -> np.ndarray:
+    if conformal.KEY not in calibration:  # fit before the normal scores were kept
+        return np.full(len(scores), np.nan)
+    return conformal.p_values(scores, calibration)
 
 
 def global_scores(calibration: dict, raw: np.ndarray) -> tuple:

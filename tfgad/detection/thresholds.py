@@ -9,6 +9,7 @@ minority_f1 is the F1 of whichever class is rarer on validation.
 import ml_collections
 import numpy as np
 
+from tfgad.detection import conformal
 from tfgad.errors import UserError, choose
 
 
@@ -85,12 +86,20 @@ def percentile(scores: np.ndarray, labels: np.ndarray, config: ml_collections.Co
     return float(np.percentile(normal, config.detection.percentile))
 
 
+def conformal_alpha(scores: np.ndarray, labels: np.ndarray,
+                    config: ml_collections.ConfigDict) -> float:
+    """Flags exactly the samples whose split-conformal p-value against the normal validation
+    scores is at most detection.alpha: needs no labelled anomaly, and holds the false-alarm
+    rate at alpha or below on normal data exchangeable with validation's."""
+    return conformal.threshold(conformal.reference(scores, labels), config.detection.alpha)
+
+
 def fixed(scores: np.ndarray, labels: np.ndarray, config: ml_collections.ConfigDict) -> float:
     return float(config.detection.fixed_threshold)
 
 
 METHODS = {"max_mcc": max_mcc, "max_f1": max_f1, "minority_f1": minority_f1,
-           "percentile": percentile, "fixed": fixed}
+           "percentile": percentile, "conformal": conformal_alpha, "fixed": fixed}
 # Whether a method fits the threshold to labelled anomalies of validation.
 LABELLED = ("max_mcc", "max_f1", "minority_f1")
 
@@ -111,6 +120,9 @@ def reason(method: str, labels: np.ndarray) -> str:
         return f"max F1 of the {rarer} class, the rarer one ({balance})"
     if method == "percentile":
         return "a percentile of the normal validation scores (needs no labelled anomaly)"
+    if method == "conformal":
+        return ("split-conformal: flags p-value <= detection.alpha against the normal "
+                "validation scores (needs no labelled anomaly)")
     return "a fixed value (detection.fixed_threshold)"
 
 

@@ -26,7 +26,10 @@ def decisions(labels: np.ndarray, predictions: np.ndarray) -> dict:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    # The share of normal samples flagged: what a conformal alpha bounds, alarm fatigue's figure.
+    false_alarm_rate = fp / (fp + tn) if fp + tn else float("nan")
     return {"precision": precision, "recall": recall, "f1": f1,
+            "false_alarm_rate": false_alarm_rate,
             "mcc": float(mcc_counts(*np.array([tp, fp, fn, tn]))), "tn": tn, "fp": fp, "fn": fn, "tp": tp}
 
 

@@ -56,9 +56,28 @@ def real_vs_generated(real: np.ndarray, generated: np.ndarray, path: str,
     return save(fig, path)
 
 
+def overlay_map(ax, anomaly_map: np.ndarray, x_axis=None) -> None:
+    """The anomaly map over a drawn sample: shaded on a second axis under a series (x_axis:
+    its time axis), a heat layer over the left picture of an image panel."""
+    if anomaly_map.ndim == 1:
+        twin = ax.twinx()
+        steps = np.arange(len(anomaly_map)) if x_axis is None else x_axis
+        twin.fill_between(steps, 0, anomaly_map, color="tab:purple", alpha=0.25, lw=0,
+                          label="anomaly map |x - x_hat|")
+        twin.set_yticks([])
+        twin.set_ylim(0, max(float(np.max(anomaly_map)), 1e-6) * 3)  # the map stays low
+        return
+    height, width = anomaly_map.shape
+    ax.imshow(anomaly_map, cmap="inferno", alpha=0.5, extent=(-0.5, width - 0.5, height - 0.5,
+                                                             -0.5))
+
+
 def reconstructions(x: np.ndarray, x_hat: np.ndarray, labels: np.ndarray, path: str,
                     per_class: int = 4) -> str:
-    """Samples and their reconstructions, normal ones in the top row and anomalies below."""
+    """Samples and their reconstructions, normal ones in the top row and anomalies below,
+    each with its anomaly map (tfgad/detection/maps.py) over the sample."""
+    from tfgad.detection import maps
+    anomaly_maps = maps.residual_map(x, x_hat)
     rows = [np.flatnonzero(labels == c)[:per_class] for c in (0, 1)]
     fig, axes = subplots(2, per_class, figsize=(2.8 * per_class, 5), squeeze=False)
     for r, (index, name) in enumerate(zip(rows, ("normal", "anomaly"))):
@@ -72,7 +91,9 @@ def reconstructions(x: np.ndarray, x_hat: np.ndarray, labels: np.ndarray, path: 
                 _draw(ax, x_hat[index[c]], label="G(z*)", color="tab:orange")
             else:
                 _draw(ax, np.concatenate([x[index[c]], x_hat[index[c]]], axis=1))
-            ax.set_title(name, fontsize=9, pad=3)
+            overlay_map(ax, anomaly_maps[index[c]])
+            ax.set_title(f"{name}" + ("" if x.ndim == 3 else ": x with its map | x_hat"),
+                         fontsize=9, pad=3)
             ax.tick_params(labelsize=7)
     axes[0, 0].legend(fontsize=7) if x.ndim == 3 else None
     return save(fig, path)

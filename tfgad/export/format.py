@@ -6,8 +6,9 @@ import os
 from tfgad.errors import UserError
 
 METADATA_PATH = os.path.join("assets.extra", "tfgad.json")
-# serving_default outputs that are not score components: the calibrated decision, and x_hat.
-NOT_COMPONENTS = ("score", "is_anomaly", "x_hat")
+# serving_default outputs that are not score components: the calibrated decision, its p-value,
+# the reconstruction and the anomaly map.
+NOT_COMPONENTS = ("score", "is_anomaly", "p_value", "x_hat", "anomaly_map")
 
 
 # What a reader needs from the metadata; an export without them is incomplete.

@@ -34,7 +34,7 @@ from tfgad.data import normalization as normalization_lib
 from tfgad.data import rhythm
 from tfgad.detection import calibration as calibration_lib
 from tfgad.detection import scorer as scorer_lib
-from tfgad.detection import record_scoring, xla_choice
+from tfgad.detection import conformal, maps, record_scoring, xla_choice
 from tfgad.errors import UserError
 from tfgad.export import format as export_format
 from tfgad.export import warmup
@@ -140,9 +140,12 @@ class ScoringModule(tf.Module):
         return self.searcher.find(self._prepare(x), seed=self.seed)
 
     def _components(self, x):
-        out = self.scorer(self._prepare(x), seed=self.seed)
+        prepared = self._prepare(x)
+        out = self.scorer(prepared, seed=self.seed)
         for key in SEARCH_OUTPUTS:  # the latent_search signature's, not score components
             out.pop(key, None)
+        out[maps.OUTPUT] = maps.residual_map(rhythm.signal_part(prepared, self.context),
+                                             out["x_hat"], tf)
         return out
 
     def _serve(self, x):
@@ -163,6 +166,8 @@ class ScoringModule(tf.Module):
     def _calibrated(out, calibration, baseline=None, shift=0.0):
         """The components out with the calibrated score and decision (z left out)."""
         score, is_anomaly = calibration_lib.apply_tf(calibration, out, baseline)
+        if conformal.KEY in calibration:  # against its own normal scores, before any shift
+            out["p_value"] = conformal.p_values_tf(score, calibration)
         out.pop("z")
         if shift:
             score = score + tf.constant(shift, tf.float32)

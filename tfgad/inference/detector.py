@@ -9,7 +9,7 @@ import numpy as np
 from tfgad import data
 from tfgad.data import signal_quality
 from tfgad.errors import UserError
-from tfgad.detection import record_scoring
+from tfgad.detection import maps, record_scoring
 from tfgad.export.format import NOT_COMPONENTS, read_metadata
 
 if TYPE_CHECKING:  # records imports wfdb: loaded when a record is scored
@@ -46,9 +46,16 @@ class ScoreResult:
     quality: np.ndarray | None = None  # [N] str: signal quality (data/signal_quality.py)
     baseline: np.ndarray | None = None  # [N] str: record | stream | warming_up | too_short | none
     baseline_beats: np.ndarray | None = None  # [N] int: beats that made the row's record baseline
+    # [N] float: split-conformal p-value of the score against the normal validation scores
+    # (detection/conformal.py): P(p <= alpha) <= alpha on exchangeable normal data
+    p_value: np.ndarray | None = None
+    # [N, L] (series) or [N, H, W] (images): |x - x_hat| per time step or pixel (maps.py)
+    anomaly_map: np.ndarray | None = None
 
     def __post_init__(self):
         count = len(self.score)
+        if self.p_value is None:
+            self.p_value = np.full(count, np.nan)
         if self.quality is None:
             self.quality = _column(count, "ok")
         if self.baseline is None:
@@ -64,7 +71,10 @@ class ScoreResult:
         if not parts:
             return ScoreResult(np.zeros(0, np.float32), np.zeros(0, bool), {})
         joined = {f: np.concatenate([getattr(p, f) for p in parts])
-                  for f in ("score", "is_anomaly", "quality", "baseline", "baseline_beats")}
+                  for f in ("score", "is_anomaly", "quality", "baseline", "baseline_beats",
+                            "p_value")}
+        if all(p.anomaly_map is not None for p in parts):
+            joined["anomaly_map"] = np.concatenate([p.anomaly_map for p in parts])
         return ScoreResult(components={k: np.concatenate([p.components[k] for p in parts])
                                        for k in parts[0].components}, **joined)
 
@@ -172,14 +182,17 @@ class Detector(ExportInfo):
             scored = record_scoring.score(self.metadata["calibration"], components, groups,
                                           stream, usable)
             return ScoreResult(scored.score.astype(np.float32), scored.is_anomaly, components,
-                               quality, scored.baseline, scored.baseline_beats)
+                               quality, scored.baseline, scored.baseline_beats, scored.p_value,
+                               outputs.get(maps.OUTPUT))
         if groups is not None and len(groups) != len(quality):
             raise UserError(f"groups has {len(groups)} ids for {len(quality)} samples; give "
                             "one record id per sample")
         score = outputs.get("score", np.zeros(0, np.float32)).astype(np.float32)
         flags = outputs.get("is_anomaly", np.zeros(0, bool)).astype(bool)
+        p_value = outputs.get("p_value", np.full(len(score), np.nan))
         return ScoreResult(np.where(usable, score, np.nan).astype(np.float32), flags & usable,
-                           components, quality)
+                           components, quality, p_value=np.where(usable, p_value, np.nan),
+                           anomaly_map=outputs.get(maps.OUTPUT))
 
     @property
     def threshold_(self) -> float:

@@ -17,7 +17,7 @@ CONTEXT_COLUMNS = ("quality", "baseline", "baseline_beats")
 
 
 def header(component_names: list) -> list:
-    return [*ROW_COLUMNS, "score", "is_anomaly", *CONTEXT_COLUMNS, *component_names]
+    return [*ROW_COLUMNS, "score", "is_anomaly", "p_value", *CONTEXT_COLUMNS, *component_names]
 
 
 def _text(value) -> str:
@@ -32,7 +32,7 @@ def rows(source_name: str, columns: dict, result, component_names: list) -> list
     for i in range(len(result)):
         described = [_text(columns[c][i]) if c in columns else "" for c in ROW_COLUMNS[1:]]
         out.append([source_name, *described, _text(result.score[i]), str(int(result.is_anomaly[i])),
-                    str(result.quality[i]), str(result.baseline[i]),
+                    _text(result.p_value[i]), str(result.quality[i]), str(result.baseline[i]),
                     str(int(result.baseline_beats[i])),
                     *[_text(result.components[n][i]) for n in component_names]])
     return out
@@ -95,6 +95,8 @@ def plot_record(beats, result, path: str, threshold: float | None = None,
         if typical is not None:
             cell.plot(ms, typical, color="0.6", lw=1.0, label="typical normal beat")
         cell.plot(ms, beats.x[index, :, 0], color="tab:red", lw=1.0, label="flagged beat")
+        if result.anomaly_map is not None:  # where the reconstruction failed
+            plots.overlay_map(cell, result.anomaly_map[index], ms)
         label = f" [{beats.annotations[index]}]" if beats.annotations[index] else ""
         cell.set_title(f"{beats.times[index]:.1f} s, score {result.score[index]:.3g}{label}",
                        fontsize=9)
@@ -152,6 +154,11 @@ def _excerpt(ax, beats, result, center) -> None:
     ax.legend(loc="lower right", fontsize=8)
 
 
+def record_hours(beats) -> float:
+    """The record's length in hours (of the lead as read)."""
+    return len(beats.signal) / beats.sampling_rate / 3600.0
+
+
 def source_context(result) -> dict:
     """A source's signal quality (counts per kind, and "no_signal" where a lead is off) and
     how its record baseline was made, with what was done instead where there was none."""
@@ -176,9 +183,14 @@ def summary(per_source: list, detector) -> dict:
     for s in per_source:
         for kind, count in s.get("quality", {}).items():
             quality[kind] = quality.get(kind, 0) + count
+    hours = sum(s.get("hours", 0.0) for s in per_source)
+    alarms = sum(s["flagged"] for s in per_source if "hours" in s)
     return {"model": detector.path, "version": detector.version, "scorer": detector.scorer,
             "threshold": detector.threshold, "samples": total, "flagged": flagged,
-            "flagged_fraction": flagged / total if total else 0.0, "quality": quality,
+            "flagged_fraction": flagged / total if total else 0.0,
+            # Records only: flagged beats per hour of signal, what alarm fatigue is judged by.
+            "hours": hours, "alarms_per_hour": alarms / hours if hours else None,
+            "quality": quality,
             "no_signal_sources": [s["source"] for s in per_source
                                   if s.get("signal") == "no_signal"],
             "sources": per_source}

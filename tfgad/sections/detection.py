@@ -7,7 +7,7 @@ NORMALIZATIONS = ("none", "minmax", "zscore")
 RECORD_NORMALIZATIONS = ("none", "robust")
 COMBINERS = ("weighted", "single", "grid", "svm", "boosted")
 GRID_METRICS = ("f1", "fbeta", "mcc")
-THRESHOLDS = ("max_mcc", "max_f1", "minority_f1", "percentile", "fixed")
+THRESHOLDS = ("max_mcc", "max_f1", "minority_f1", "percentile", "conformal", "fixed")
 # Every component detection.weights may weigh; each exists only for the models that return it
 # (dxx_feature ... mean_norm: alad, ganomaly, vaegan; spread: ensembles; rr_*: rhythm).
 WEIGHTED = ("residual", "discrimination", "feature", "latent", "dxx_feature",
@@ -49,7 +49,11 @@ DETECTION = Section("detection", "tfgad.detection.calibration", "the anomaly sco
           range=NON_NEGATIVE),
     Field("monitor_samples", 256, "validation samples the monitor scores", range=AT_LEAST_ONE),
     Field("threshold", "max_mcc", "max_mcc (sound at any class balance) | max_f1 | minority_f1 "
-          "| percentile (one-class) | fixed", THRESHOLDS),
+          "| percentile (one-class) | conformal (one-class: flags p-value <= alpha) | fixed",
+          THRESHOLDS),
+    Field("alpha", 0.01, "conformal: the false-alarm rate held on normal data exchangeable "
+          "with validation's (split-conformal p-value <= alpha flags)",
+          range=Range(0, 1, low_open=True, high_open=True)),
     Field("threshold_folds", 5, "svm and boosted: the threshold is fit on out-of-fold "
           "validation scores from this many stratified folds; 0 or 1: on the combiner's scores "
           "of all of validation", range=NON_NEGATIVE),

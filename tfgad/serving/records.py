@@ -101,6 +101,8 @@ class BeatService:
         else:
             outputs["score"] = np.where(usable, outputs["score"], np.nan).astype(np.float32)
             outputs["is_anomaly"] = outputs["is_anomaly"] & usable
+            if "p_value" in outputs:
+                outputs["p_value"] = np.where(usable, outputs["p_value"], np.nan).astype(np.float32)
         outputs["quality"] = quality.astype(object)
         return outputs
 
@@ -119,5 +121,6 @@ class BeatService:
             normalized = store.normalize(record, raw, usable)
         scored = record_scoring.score_normalized(calibration, raw, normalized, usable)
         return {"score": scored.score.astype(np.float32), "is_anomaly": scored.is_anomaly,
+                "p_value": scored.p_value.astype(np.float32),
                 "baseline": scored.baseline.astype(object),
                 "baseline_beats": scored.baseline_beats.astype(np.int64)}
