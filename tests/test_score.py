@@ -76,9 +76,14 @@ def test_a_record_is_scored_beat_by_beat_as_in_training(ecg_export, scored_recor
     for name in detector.components:
         np.testing.assert_allclose([float(r[name]) for r in rows], expected.components[name],
                                    rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose([float(r["p_value"]) for r in rows], expected.p_value, rtol=1e-5)
     entry = report["sources"][0]
     assert entry["peaks_from"] == "annotations" and entry["samples"] == len(rows)
     assert entry["flagged"] == int(expected.is_anomaly.sum())
+    # Record 100 is 30:06 of signal (650,000 samples at 360 Hz): alarms are flagged beats/hour.
+    assert entry["hours"] == pytest.approx(650000 / 360 / 3600)
+    assert entry["alarms_per_hour"] == pytest.approx(entry["flagged"] / entry["hours"])
+    assert report["alarms_per_hour"] == pytest.approx(entry["alarms_per_hour"])
     assert os.path.getsize(os.path.join(output, "plots", "100.png")) > 1000
 
 

@@ -96,6 +96,9 @@ def test_a_record_sent_beat_by_beat_among_40_clients_equals_the_offline_stream(
     assert sent > 0 and server.service.batcher.calls - calls_before < count + sent  # merged
     offline = detector.score(beats.x[:count], stream=True)
     np.testing.assert_allclose([p["score"] for p in served], offline.score, rtol=1e-4, atol=1e-4)
+    # The p-value too, warming-up beats against the global calibration's normal scores.
+    np.testing.assert_allclose([p["p_value"] for p in served], offline.p_value, rtol=1e-4)
+    assert np.array(served[0]["anomaly_map"]).shape == (beats.x.shape[1],)
     assert [p["baseline"] for p in served] == list(offline.baseline)
     assert [p["baseline"] for p in served][:WARMUP] == ["warming_up"] * WARMUP
     assert served[WARMUP]["baseline"] == "stream" and served[WARMUP]["baseline_beats"] == WARMUP

@@ -49,7 +49,7 @@ def pca_reconstruction(train_x: np.ndarray, config: ml_collections.ConfigDict) -
     return score
 
 
-def conv_autoencoder(train_x: np.ndarray, config: ml_collections.ConfigDict) -> object:
+def conv_autoencoder_model(train_x: np.ndarray, config: ml_collections.ConfigDict) -> keras.Model:
     """The DCGAN encoder and generator of the GAN models as a plain autoencoder (L1 loss, no
     adversary), trained as long: what the adversarial terms add shows in the difference."""
     keras.utils.set_random_seed(config.seed)
@@ -62,6 +62,12 @@ def conv_autoencoder(train_x: np.ndarray, config: ml_collections.ConfigDict) -> 
     autoencoder.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mae")
     autoencoder.fit(train_x, train_x, epochs=config.train.epochs,
                     batch_size=config.train.batch_size, verbose=0, shuffle=True)
+    return autoencoder
+
+
+def conv_autoencoder(train_x: np.ndarray, config: ml_collections.ConfigDict) -> object:
+    """conv_autoencoder_model's mean absolute reconstruction error."""
+    autoencoder = conv_autoencoder_model(train_x, config)
 
     def score(x):
         x_hat = autoencoder.predict(x, batch_size=256, verbose=0)

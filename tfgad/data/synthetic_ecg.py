@@ -47,8 +47,14 @@ def _beat(t, waves, rr, qrs_scale=1.0, p_scale=1.0, t_scale=1.0):
     return signal
 
 
+# Where a beat's noise-free shape differs from its normal form by more than this (mV), the
+# anomaly's region (the points a map should mark).
+REGION_MV = 0.03
+
+
 def _window(rng, waves, length, r_index, mean_rr, kind):
-    """One window around an R peak, with the previous and next beats' waves at the edges."""
+    """One window around an R peak, with the previous and next beats' waves at the edges,
+    and the anomaly's region in it: [length] bool, where the anomaly changed the signal."""
     t = (np.arange(length) - r_index) / SAMPLING_RATE
     rr_prev = mean_rr * rng.normal(1.0, 0.05)
     rr_next = mean_rr * rng.normal(1.0, 0.05)
@@ -64,6 +70,7 @@ def _window(rng, waves, length, r_index, mean_rr, kind):
     elif kind == "inverted_t":
         kwargs = dict(t_scale=-rng.uniform(0.6, 1.2))
     signal = _beat(t, waves, rr_prev, **kwargs)
+    region = np.abs(signal - _beat(t, waves, rr_prev)) > REGION_MV
     signal += _beat(t + rr_prev, waves, rr_prev)  # previous beat
     signal += _beat(t - rr_next, waves, rr_next)  # next beat
     if kind == "st_shift":
@@ -71,6 +78,7 @@ def _window(rng, waves, length, r_index, mean_rr, kind):
         s_end, t_peak = 0.06, waves["T"][0] * np.sqrt(rr_prev)
         ramp = np.clip((t - s_end) / 0.02, 0, 1) * np.clip((t_peak + 0.05 - t) / 0.05, 0, 1)
         signal += rng.choice([-1.0, 1.0]) * rng.uniform(0.15, 0.3) * ramp
+        region = ramp * 0.15 > REGION_MV
     # Baseline wander (respiration, movement) and measurement noise.
     phase = rng.uniform(0, 2 * np.pi)
     signal += rng.uniform(0.0, 0.08) * np.sin(2 * np.pi * rng.uniform(0.15, 0.4) * t + phase)
@@ -79,11 +87,19 @@ def _window(rng, waves, length, r_index, mean_rr, kind):
         start = rng.integers(0, length // 2)
         stop = start + rng.integers(length // 6, length // 3)
         signal[start:stop] += rng.normal(0.0, rng.uniform(0.08, 0.2), size=stop - start)
-    return signal
+        region = np.zeros(length, bool)
+        region[start:stop] = True
+    return signal, region
 
 
 def load(config: ml_collections.ConfigDict) -> Samples:
     """Generates the data set described by config.data; the same config gives the same data."""
+    return load_with_regions(config)[0]
+
+
+def load_with_regions(config: ml_collections.ConfigDict) -> tuple[Samples, np.ndarray]:
+    """load's samples and each beat's anomaly region [N, length] bool (all False for normal
+    beats): the ground truth of point-level map evaluation."""
     cfg = config.data
     if cfg.length < 32:
         raise ValueError(f"data.length={cfg.length} is too short for a beat; use 32 or more")
@@ -91,17 +107,20 @@ def load(config: ml_collections.ConfigDict) -> Samples:
     r_index = int(round(cfg.length * cfg.window_before / (cfg.window_before + cfg.window_after)))
     # Windows span about 0.9 s like BeatGAN's 320 samples at 360 Hz, at any length.
     time_scale = 320.0 / cfg.length
-    xs, ys, groups, classes = [], [], [], []
+    xs, ys, groups, classes, regions = [], [], [], [], []
     for subject in range(cfg.num_subjects):
         waves = _subject_waves(rng)
         mean_rr = rng.uniform(0.7, 1.1)
         for _ in range(cfg.beats_per_subject):
             anomalous = rng.random() < cfg.anomaly_rate
             kind = ANOMALY_TYPES[rng.integers(len(ANOMALY_TYPES))] if anomalous else "normal"
-            full = _window(rng, waves, 320, int(round(r_index * time_scale)), mean_rr, kind)
-            xs.append(np.interp(np.arange(cfg.length) * time_scale, np.arange(320), full))
+            full, region = _window(rng, waves, 320, int(round(r_index * time_scale)), mean_rr,
+                                   kind)
+            points = np.arange(cfg.length) * time_scale
+            xs.append(np.interp(points, np.arange(320), full))
+            regions.append(np.interp(points, np.arange(320), region.astype(float)) > 0.5)
             ys.append(int(anomalous))
             groups.append(subject)
             classes.append(kind)
     x = np.stack(xs).astype(np.float32)[..., None]
-    return Samples(x, np.array(ys), np.array(groups), np.array(classes))
+    return Samples(x, np.array(ys), np.array(groups), np.array(classes)), np.stack(regions)
