@@ -66,7 +66,11 @@ def test_scores_carry_p_values_and_maps_offline_and_from_the_export(fitted_detec
     # By hand: the map is |x - x_hat| of the normalized samples.
     normalized = data.normalization.apply(detector.normalization_, x)
     x_hat = detector.components(normalized)["x_hat"]
-    np.testing.assert_allclose(offline.anomaly_map, np.abs(normalized - x_hat)[..., 0], atol=1e-5)
+    from scipy import ndimage
+    sigma = detector.config_.detection.map_smoothing
+    assert sigma == 1.0  # the default blur, as scipy.ndimage.gaussian_filter does it
+    np.testing.assert_allclose(offline.anomaly_map, ndimage.gaussian_filter(
+        np.abs(normalized - x_hat)[..., 0], [0, sigma]), atol=1e-5)
     served = tfgad.load(export).score(x)
     np.testing.assert_allclose(served.p_value, offline.p_value, atol=1e-6)
     np.testing.assert_allclose(served.anomaly_map, offline.anomaly_map, atol=1e-4)
@@ -95,6 +99,18 @@ def test_the_synthetic_ecg_records_where_each_anomaly_is():
         if rows.any():
             share = regions[rows].mean()
             assert 0.0 < share < 0.8, kind  # a part of the beat, not nothing or everything
+
+
+def test_the_blurred_map_is_scipys_gaussian_filter_in_numpy_and_tensorflow():
+    from scipy import ndimage
+    import tensorflow as tf
+    rng = np.random.default_rng(0)
+    for shape in [(3, 50, 2), (2, 9, 7, 1)]:
+        x = rng.normal(size=shape).astype(np.float32)
+        expected = ndimage.gaussian_filter(np.abs(x).mean(-1), [0] + [1.5] * (len(shape) - 2))
+        np.testing.assert_allclose(maps.residual_map(x, 0 * x, sigma=1.5), expected, atol=1e-6)
+        np.testing.assert_allclose(maps.residual_map(tf.constant(x), tf.constant(0 * x), tf, 1.5)
+                                   .numpy(), expected, atol=1e-5)
 
 
 def test_the_residual_map_is_the_mean_absolute_error_over_channels():

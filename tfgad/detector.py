@@ -316,7 +316,8 @@ class Detector(BaseEstimator):
                            {k: out[k] for k in sorted(scores.component_names(out))},
                            baseline=scored.baseline, baseline_beats=scored.baseline_beats,
                            p_value=scored.p_value,
-                           anomaly_map=maps.residual_map(signal, out["x_hat"]))
+                           anomaly_map=maps.residual_map(
+                               signal, out["x_hat"], sigma=self.config_.detection.map_smoothing))
 
     def decision_function(self, x) -> np.ndarray:
         """Anomaly scores of x [N]: higher is more anomalous."""

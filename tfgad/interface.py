@@ -11,7 +11,8 @@ class FittedDetector(Protocol):
     """A detector ready to score samples of its sample shape.
 
     score(x, batch_size=None or int, groups=None, stream=False) -> ScoreResult (score,
-    is_anomaly, components, quality, baseline, baseline_beats: numpy arrays of len(x));
+    is_anomaly, components, quality, baseline, baseline_beats, p_value: numpy arrays of len(x);
+    anomaly_map: [N, L] or [N, H, W], where the reconstruction failed);
     groups: each sample's record and stream: causal record baselines, where the calibration
     normalizes per record. decision_function(x) -> the score [N]; predict(x) -> 0/1 [N] int8,
     score >= threshold_; predict_proba(x) -> [N, 2] (normal, anomaly) from the conformal

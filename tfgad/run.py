@@ -79,7 +79,8 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
                         run_outputs.scores_csv(test, test_out, test_scores, test_pred))
     logging.info("writing plots and report.md (some seconds)")
     plot_files = run_outputs.write_plots(workdir, detector.model_, test, test_out, test_scores,
-                                         calib, result["components_val"])
+                                         calib, result["components_val"],
+                                         config.detection.map_smoothing)
     io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
     return result
 

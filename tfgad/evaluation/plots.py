@@ -73,11 +73,11 @@ def overlay_map(ax, anomaly_map: np.ndarray, x_axis=None) -> None:
 
 
 def reconstructions(x: np.ndarray, x_hat: np.ndarray, labels: np.ndarray, path: str,
-                    per_class: int = 4) -> str:
+                    per_class: int = 4, map_smoothing: float = 0.0) -> str:
     """Samples and their reconstructions, normal ones in the top row and anomalies below,
     each with its anomaly map (tfgad/detection/maps.py) over the sample."""
     from tfgad.detection import maps
-    anomaly_maps = maps.residual_map(x, x_hat)
+    anomaly_maps = maps.residual_map(x, x_hat, sigma=map_smoothing)
     rows = [np.flatnonzero(labels == c)[:per_class] for c in (0, 1)]
     fig, axes = subplots(2, per_class, figsize=(2.8 * per_class, 5), squeeze=False)
     for r, (index, name) in enumerate(zip(rows, ("normal", "anomaly"))):

@@ -51,7 +51,7 @@ def strongest_pair(calib: dict, components_val: dict) -> list | None:
 
 
 def write_plots(workdir: str, model, test, outputs: dict, combined: np.ndarray, calib: dict,
-                components_val: dict) -> dict:
+                components_val: dict, map_smoothing: float = 0.0) -> dict:
     """Writes the run's plots under workdir/plots; returns {title: path relative to workdir}."""
     d = os.path.join(workdir, "plots")
     files = {}
@@ -64,8 +64,9 @@ def write_plots(workdir: str, model, test, outputs: dict, combined: np.ndarray, 
     files["real vs generated"] = plots.real_vs_generated(
         signal[test.y == 0][:6], model.generator(z, training=False).numpy(),
         os.path.join(d, "real_vs_generated.png"))
-    files["reconstructions"] = plots.reconstructions(signal, outputs["x_hat"], test.y,
-                                                     os.path.join(d, "reconstructions.png"))
+    files["reconstructions"] = plots.reconstructions(
+        signal, outputs["x_hat"], test.y, os.path.join(d, "reconstructions.png"),
+        map_smoothing=map_smoothing)
     files["score histograms"] = plots.score_histograms(
         combined, test.y, os.path.join(d, "score_histograms.png"), threshold=calib["threshold"])
     if len(np.unique(test.y)) == 2:

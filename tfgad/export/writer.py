@@ -75,6 +75,7 @@ class ScoringModule(tf.Module):
         self.scorer = scorer_lib.from_config(plain, model)
         self.searcher = self.scorer.searcher(plain)  # the latent_search signature's
         self.context = rhythm.channels(config)  # context channels the networks do not see
+        self.map_smoothing = float(config.detection.map_smoothing)
         # Tracked, so that the save holds the searches' own networks (the folded generators).
         unique = {id(n): n for n in self.scorer.networks() + self.searcher.networks()}
         self.search_networks = list(unique.values())
@@ -145,7 +146,7 @@ class ScoringModule(tf.Module):
         for key in SEARCH_OUTPUTS:  # the latent_search signature's, not score components
             out.pop(key, None)
         out[maps.OUTPUT] = maps.residual_map(rhythm.signal_part(prepared, self.context),
-                                             out["x_hat"], tf)
+                                             out["x_hat"], tf, self.map_smoothing)
         return out
 
     def _serve(self, x):

@@ -31,6 +31,8 @@ DETECTION = Section("detection", "tfgad.detection.calibration", "the anomaly sco
           "usable beats before it", range=AT_LEAST_ONE),
     Field("record_warmup", 16, "robust, streamed: beats before the baseline is trusted; "
           "before that a beat is scored by the global calibration", range=AT_LEAST_ONE),
+    Field("map_smoothing", 1.0, "the anomaly map's Gaussian blur, in time steps or pixels (0: "
+          "the raw residual |x - x_hat|)", range=NON_NEGATIVE),
     Field("center_discrimination", False, "f-AnoGAN: minus its mean on normal train"),
     Field("reference_samples", 256, "train samples scored for that mean", range=AT_LEAST_ONE),
     Field("combiner", "weighted", "weighted | single | grid | svm | boosted", COMBINERS),
