@@ -65,15 +65,8 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
                     "batch_size": config.detection.batch_size,
                     "mean_iterations": float(np.mean(test_out.get("iterations", np.nan)))},
     }
-    if record_scoring.is_record_normalized(calib):
-        result["test_stream"] = stream_metrics(calib, test, test_out)
-    if config.detection.threshold == "conformal":  # the guarantee, and what test realized
-        result["conformal"] = {"alpha": config.detection.alpha,
-                               "test_false_alarm_rate": result["test"]["false_alarm_rate"],
-                               "val_false_alarm_rate": result["val"]["false_alarm_rate"]}
-    unseen = split_lib.unseen_rows(test, config.data)
-    if unseen is not None:
-        result["test_unseen"] = unseen_metrics(test, test_scores, test_pred, unseen)
+    result.update(_situational_metrics(config, calib, test, test_out, test_scores, test_pred,
+                                       result))
     io_utils.write_json(os.path.join(workdir, "metrics.json"), result)
     io_utils.write_text(os.path.join(workdir, "scores.csv"),
                         run_outputs.scores_csv(test, test_out, test_scores, test_pred))
@@ -83,6 +76,23 @@ def detect(config: ml_collections.ConfigDict, workdir: str, detector: Detector,
                                          config.detection.map_smoothing)
     io_utils.write_text(os.path.join(workdir, "report.md"), report.render(config, result, plot_files))
     return result
+
+
+def _situational_metrics(config, calib, test, test_out, test_scores, test_pred,
+                         result) -> dict:
+    """The metrics a run has only in some settings: streamed records, the conformal guarantee
+    beside what test realized, anomalies of kinds validation never labelled."""
+    extra = {}
+    if record_scoring.is_record_normalized(calib):
+        extra["test_stream"] = stream_metrics(calib, test, test_out)
+    if config.detection.threshold == "conformal":
+        extra["conformal"] = {"alpha": config.detection.alpha,
+                              "test_false_alarm_rate": result["test"]["false_alarm_rate"],
+                              "val_false_alarm_rate": result["val"]["false_alarm_rate"]}
+    unseen = split_lib.unseen_rows(test, config.data)
+    if unseen is not None:
+        extra["test_unseen"] = unseen_metrics(test, test_scores, test_pred, unseen)
+    return extra
 
 
 def stream_metrics(calib: dict, test, test_out: dict) -> dict:
