@@ -44,6 +44,11 @@ def test_every_family_and_class_answers_the_one_interface(family_pair, beats):
         result = detector.score(x)
         assert result.score.shape == result.is_anomaly.shape == (len(x),), family
         assert np.isfinite(result.score).all() and set(result.quality) == {"ok"}
+        # Every family's anomaly map and p-value, the same saved, loaded and exported.
+        assert result.anomaly_map.shape == x.shape[:2], family
+        np.testing.assert_allclose(result.anomaly_map, reference.anomaly_map, atol=1e-3,
+                                   err_msg=family)
+        np.testing.assert_allclose(result.p_value, reference.p_value, atol=0.05, err_msg=family)
         scores, flags = detector.decision_function(x), detector.predict(x)
         assert flags.dtype == np.int8 and set(np.unique(flags)) <= {0, 1}
         np.testing.assert_array_equal(flags, (scores >= detector.threshold_).astype(np.int8))
