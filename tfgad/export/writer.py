@@ -140,13 +140,16 @@ class ScoringModule(tf.Module):
     def _latent_search(self, x):
         return self.searcher.find(self._prepare(x), seed=self.seed)
 
-    def _components(self, x):
+    def _components(self, x, with_map: bool = True):
+        """The scorer's outputs on x, and its anomaly map unless with_map is False (a record
+        baseline reads the components of a window of beats, never their maps)."""
         prepared = self._prepare(x)
         out = self.scorer(prepared, seed=self.seed)
         for key in SEARCH_OUTPUTS:  # the latent_search signature's, not score components
             out.pop(key, None)
-        out[maps.OUTPUT] = maps.residual_map(rhythm.signal_part(prepared, self.context),
-                                             out["x_hat"], tf, self.map_smoothing)
+        if with_map:
+            out[maps.OUTPUT] = maps.residual_map(rhythm.signal_part(prepared, self.context),
+                                                 out["x_hat"], tf, self.map_smoothing)
         return out
 
     def _serve(self, x):
@@ -182,7 +185,7 @@ class ScoringModule(tf.Module):
         from tfgad.detection import record_context
         shape = tf.shape(beats)
         flat = tf.reshape(beats, tf.concat([[-1], shape[2:]], 0))
-        out = self._components(flat)
+        out = self._components(flat, with_map=False)
         raw = tf.stack([tf.cast(out[n], tf.float64) for n in self.calibration["components"]], 1)
         raw = tf.reshape(raw, [shape[0], shape[1], len(self.calibration["components"])])
         location = tfp.stats.percentile(raw, 50.0, axis=1, interpolation="midpoint")

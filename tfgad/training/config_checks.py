@@ -9,7 +9,7 @@ from absl import logging
 
 from tfgad import models, sections
 from tfgad.data import rhythm
-from tfgad.detection import calibration, combiners, thresholds, xla_choice
+from tfgad.detection import calibration, combiners, record_context, thresholds, xla_choice
 from tfgad.errors import UserError
 
 
@@ -94,11 +94,8 @@ def _rhythm_features(config):
 
 
 def _record_stream(config):
-    d = config.detection
-    if d.record_warmup > d.record_window:
-        raise UserError(f"detection.record_warmup={d.record_warmup} exceeds "
-                        f"detection.record_window={d.record_window}; the warm-up must fit in "
-                        "the window")
+    """The warm-up must fit in the window: StreamSettings owns that rule."""
+    record_context.StreamSettings(config.detection.record_window, config.detection.record_warmup)
 
 
 def _center_discrimination(config):
