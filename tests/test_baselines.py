@@ -39,7 +39,7 @@ def test_pca_score_is_the_squared_residual_off_the_principal_subspace(test_confi
 
 
 def test_unknown_baseline_lists_the_known_ones(test_config):
-    with pytest.raises(UserError, match="known: conv_ae, isolation_forest, one_class_svm, pca"):
+    with pytest.raises(UserError, match="known: conv_ae, deep_svdd, isolation_forest, one_class_svm, pca"):
         baselines.fit("lof", np.zeros((4, 8, 1), np.float32), test_config)
 
 

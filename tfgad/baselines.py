@@ -75,11 +75,50 @@ def conv_autoencoder(train_x: np.ndarray, config: ml_collections.ConfigDict) -> 
     return score
 
 
+def _svdd_network(shape: tuple, config: ml_collections.ConfigDict) -> keras.Model:
+    """The GANs' encoder convolutions without bias terms or affine normalization, which would
+    let Deep SVDD map everything onto its centre (Ruff et al. 2018, section 3.3)."""
+    m = config.model
+    conv = keras.layers.Conv1D if len(shape) == 2 else keras.layers.Conv2D
+    x = keras.Input(shape)
+    h = x
+    for block in range(m.num_blocks):
+        h = conv(m.base_filters * 2 ** block, m.kernel_size, strides=2, padding="same",
+                 use_bias=False)(h)
+        h = keras.layers.BatchNormalization(center=False, scale=False, epsilon=1e-4)(h)
+        h = keras.layers.LeakyReLU(0.1)(h)
+    h = keras.layers.Flatten()(h)
+    return keras.Model(x, keras.layers.Dense(m.latent_dim, use_bias=False)(h))
+
+
+SVDD_MIN_CENTRE = 0.1  # centre entries nearer 0 than this are pushed out (as Ruff et al.)
+
+
+def deep_svdd(train_x: np.ndarray, config: ml_collections.ConfigDict) -> object:
+    """One-class Deep SVDD (Ruff et al. 2018, the review's [37]): a network trained to map the
+    normal samples close to a fixed centre c (the mean of its initial outputs); the score is
+    the squared distance to c. Same architecture size and epochs as the GANs, no pretraining."""
+    keras.utils.set_random_seed(config.seed)
+    network = _svdd_network(train_x.shape[1:], config)
+    centre = network.predict(train_x, batch_size=256, verbose=0).mean(axis=0)
+    small = np.abs(centre) < SVDD_MIN_CENTRE
+    centre[small] = np.where(centre[small] < 0, -SVDD_MIN_CENTRE, SVDD_MIN_CENTRE)
+    network.compile(optimizer=keras.optimizers.Adam(1e-3, weight_decay=1e-6), loss="mse")
+    targets = np.broadcast_to(centre, (len(train_x), len(centre)))
+    network.fit(train_x, targets, epochs=config.train.epochs, batch_size=config.train.batch_size,
+                verbose=0, shuffle=True)
+
+    def score(x):
+        return np.sum((network.predict(x, batch_size=256, verbose=0) - centre) ** 2, axis=1)
+    return score
+
+
 BASELINES = {
     "isolation_forest": isolation_forest,
     "one_class_svm": one_class_svm,
     "pca": pca_reconstruction,
     "conv_ae": conv_autoencoder,
+    "deep_svdd": deep_svdd,
 }
 
 

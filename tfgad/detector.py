@@ -27,7 +27,7 @@ from tfgad import config_files, data, io_utils, saved_detector, sections
 from tfgad.data import normalization as normalization_lib, rhythm
 from tfgad.data.types import Samples
 from tfgad.detection import calibration as calibration_lib
-from tfgad.detection import conformal, maps, record_scoring
+from tfgad.detection import conformal, maps, one_class, record_scoring
 from tfgad.detection import combiners, thresholds
 from tfgad.detection import scorer as scorer_lib, search_budget
 from tfgad.errors import UserError
@@ -210,7 +210,7 @@ class Detector(BaseEstimator):
         no labelled anomaly). Returns self."""
         if not hasattr(self, "config_"):  # called directly, not through fit
             self.config_ = self._resolved_config()
-        if not val.y.any():
+        if not val.y.any() and not one_class.needs_negatives(self.config_, val):
             self.config_ = one_class_rules(self.config_)
         workdir = self._fresh_workdir()
         workdir_lib.prepare(workdir, self.config_, "train")
@@ -235,7 +235,13 @@ class Detector(BaseEstimator):
         """Scores the (normalized) validation samples and fits calibration_ on them only;
         train: normal training samples for f-AnoGAN's centering. Returns the validation
         outputs of the scorer. With search.budgets, the search's n_max is chosen here first,
-        on the validation samples (tfgad/detection/search_budget.py)."""
+        on the validation samples (tfgad/detection/search_budget.py). With no labelled anomaly
+        in val and detection.one_class=negatives, generated negatives join val for the fit
+        (tfgad/detection/one_class.py); what is returned and kept as decision_scores_ is of
+        val's own samples."""
+        shown = len(val)
+        if one_class.needs_negatives(self.config_, val):
+            val = one_class.with_negatives(val, self.config_)
         chosen = search_budget.choose(self.config_, self.model_, self._scorer, val.x, val.y,
                                       self.config_.detection.batch_size, progress)
         if chosen is None:
@@ -250,10 +256,11 @@ class Detector(BaseEstimator):
             self.calibration_[search_budget.CALIBRATION_KEY] = chosen.record
         # PyOD's fitted attributes, on the validation samples (never trained on).
         scored = record_scoring.score(self.calibration_, val_out, val.groups)
-        self.decision_scores_ = scored.score
-        self.labels_ = scored.is_anomaly.astype(np.int8)
+        # Of the validation samples given: generated negatives served the fit alone.
+        self.decision_scores_ = scored.score[:shown]
+        self.labels_ = scored.is_anomaly[:shown].astype(np.int8)
         self._validation = (val_out, val.y, train_out, val.groups)
-        return val_out
+        return {name: values[:shown] for name, values in val_out.items()}
 
     def use_calibration(self, calibration: dict) -> None:
         """Takes a calibration fit before (a workdir's calibration.json), with the search

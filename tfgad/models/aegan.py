@@ -39,7 +39,8 @@ class AEGAN(AdversarialModel):
             fake_logits, fake_features = self.discriminator(x_hat, training=True)
             squared_error = tf.square(x - x_hat)
             w = self.real_weights(index, squared_error)
-            d_loss = losses.discriminator_bce(real_logits, fake_logits, w, w)
+            d_loss = (losses.discriminator_bce(real_logits, fake_logits, w, w)
+                      + self.negatives_loss(x))
             reconstruction = losses.mean(squared_error, w)
             adversarial = losses.feature_matching(real_features, fake_features, w)
             g_loss = reconstruction + self.w_adv * adversarial

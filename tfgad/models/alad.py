@@ -75,7 +75,7 @@ class ALAD(AdversarialModel):
             d_xz = losses.discriminator_bce(xz_real, xz_fake, w)
             d_xx = losses.discriminator_bce(xx_real, xx_fake, w, w)
             d_zz = losses.discriminator_bce(zz_real, zz_fake)
-            d_loss = d_xz + d_xx + d_zz
+            d_loss = d_xz + d_xx + d_zz + self.negatives_loss(x)
             # G and E: the same three games with the labels swapped.
             g_loss = (losses.discriminator_bce(xz_fake, xz_real, fake_weights=w)
                       + losses.discriminator_bce(xx_fake, xx_real, w, w)

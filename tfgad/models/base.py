@@ -3,7 +3,7 @@ import keras
 import ml_collections
 import tensorflow as tf
 
-from tfgad.models import networks, replicas, scores
+from tfgad.models import losses, networks, replicas, scores
 
 
 def adam(config: ml_collections.ConfigDict, which: str) -> keras.optimizers.Optimizer:
@@ -79,6 +79,9 @@ class AdversarialModel(keras.Model):
         # the fit (robust training: batches then carry sample indices); None otherwise, and
         # then train_step is exactly the plain one.
         self.sample_weighting = None
+        # Generated negatives the discriminator learns to reject (train.negatives), put here
+        # by a training extension for the fit (tfgad/training/negatives.py); None otherwise.
+        self.negatives = None
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
@@ -196,6 +199,19 @@ class AdversarialModel(keras.Model):
     def minimize(cls, optimizer, tape, loss, variables) -> None:
         """One optimizer step down the gradient of loss (recorded on tape) for variables."""
         optimizer.apply_gradients(zip(cls.gradients(tape, loss, variables), variables))
+
+    def negatives_loss(self, x: tf.Tensor):
+        """The discriminator's term for generated negatives of the real batch x, judged as its
+        fakes are: 0.0 (nothing in the graph) without train.negatives."""
+        if self.negatives is None:
+            return 0.0
+        return self.negatives.weight * self.fake_term(tf.stop_gradient(self.negatives.draw(self, x)))
+
+    def fake_term(self, x: tf.Tensor) -> tf.Tensor:
+        """The discriminator's loss for judging samples x as fake (BCE; a critic overrides)."""
+        z = self.encode(x, training=True) if self.JOINT_DISCRIMINATOR else None
+        logits, _ = self.discriminate(x, z, training=True)
+        return losses.mean(tf.nn.softplus(logits))
 
     def discriminate(self, x: tf.Tensor, z: tf.Tensor, training: bool = False) -> tuple:
         """(logits [B, 1], features [B, F]) for samples x whose latent code is z."""

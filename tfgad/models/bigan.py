@@ -39,7 +39,8 @@ class BiGAN(AdversarialModel):
         with tf.GradientTape(persistent=True) as tape:
             _, _, real_logits, fake_logits = joint_game(self, x, z)
             weights = self.real_weights(index, tf.nn.softplus(-real_logits))
-            d_loss = losses.discriminator_bce(real_logits, fake_logits, weights)
+            d_loss = (losses.discriminator_bce(real_logits, fake_logits, weights)
+                      + self.negatives_loss(x))
             # G and E play the inverted game: swap the labels (non-saturating).
             g_loss = losses.discriminator_bce(fake_logits, real_logits, fake_weights=weights)
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())

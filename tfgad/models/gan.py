@@ -21,7 +21,8 @@ class GAN(AdversarialModel):
             real_logits, _ = self.discriminate(real, None, training=True)
             fake_logits, _ = self.discriminate(fake, None, training=True)
             weights = self.real_weights(index, tf.nn.softplus(-real_logits))
-            d_loss = losses.discriminator_bce(real_logits, fake_logits, weights)
+            d_loss = (losses.discriminator_bce(real_logits, fake_logits, weights)
+                      + self.negatives_loss(real))
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
 
         with tf.GradientTape() as tape:

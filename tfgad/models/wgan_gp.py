@@ -46,7 +46,7 @@ class WGANGP(AdversarialModel):
                 wasserstein = losses.critic_wasserstein(real_scores, fake_scores, weights)
                 alpha = self.draw_rows(keras.random.uniform, batch)
                 gp = losses.gradient_penalty(self._critic, real, fake, alpha)
-                d_loss = wasserstein + self.gp_weight * gp
+                d_loss = wasserstein + self.gp_weight * gp + self.negatives_loss(real)
             self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
 
         with tf.GradientTape() as tape:
@@ -54,6 +54,10 @@ class WGANGP(AdversarialModel):
             g_loss = losses.generator_wasserstein(self._critic(fake))
         self.minimize(self.g_optimizer, tape, g_loss, self.generator_variables())
         return {"d_loss": d_loss, "g_loss": g_loss, "gp": gp, "wasserstein": -wasserstein}
+
+    def fake_term(self, x: tf.Tensor) -> tf.Tensor:
+        """The critic's fake term E[C(x)]: generated negatives are pushed down as fakes are."""
+        return losses.mean(self._critic(x))
 
     def discrimination_score(self, logits: tf.Tensor) -> tf.Tensor:
         """Negative critic value: the less real the critic finds x, the higher the score."""

@@ -22,7 +22,7 @@ from tfgad.sections.declare import NON_NEGATIVE, Field, Section
 from tfgad.sections.detection import DETECTION, WEIGHTS
 from tfgad.sections.model import FAMILY_SECTIONS, MODEL, PRIOR
 from tfgad.sections.search import SEARCH
-from tfgad.sections.train import ROBUST, TRAIN
+from tfgad.sections.train import DOPING, NEGATIVES, ROBUST, TRAIN
 
 ROOT = Section("", "tfgad.run", "the experiment", (
     Field("seed", 0, "seeds data splits, initial weights and searches", range=NON_NEGATIVE),))
@@ -32,7 +32,8 @@ EXPORT = Section("export", "tfgad.export.writer", "the SavedModel export", (
 ))
 
 # In the order of the config (a section before its subsections).
-SECTIONS = (ROOT, DATA, MODEL, *FAMILY_SECTIONS.values(), PRIOR, TRAIN, ROBUST, DETECTION,
+SECTIONS = (ROOT, DATA, MODEL, *FAMILY_SECTIONS.values(), PRIOR, TRAIN, ROBUST, NEGATIVES,
+            DOPING, DETECTION,
             WEIGHTS, SEARCH, EXPORT)
 
 

@@ -7,6 +7,7 @@ NORMALIZATIONS = ("none", "minmax", "zscore")
 RECORD_NORMALIZATIONS = ("none", "robust")
 COMBINERS = ("weighted", "single", "grid", "svm", "boosted")
 GRID_METRICS = ("f1", "fbeta", "mcc")
+ONE_CLASS = ("rules", "negatives")
 THRESHOLDS = ("max_mcc", "max_f1", "minority_f1", "percentile", "conformal", "fixed")
 # Every component detection.weights may weigh; each exists only for the models that return it
 # (dxx_feature ... mean_norm: alad, ganomaly, vaegan; spread: ensembles; rr_*: rhythm).
@@ -62,6 +63,10 @@ DETECTION = Section("detection", "tfgad.detection.calibration", "the anomaly sco
     Field("percentile", 95.0, "percentile: of the normal validation scores",
           range=Range(0, 100)),
     Field("fixed_threshold", 0.0, "fixed: the threshold"),
+    Field("one_class", "rules", "when validation holds no labelled anomaly: rules (a fitted "
+          "combiner becomes the weighted sum, a labelled threshold rule the percentile) | "
+          "negatives (combiner and threshold fit on the normal validation samples against "
+          "domain corruptions of them, tfgad/data/corruptions.py)", ONE_CLASS),
 ))
 
 WEIGHTS = Section("detection.weights", "tfgad.detection.calibration", "weights of the "

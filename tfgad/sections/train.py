@@ -37,3 +37,28 @@ ROBUST = Section("train.robust", "tfgad.training.robust", "robust training on co
     Field("search_steps", 50, "reject, models without encoder: latent search steps",
           range=AT_LEAST_ONE),
 ))
+
+NEGATIVE_KINDS = ("none", "corruptions", "min_likelihood", "both")
+
+NEGATIVES = Section("train.negatives", "tfgad.training.negatives", "generated negatives: the "
+                    "discriminator also learns to reject synthetic abnormal samples", (
+    Field("kind", "none", "none | corruptions (domain corruptions of the real batch: local "
+          "noise, spikes, baseline shifts, warps; patches, blur) | min_likelihood (G of latents "
+          "from the prior's low-density tail) | both", NEGATIVE_KINDS),
+    Field("weight", 1.0, "weight of the negatives' term in the discriminator loss",
+          range=POSITIVE),
+    Field("tail_quantile", 0.999, "min_likelihood: latent norms beyond this quantile of the "
+          "prior's", range=Range(0.5, 1, high_open=True)),
+))
+
+DOPING = Section("train.doping", "tfgad.training.extensions", "tail oversampling (DOPING, Lim "
+                 "et al. 2018): samples generated from the edge of the latent distribution of "
+                 "the training split, added to it as normal for a last few epochs", (
+    Field("fraction", 0.0, "tail samples added, as a share of the training split; 0: off",
+          range=Range(0, 1)),
+    Field("low_quantile", 0.9, "the edge: latent Mahalanobis radii between this quantile of "
+          "the training codes' radii ...", range=Range(0, 1, high_open=True)),
+    Field("high_quantile", 0.99, "... and this one", range=Range(0, 1, low_open=True)),
+    Field("epochs", 2, "epochs on the training split with the tail samples added",
+          range=AT_LEAST_ONE),
+))

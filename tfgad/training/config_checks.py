@@ -119,11 +119,12 @@ def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
                         "components with; raise data.val_fraction or use detection.normalization=none")
     needs = ([f"detection.threshold={d.threshold}"] if d.threshold in thresholds.LABELLED else []) \
         + ([f"detection.combiner={d.combiner}"] if d.combiner in combiners.FITTED else [])
-    if needs and not (val.y == 1).any():
+    if needs and not (val.y == 1).any() and d.one_class != "negatives":
         raise UserError(f"the validation split ({config.data.protocol}-patient protocol) holds no "
                         f"anomaly, but {' and '.join(needs)} fit on labelled anomalies; use "
                         "detection.threshold=percentile with detection.combiner=weighted "
-                        "(one-class), or raise data.anomaly_val_fraction")
+                        "(one-class), detection.one_class=negatives (fit against generated "
+                        "negatives), or raise data.anomaly_val_fraction")
 
 
 # The rules that span fields, each run after every field passed its own section's checks.

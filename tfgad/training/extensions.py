@@ -15,7 +15,7 @@ from absl import logging
 
 from tfgad.data.types import Samples
 from tfgad.models import inverse as inverse_lib
-from tfgad.training import robust
+from tfgad.training import doping, negatives, robust
 from tfgad.training.robust import callback as robust_callback, outputs as robust_outputs
 
 
@@ -77,11 +77,47 @@ class AmortizedInverse(TrainingExtension):
         return train_x
 
 
+class GeneratedNegativesTraining(TrainingExtension):
+    """train.negatives: the discriminator (of each ensemble member) also learns to reject
+    generated negatives during the fit (tfgad/training/negatives.py)."""
+
+    def __init__(self, config: ml_collections.ConfigDict):
+        self.config = config
+
+    def attach(self, model):
+        for member in _members(model):
+            member.negatives = negatives.GeneratedNegatives(self.config.train.negatives,
+                                                            member.prior)
+
+    def after_fit(self, model, train_x):
+        for member in _members(model):
+            member.negatives = None  # scoring, export and later fits see the plain model
+        return train_x
+
+
+class TailOversampling(TrainingExtension):
+    """train.doping: after the fit, a few epochs more with generated samples of the edge of
+    the training codes' distribution added as normal (tfgad/training/doping.py)."""
+
+    def __init__(self, config: ml_collections.ConfigDict):
+        self.config = config
+
+    def after_fit(self, model, train_x):
+        added = doping.oversample_tail(model, train_x, self.config)
+        logging.info("tail oversampling: %d edge samples added for %d epochs", added,
+                     self.config.train.doping.epochs)
+        return train_x
+
+
+def _members(model) -> list:
+    return getattr(model, "members", None) or [model]
+
+
 def fit_inverses(config: ml_collections.ConfigDict, model, train_x: np.ndarray) -> None:
     """AmortizedInverse's fit, also for a model trained elsewhere (benchmarks)."""
     m = config.model
     data = train_x if m.inverse_fit == "data" else None
-    for index, member in enumerate(getattr(model, "members", None) or [model]):
+    for index, member in enumerate(_members(model)):
         if getattr(member, "inverse", None) is not None:
             loss = inverse_lib.fit(member, m.inverse_steps, config.train.batch_size,
                                    m.inverse_learning_rate, config.seed + index, data)
@@ -95,6 +131,11 @@ def for_config(config: ml_collections.ConfigDict, workdir: str, train_split: Sam
     plugins: list[TrainingExtension] = []
     if config.train.robust.method != "none":
         plugins.append(RobustTraining(config, workdir, train_split, epochs))
+    # Tail oversampling trains on after the fit, so it comes before the negatives leave.
+    if config.train.doping.fraction > 0:
+        plugins.append(TailOversampling(config))
+    if config.train.negatives.kind != "none":
+        plugins.append(GeneratedNegativesTraining(config))
     if config.model.inverse:
         plugins.append(AmortizedInverse(config))
     return plugins

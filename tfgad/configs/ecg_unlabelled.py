@@ -1,0 +1,34 @@
+"""Recipe for ECG beats without any labelled anomaly (one-class: normal training beats, and a
+validation split that holds normal beats only), for known and for new patients.
+
+Run: python -m tfgad.main --config=configs/ecg_unlabelled.py --config.data.protocol=inter
+Why: without labels the fitted combiners and thresholds have nothing to fit on, and fixed
+weights with a percentile leave the discriminator, the latent and the rhythm unused. Here they
+are fit against generated negatives instead (detection.one_class=negatives,
+tfgad/detection/one_class.py): domain corruptions of a quarter of the normal validation beats
+(local noise, spikes, baseline shifts, warps) and, for half of them, a normal shape that comes
+early (a premature beat's RR ratios). The AE-GAN's discriminator learns to reject the same
+corruptions in training (train.negatives), and each component is a robust z-score within its
+record (as configs/ecg_new_patients.py), so a new patient's own level is taken out.
+Expected: (filled in from scripts/benchmark_quality.py)
+FAMILY and OVERRIDES let scripts/benchmark_quality.py --recipes evaluate it.
+"""
+from tfgad import config_files
+
+FAMILY = "aegan"
+OVERRIDES = {
+    "data.name": "mitbih",
+    "data.dir": "data/mitdb",  # tfgad download mitbih puts it there
+    "data.rhythm_features": True,
+    "data.anomaly_val_fraction": 0.0,
+    "train.epochs": 8,
+    "train.negatives.kind": "corruptions",
+    "detection.one_class": "negatives",
+    "detection.combiner": "boosted",
+    "detection.components": "residual,discrimination,feature,latent,rr_pre,rr_post,rr_local",
+    "detection.record_normalization": "robust",
+}
+
+
+def get_config():
+    return config_files.override(config_files.load("aegan"), OVERRIDES)
