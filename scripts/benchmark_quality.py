@@ -42,6 +42,7 @@ from absl import logging
 
 from tfgad import baselines, config_files, data, io_utils, labelled_baselines, models
 from tfgad.data import rhythm, splits as split_lib
+from tfgad.data.types import Samples
 from tfgad.detector import Detector, one_class_rules
 from tfgad.detection import calibration, thresholds
 from tfgad.evaluation import metrics as metric_lib
@@ -253,6 +254,11 @@ def labelled_run(name, config, splits):
     rule on out-of-fold validation scores."""
     val, test = subsets.scored_subsets(config, splits)
     train_x = splits["train"].x
+    if name in labelled_baselines.BY_RECORD:  # every input within its record, as the recipes
+        normalized = lambda s: labelled_baselines.record_normalized(s.x, s.groups)  # noqa: E731
+        train_x = normalized(splits["train"])
+        val = Samples(normalized(val), val.y, val.groups, val.classes)
+        test = Samples(normalized(test), test.y, test.groups, test.classes)
     started = time.perf_counter()
     out_of_fold = labelled_baselines.out_of_fold_scores(name, train_x, val.x, val.y, config)
     score = labelled_baselines.fit(name, train_x, val.x, val.y, config)
@@ -417,7 +423,8 @@ def parse_args(argv):
     parser.add_argument("--ensembles", default="", help="member counts, e.g. 3,5: ensembles of "
                         "each family in --models as well")
     parser.add_argument("--recipes", default="", help="recipe config files (FAMILY, OVERRIDES)")
-    parser.add_argument("--baselines", default=",".join(baselines.BASELINES))
+    parser.add_argument("--baselines", default=",".join(baselines.BASELINES),
+                        help="classic detectors (none: leave them out)")
     parser.add_argument("--labelled", default=",".join(labelled_baselines.LABELLED_BASELINES),
                         help="label-fair classifiers beside every method fit on labelled "
                         "validation anomalies (none: leave them out)")
@@ -443,7 +450,8 @@ def parse_args(argv):
     args.suites = _names(args.suites, list(SUITES), "suite")
     args.models = _names(args.models, list(FAMILIES), "model")
     args.combiners = _names(args.combiners, list(COMBINERS), "combiner")
-    args.baselines = _names(args.baselines, list(baselines.BASELINES), "baseline")
+    args.baselines = _names("" if args.baselines == "none" else args.baselines,
+                            list(baselines.BASELINES), "baseline")
     args.labelled = _names("" if args.labelled == "none" else args.labelled,
                            list(labelled_baselines.LABELLED_BASELINES), "labelled baseline")
     args.ensembles = _ints(args.ensembles)

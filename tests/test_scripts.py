@@ -324,3 +324,31 @@ def test_time_to_quality_benchmark_scores_every_variant_on_one_model(tmp_path):
     table = (tmp_path / "ttq.md").read_text()
     assert "| anogan | synthetic | random@10 |" in table and "1.0x" in table
     assert (tmp_path / "ttq.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_training_benchmark_quick_races_the_same_networks_against_the_peer(tmp_path):
+    pytest.importorskip("torch")  # the [bench] extra
+    out = tmp_path / "training.json"
+    result = run_script("benchmark_training.py", "--quick", f"--output={out}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    (row,) = json.loads(out.read_text())["rows"]
+    assert row["family"] == "gan" and row["batch_size"] == 8
+    assert set(row["samples_per_second"]) == {"tfgad", "tfgad_xla", "tfgad_pipeline", "torch"}
+    assert all(v > 0 for v in row["samples_per_second"].values())
+    assert row["parameters"]["generator"] > 0 and 0 <= row["input_wait_share"] < 1
+    assert "| gan | 8 |" in (tmp_path / "training.md").read_text()
+
+
+def test_no_label_verdicts_count_a_negatives_calibrated_recipe_as_one_class():
+    import types
+
+    import benchmark_quality
+    recipe = types.SimpleNamespace(OVERRIDES={"detection.one_class": "negatives"})
+    assert benchmark_quality.negatives_calibrated(recipe)
+    assert not benchmark_quality.negatives_calibrated(types.SimpleNamespace(OVERRIDES={}))
+    row = lambda method, auroc: {"method": method, "auroc": {"mean": auroc}}  # noqa: E731
+    rows = [row("recipe:x/boosted", 0.9), row("aegan/weighted", 0.8), row("conv_ae", 0.85)]
+    (line, _) = benchmark_quality.verdicts(rows, labelled=False)
+    assert line.startswith("- without labels: best GAN `recipe:x/boosted` AUROC 0.900")
+    assert "GAN leads by 0.050" in line

@@ -6,6 +6,8 @@ learns from the normal training samples (label 0) and the labelled validation sa
 
   gbdt  scikit-learn's HistGradientBoostingClassifier on the flattened sample (the signal,
         plus the context features where the samples carry them: data.rhythm_features)
+  gbdt_by_record  the same, on inputs normalized within their record (record_normalized;
+        the caller normalizes, as it holds the records)
   cnn   the GANs' own discriminator network (config.model's size) trained as a classifier,
         cross-entropy with balanced class weights, for config.train.epochs
 
@@ -63,7 +65,25 @@ def cnn_classifier(train_x, val_x, val_y, config: ml_collections.ConfigDict):
     return lambda new: classifier.predict(signal(new), batch_size=512, verbose=0)[:, 0]
 
 
-LABELLED_BASELINES = {"gbdt": gradient_boosting, "cnn": cnn_classifier}
+LABELLED_BASELINES = {"gbdt": gradient_boosting, "cnn": cnn_classifier,
+                      "gbdt_by_record": gradient_boosting}
+# Classifiers whose every input value is first a robust z-score within its record (minus the
+# record's median, over its MAD), as configs/ecg_new_patients.py normalizes its score
+# components: given to record_normalized inputs, so that a recipe's lead over them is its own.
+BY_RECORD = ("gbdt_by_record",)
+
+
+def record_normalized(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """x [N, ...] with each entry a robust z-score among the samples of its group (record):
+    (x - median) / (1.4826 MAD), the MAD floored so that a constant entry stays finite."""
+    x = np.asarray(x, np.float32)
+    out = np.empty_like(x)
+    for group in np.unique(groups):
+        rows = groups == group
+        median = np.median(x[rows], axis=0)
+        mad = 1.4826 * np.median(np.abs(x[rows] - median), axis=0)
+        out[rows] = (x[rows] - median) / np.maximum(mad, 1e-3)
+    return out
 
 
 def fit(name: str, train_x, val_x, val_y, config: ml_collections.ConfigDict):

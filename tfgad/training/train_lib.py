@@ -5,14 +5,16 @@ import os
 
 import ml_collections
 import numpy as np
+import tensorflow as tf
 from absl import logging
 
 from tfgad import io_utils, models, priors
 from tfgad.data import pipeline, rhythm, splits as split_lib
 from tfgad.data.types import Samples
+from tfgad.detection import xla_choice
 from tfgad.errors import UserError
 from tfgad.models.base import AdversarialModel
-from tfgad.training import callbacks, cluster, extensions
+from tfgad.training import callbacks, cluster, extensions, xla_training
 from tfgad.training import workdir as workdir_lib
 
 WEIGHTS_FILE = workdir_lib.WEIGHTS_FILE
@@ -71,6 +73,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
                  ", ".join(type(p).__name__ for p in plugins) or "none")
     for plugin in plugins:
         plugin.attach(model)
+    _choose_xla(config, model, train_x, epochs, plugins)
     model.fit(dataset, epochs=epochs, verbose=config.train.verbose, shuffle=False,
               callbacks=[c for p in plugins for c in p.callbacks()]
               + callbacks.standard(config, workdir, train_x[:6], monitor)
@@ -85,6 +88,19 @@ def train(config: ml_collections.ConfigDict, workdir: str, train_split: Samples,
     os.replace(tmp, os.path.join(workdir, WEIGHTS_FILE))
     logging.info("trained weights: sha256 %s", weights_digest(model))
     return model
+
+
+def _choose_xla(config, model, train_x, epochs, plugins) -> None:
+    """train.jit_compile on the model (tfgad/training/xla_training.py). The probe runs on a
+    batch of the training samples, not from the dataset (which would move its shuffling); a
+    fit that feeds sample indices (robust training keeps per-sample state) is not probed."""
+    setting = config.train.jit_compile
+    if any(p.needs_index for p in plugins) and xla_choice.parse(setting) == xla_choice.AUTO:
+        setting = False
+    batch = min(config.train.batch_size, len(train_x))
+    replicas = cluster.strategy(config.train.strategy).num_replicas_in_sync
+    xla_training.apply(model, setting, tf.constant(train_x[:batch]),
+                       epochs * (len(train_x) // batch), replicas)
 
 
 def load_trained(config: ml_collections.ConfigDict, workdir: str,
