@@ -7,9 +7,14 @@ from tfgad.models import losses, networks, replicas, scores
 
 
 def adam(config: ml_collections.ConfigDict, which: str) -> keras.optimizers.Optimizer:
+    """Adam of the generator ("g") or discriminator ("d"); the generator's keeps an exponential
+    moving average of its weights where train.ema_momentum > 0 (swapped in after the fit by
+    tfgad/training/extensions.py's GeneratorAverage)."""
     t = config.train
     rate = t.g_learning_rate if which == "g" else t.d_learning_rate
-    return keras.optimizers.Adam(rate, beta_1=t.beta_1, beta_2=t.beta_2)
+    ema = which == "g" and t.ema_momentum > 0
+    return keras.optimizers.Adam(rate, beta_1=t.beta_1, beta_2=t.beta_2, use_ema=ema,
+                                 ema_momentum=t.ema_momentum if ema else 0.99)
 
 
 def dcgan_pair(config: ml_collections.ConfigDict, input_shape: tuple,

@@ -15,6 +15,9 @@ TRAIN = Section("train", "tfgad.training.train_lib", "how the model is fit", (
     Field("beta_2", 0.999, "Adam's beta_2", range=Range(0, 1, high_open=True)),
     Field("strategy", "default", "default | mirrored (this machine's GPUs) | multi_worker "
           "(TF_CONFIG; scripts/launch_workers.py)", STRATEGIES),
+    Field("ema_momentum", 0.0, "> 0: the generator (and encoder) end as the exponential moving "
+          "average of their weights over the steps, with this momentum (0.999: about the last "
+          "1,000 steps); 0: their last weights", range=Range(0, 1, high_open=True)),
     Field("jit_compile", "auto", "XLA for the train step: auto times a few steps both ways "
           "before the fit and compiles with XLA where it saves more than its compile time "
           "(tfgad/training/xla_training.py); true/false force it"),

@@ -54,6 +54,15 @@ def _export_would_work(config):
                         "export's latent_search signature would fail); set it to 0")
 
 
+def _generator_average(config):
+    """f-AnoGAN's encoder stage trains against the generator's last weights; swapping in their
+    average afterwards would leave the encoder inverting a generator it never saw."""
+    if config.train.ema_momentum > 0 and models.MODELS[config.model.name].STAGE_EPOCHS:
+        raise UserError(f"train.ema_momentum={config.train.ema_momentum} does not work with "
+                        f"model.name={config.model.name} (its encoder stage trains against the "
+                        "generator's last weights); use train.ema_momentum=0")
+
+
 def _robust_training(config):
     r = config.train.robust
     if r.method == "none":
@@ -129,6 +138,7 @@ def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
 
 # The rules that span fields, each run after every field passed its own section's checks.
 CROSS_FIELD_RULES = (_rhythm_features, _components_of_the_model, _weights_not_all_zero,
+                     _generator_average,
                      _export_would_work, _robust_training, _search_start, _record_stream,
                      _center_discrimination)
 

@@ -109,6 +109,17 @@ class TailOversampling(TrainingExtension):
         return train_x
 
 
+class GeneratorAverage(TrainingExtension):
+    """train.ema_momentum: the generator's optimizer kept a moving average of the generator's
+    (and encoder's) weights over the steps (Keras' use_ema, so it is backed up with the
+    optimizer); after the fit the average replaces the last weights."""
+
+    def after_fit(self, model, train_x):
+        for member in _members(model):
+            member.g_optimizer.finalize_variable_values(member.generator_variables())
+        return train_x
+
+
 def _members(model) -> list:
     return getattr(model, "members", None) or [model]
 
@@ -131,6 +142,8 @@ def for_config(config: ml_collections.ConfigDict, workdir: str, train_split: Sam
     plugins: list[TrainingExtension] = []
     if config.train.robust.method != "none":
         plugins.append(RobustTraining(config, workdir, train_split, epochs))
+    if config.train.ema_momentum > 0:  # the averaged weights are what later steps start from
+        plugins.append(GeneratorAverage())
     # Tail oversampling trains on after the fit, so it comes before the negatives leave.
     if config.train.doping.fraction > 0:
         plugins.append(TailOversampling(config))
