@@ -18,8 +18,7 @@ class GAN(AdversarialModel):
         batch = tf.shape(real)[0]
         with tf.GradientTape() as tape:
             fake = self.generator(self.sample_latent(batch), training=True)
-            real_logits, _ = self.discriminate(real, None, training=True)
-            fake_logits, _ = self.discriminate(fake, None, training=True)
+            real_logits, fake_logits = self.judge_pair(real, fake)
             weights = self.real_weights(index, tf.nn.softplus(-real_logits))
             d_loss = (losses.discriminator_bce(real_logits, fake_logits, weights)
                       + self.negatives_loss(real))

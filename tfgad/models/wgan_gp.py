@@ -40,7 +40,7 @@ class WGANGP(AdversarialModel):
         for step in range(self.n_critic):  # unrolled at trace time: n_critic is a small constant
             with tf.GradientTape() as tape:
                 fake = self.generator(self.sample_latent(batch), training=True)
-                real_scores, fake_scores = self._critic(real), self._critic(fake)
+                real_scores, fake_scores = self.judge_pair(real, fake)
                 if step == 0:
                     weights = self.real_weights(index, -real_scores)
                 wasserstein = losses.critic_wasserstein(real_scores, fake_scores, weights)
