@@ -218,7 +218,8 @@ class AdversarialModel(keras.Model):
         fakes are: 0.0 (nothing in the graph) without train.negatives."""
         if self.negatives is None:
             return 0.0
-        return self.negatives.weight * self.fake_term(tf.stop_gradient(self.negatives.draw(self, x)))
+        negatives = tf.stop_gradient(self.negatives.draw(self, x))
+        return self.negatives.weight * self.fake_term(negatives)
 
     def fake_term(self, x: tf.Tensor) -> tf.Tensor:
         """The discriminator's loss for judging samples x as fake (BCE; a critic overrides)."""
