@@ -118,7 +118,7 @@ def test_a_fit_without_labels_calibrates_against_generated_negatives():
     detector.fit(samples["x"])  # validation: a held-out share of x, all normal
     fit_on = detector.calibration_["fit_on"]
     # 18 held-out normal beats (15 % of 120) and round(0.25 * 18) = 4 generated negatives.
-    assert fit_on["samples"] == 22 and fit_on["anomalies"] == 4
+    assert fit_on["samples"] == 22 and fit_on["anomalies"] == fit_on["generated_negatives"] == 4
     assert detector.calibration_["combiner"]["kind"] == "svm"
     assert detector.decision_scores_.shape == (18,)  # of the validation samples given
     assert model_is_plain(detector.model_)

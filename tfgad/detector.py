@@ -254,6 +254,8 @@ class Detector(BaseEstimator):
                                                 val.groups)
         if chosen is not None:
             self.calibration_[search_budget.CALIBRATION_KEY] = chosen.record
+        if len(val) > shown:  # its "anomalies" were generated, none labelled
+            self.calibration_["fit_on"]["generated_negatives"] = len(val) - shown
         # PyOD's fitted attributes, on the validation samples (never trained on).
         scored = record_scoring.score(self.calibration_, val_out, val.groups)
         # Of the validation samples given: generated negatives served the fit alone.
