@@ -86,7 +86,8 @@ def test_the_wheel_holds_the_configs_the_license_and_the_command(tmp_path):
     shipped = {f"tfgad/configs/{name}.py" for name in config_files.known()}
     assert shipped <= names and "tfgad/configs/tuned/aegan_digits.json" in names
     info = wheel.split("-py3")[0] + ".dist-info"
-    assert f"{info}/LICENSE" in names
+    # setuptools >= 77 puts license files under licenses/ (PEP 639); older ones beside METADATA.
+    assert {f"{info}/LICENSE", f"{info}/licenses/LICENSE"} & names
     entry_points = zipfile.ZipFile(tmp_path / wheel).read(f"{info}/entry_points.txt").decode()
     assert "tfgad = tfgad.cli:main" in entry_points
     requires = zipfile.ZipFile(tmp_path / wheel).read(f"{info}/METADATA").decode()
