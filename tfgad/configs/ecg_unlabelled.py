@@ -10,7 +10,14 @@ tfgad/detection/one_class.py): domain corruptions of a quarter of the normal val
 early (a premature beat's RR ratios). The AE-GAN's discriminator learns to reject the same
 corruptions in training (train.negatives), and each component is a robust z-score within its
 record (as configs/ecg_new_patients.py), so a new patient's own level is taken out.
-Expected: (filled in from scripts/benchmark_quality.py)
+Expected (scripts/benchmark_quality.py --suites=mitbih_inter_nolabel --recipes=configs/ecg_unlabelled.py,
+10,000-beat subset, 3 seeds, 2-core CPU, under a minute per run): new patients (DS1 -> DS2)
+test AUROC 0.850 ± 0.015, F1 0.564, MCC 0.527, with no labelled anomaly anywhere, against
+0.818 for the best one-class baseline (OneClassSVM on the same beats and RR ratios) and 0.790
+for the conv autoencoder on the beats (BENCHMARKS.md section 14). For the patients it trained
+on (MIT-BIH intra-patient) add --config.detection.record_normalization=none (there a record's
+median is not its normal level): AUROC 0.953 ± 0.004, F1 0.729, MCC 0.672, against 0.877
+(OneClassSVM on the same inputs) and BeatGAN's reported 0.945.
 FAMILY and OVERRIDES let scripts/benchmark_quality.py --recipes evaluate it.
 """
 from tfgad import config_files
