@@ -138,3 +138,17 @@ def test_a_labelled_rule_without_anomalies_names_the_negatives_option():
         config_checks.check_splits(config, {"train": normal, "val": normal})
     config.detection.one_class = "negatives"
     config_checks.check_splits(config, {"train": normal, "val": normal})
+
+
+def test_every_one_class_ablation_recipe_is_a_valid_config():
+    import glob
+    import os
+
+    from tests.conftest import ROOT
+    from tfgad import config_files
+    paths = sorted(glob.glob(os.path.join(ROOT, "scripts", "one_class_recipes", "*.py")))
+    assert len(paths) >= 6
+    for path in paths:
+        recipe = config_files.load_module(path)
+        config = config_files.override(config_files.load(recipe.FAMILY), recipe.OVERRIDES)
+        config_checks.validate(config)
