@@ -111,19 +111,27 @@ def test_validation_negatives_are_a_quarter_of_the_normals_labelled_generated():
 def test_a_fit_without_labels_calibrates_against_generated_negatives():
     from tests.test_detector import beats as beats_fixture
     samples = beats_fixture.__wrapped__()
-    detector = tfgad.Detector("test", overrides={
-        "model.name": "aegan", "detection.one_class": "negatives",
-        "detection.combiner": "svm", "train.negatives.kind": "corruptions",
-        "train.doping.fraction": 0.1, "train.doping.epochs": 1}, verbose=0)
-    detector.fit(samples["x"])  # validation: a held-out share of x, all normal
+    normal_val = np.concatenate([samples["x_val"][samples["y_val"] == 0],
+                                 samples["x_test"][samples["y_test"] == 0]])[..., 0]
+    assert len(normal_val) == one_class.MIN_NORMAL_SAMPLES == 80
+    overrides = {"model.name": "aegan", "detection.one_class": "negatives",
+                 "detection.combiner": "svm", "train.negatives.kind": "corruptions",
+                 "train.doping.fraction": 0.1, "train.doping.epochs": 1}
+    detector = tfgad.Detector("test", overrides=overrides, verbose=0)
+    detector.fit(samples["x"], x_val=normal_val)  # all normal: no labelled anomaly
     fit_on = detector.calibration_["fit_on"]
-    # 18 held-out normal beats (15 % of 120) and round(0.25 * 18) = 4 generated negatives.
-    assert fit_on["samples"] == 22 and fit_on["anomalies"] == fit_on["generated_negatives"] == 4
+    # The 80 normal beats and round(0.25 * 80) = 20 generated negatives.
+    assert fit_on["samples"] == 100 and fit_on["anomalies"] == fit_on["generated_negatives"] == 20
     assert detector.calibration_["combiner"]["kind"] == "svm"
-    assert detector.decision_scores_.shape == (18,)  # of the validation samples given
+    assert detector.decision_scores_.shape == (80,)  # of the validation samples given
     assert model_is_plain(detector.model_)
     scores = detector.decision_function(samples["x_test"])
     assert scores.shape == (len(samples["x_test"]),) and np.isfinite(scores).all()
+    # Too few normal validation samples for a fitted combiner: the one-class rules instead.
+    small = tfgad.Detector("test", overrides=overrides, verbose=0).fit(samples["x"])
+    assert small.calibration_["combiner"]["kind"] == "weighted"
+    assert small.calibration_["threshold_method"] == "percentile"
+    assert "generated_negatives" not in small.calibration_["fit_on"]
 
 
 def model_is_plain(model):

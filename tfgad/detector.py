@@ -20,6 +20,7 @@ import tempfile
 import keras
 import ml_collections
 import numpy as np
+from absl import logging
 from sklearn import exceptions as sklearn_exceptions
 from sklearn.base import BaseEstimator
 
@@ -241,7 +242,14 @@ class Detector(BaseEstimator):
         val's own samples."""
         shown = len(val)
         if one_class.needs_negatives(self.config_, val):
-            val = one_class.with_negatives(val, self.config_)
+            if one_class.enough_for_negatives(val):
+                val = one_class.with_negatives(val, self.config_)
+            else:
+                logging.warning("detection.one_class=negatives needs %d normal validation "
+                                "samples or more; these are %d: the one-class rules (weighted "
+                                "components, percentile threshold) serve instead",
+                                one_class.MIN_NORMAL_SAMPLES, len(val))
+                self.config_ = one_class_rules(self.config_)
         chosen = search_budget.choose(self.config_, self.model_, self._scorer, val.x, val.y,
                                       self.config_.detection.batch_size, progress)
         if chosen is None:
