@@ -177,7 +177,9 @@ def gan_runs(config, splits, norm, combiners, keep_components=False):
         overrides = {"detection.combiner": combiner}
         if combiner != "weighted" and not keep_components:  # the fitted ones get every component
             overrides["detection.components"] = ",".join(names)
-        calib = detector.calibration_with(overrides)
+        # A recipe as it stands: the detector's own calibration (which, without labels, may
+        # have fallen back to the one-class rules: tfgad/detection/one_class.py).
+        calib = detector.calibration_ if keep_components else detector.calibration_with(overrides)
         test_scores, test_pred = calibration.apply(calib, test_out, test.groups)
         results[combiner] = judged_metrics(test, config, test_scores, test_pred, {
             "components": calib["components"],
