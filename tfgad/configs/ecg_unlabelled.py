@@ -23,19 +23,17 @@ AUROC 0.954, F1 0.783, MCC 0.724 on 33,126 test beats.
 FAMILY and OVERRIDES let scripts/benchmark_quality.py --recipes evaluate it.
 """
 from tfgad import config_files
+from tfgad.configs import ecg_new_patients
 
-FAMILY = "aegan"
+FAMILY = ecg_new_patients.FAMILY
+# The new-patients recipe (rhythm features, boosted trees over every component and the RR
+# ratios, per-record normalization), one AE-GAN, fit with no labelled anomaly.
 OVERRIDES = {
-    "data.name": "mitbih",
-    "data.dir": "data/mitdb",  # tfgad download mitbih puts it there
-    "data.rhythm_features": True,
+    **ecg_new_patients.OVERRIDES,
+    "model.ensemble": 1,
     "data.anomaly_val_fraction": 0.0,
-    "train.epochs": 8,
     "train.negatives.kind": "corruptions",
     "detection.one_class": "negatives",
-    "detection.combiner": "boosted",
-    "detection.components": "residual,discrimination,feature,latent,rr_pre,rr_post,rr_local",
-    "detection.record_normalization": "robust",
 }
 
 
