@@ -352,3 +352,40 @@ def test_no_label_verdicts_count_a_negatives_calibrated_recipe_as_one_class():
     (line, _) = benchmark_quality.verdicts(rows, labelled=False)
     assert line.startswith("- without labels: best GAN `recipe:x/boosted` AUROC 0.900")
     assert "GAN leads by 0.050" in line
+
+
+@pytest.mark.slow
+def test_training_curve_scores_checkpoints_without_touching_the_training(tmp_path):
+    import keras
+
+    import benchmark_training_curve as curve
+    from tfgad import config_files, data, models, priors
+    from tfgad.data import rhythm
+    # A checkpoint finishes a copy (generator average, inverse fit) and puts every weight back.
+    config = config_files.load("test")
+    config.model.inverse, config.model.inverse_steps, config.train.ema_momentum = True, 5, 0.9
+    splits, norm = data.load_splits(config)
+    model = models.build(config, splits["train"].x.shape[1:], priors.from_config(config))
+    model.fit(splits["train"].x[:64], epochs=1, batch_size=32, verbose=0)
+    before = [v.numpy().copy() for v in model.weights]
+    evaluate = curve.finished_copy_evaluator(config, norm, splits,
+                                             rhythm.signal_part(splits["train"].x, 0))
+    scored = evaluate(model)
+    assert set(scored) == {"auroc", "auprc", "f1", "mcc"} and 0 <= scored["auroc"] <= 1
+    assert all(np.array_equal(b, v.numpy()) for b, v in zip(before, model.weights))
+    keras.backend.clear_session()
+
+    out = tmp_path / "curve.json"
+    curve.main(["--quick", "--runs=quickstart,families", "--variants=plain,ema",
+                "--families=aegan", f"--output={out}"])
+    result = json.loads(out.read_text())
+    assert [(c["run"], c["variant"]) for c in result["curves"]] == [
+        ("quickstart", "plain"), ("quickstart", "ema"), ("families", "plain")]
+    for c in result["curves"]:
+        assert [r["epoch"] for r in c["rows"]] == [1, 2]
+        seconds = [r["train_seconds"] for r in c["rows"]]
+        assert 0 < seconds[0] < seconds[1] and all(0 <= r["auroc"] <= 1 for r in c["rows"])
+    table = (tmp_path / "curve.md").read_text()
+    assert "| quickstart | ema | 2 |" in table and "| aegan (aegan/svm) |" in table
+    with pytest.raises(SystemExit, match="unknown variant"):
+        curve.main(["--variants=swa"])

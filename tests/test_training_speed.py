@@ -1,5 +1,6 @@
 """Training speed settings: train.jit_compile=auto (the probe times both ways, leaves no trace,
-and skips short fits) and train.ema_momentum (the generator's weight average)."""
+and skips short fits), train.ema_momentum (the generator's weight average) and train.r1_gamma
+(the R1 penalty)."""
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -57,4 +58,30 @@ def test_the_generator_average_replaces_the_last_weights_after_the_fit():
     assert any(not np.array_equal(n, w) for n, w in zip(now, last))
     config.model.name = "fanogan"
     with pytest.raises(UserError, match="does not work with model.name=fanogan"):
+        config_checks.validate(config)
+
+
+def test_the_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_at_real_samples():
+    from tfgad.models import losses
+    x = tf.constant([[1.0, 2.0], [0.0, -1.0]])
+    # D(x) = sum(x^2): grad 2x, squared norms 4 * 5 = 20 and 4 * 1 = 4, mean 12.
+    assert float(losses.r1_penalty(lambda v: tf.reduce_sum(v * v, axis=1, keepdims=True), x)) \
+        == pytest.approx(12.0)
+    config = tfgad.sections.default_config()
+    config.model.update(name="gan", latent_dim=4, base_filters=4, num_blocks=2)
+    config.train.r1_gamma = 10.0
+    model = models.build(config, (32, 1), priors.from_config(config))
+    batch = tf.constant(np.random.default_rng(0).normal(size=(8, 32, 1)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(batch)
+        logits, _ = model.discriminate(batch, None, training=True)
+    squared = tf.reduce_sum(tf.square(tape.gradient(logits, batch)), axis=[1, 2])
+    assert float(model.real_penalty(batch)) == pytest.approx(5.0 * float(tf.reduce_mean(squared)),
+                                                             rel=1e-5)
+    model.fit(tf.data.Dataset.from_tensor_slices(batch).batch(8), epochs=1, verbose=0, shuffle=False)
+    assert all(np.isfinite(v.numpy()).all() for v in model.weights)
+    model.r1_gamma = 0.0
+    assert model.real_penalty(batch) == 0.0
+    config.model.name = "wgan_gp"
+    with pytest.raises(UserError, match="it applies to: gan, ganomaly, aegan, vaegan"):
         config_checks.validate(config)

@@ -54,6 +54,7 @@ def build(config: ml_collections.ConfigDict, input_shape: tuple, prior) -> Adver
             member_config = config.copy_and_resolve_references()
             member_config.seed = config.seed + index
         model = model_class.from_config(member_config, tuple(input_shape), prior)
+        model.r1_gamma = float(config.train.r1_gamma)
         if m.inverse:
             model.inverse = inverse_lib.build(member_config, tuple(input_shape))
             # Saved with the weights: a search may start at I(x) only once I was fit.

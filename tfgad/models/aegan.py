@@ -15,6 +15,7 @@ class AEGAN(AdversarialModel):
 
     HAS_ENCODER = True
     CONFIG = "aegan"
+    REAL_PENALTY = True
     TUNING = {"model.aegan.w_adv": (0.1, 10.0)}
 
     def __init__(self, generator, discriminator, encoder, prior, w_adv, seed=0, **kwargs):
@@ -40,7 +41,7 @@ class AEGAN(AdversarialModel):
             squared_error = tf.square(x - x_hat)
             w = self.real_weights(index, squared_error)
             d_loss = (losses.discriminator_bce(real_logits, fake_logits, w, w)
-                      + self.negatives_loss(x))
+                      + self.negatives_loss(x) + self.real_penalty(x))
             reconstruction = losses.mean(squared_error, w)
             adversarial = losses.feature_matching(real_features, fake_features, w)
             g_loss = reconstruction + self.w_adv * adversarial

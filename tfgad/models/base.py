@@ -54,6 +54,9 @@ class AdversarialModel(keras.Model):
     # Whether the family learns an encoder x -> z (all but GAN and WGAN-GP); those without
     # one score by latent search.
     HAS_ENCODER = False
+    # Whether train_step adds real_penalty (train.r1_gamma) to the discriminator's loss: the
+    # families with an x-only BCE discriminator (a Wasserstein critic has its gradient penalty).
+    REAL_PENALTY = False
     # The family's descriptor, beside the attributes above: configs, scripts and tests derive
     # their per-family lists from it, so a new family touches its model file and the MODELS
     # registry only.
@@ -87,6 +90,9 @@ class AdversarialModel(keras.Model):
         # Generated negatives the discriminator learns to reject (train.negatives), put here
         # by a training extension for the fit (tfgad/training/negatives.py); None otherwise.
         self.negatives = None
+        # train.r1_gamma, set by models.build: the weight of the R1 penalty that families
+        # with an x-only BCE discriminator add to its loss (real_penalty); 0: none.
+        self.r1_gamma = 0.0
 
     @classmethod
     def from_config(cls, config: ml_collections.ConfigDict, input_shape: tuple, prior):
@@ -220,6 +226,15 @@ class AdversarialModel(keras.Model):
             return 0.0
         negatives = tf.stop_gradient(self.negatives.draw(self, x))
         return self.negatives.weight * self.fake_term(negatives)
+
+    def real_penalty(self, x: tf.Tensor):
+        """gamma / 2 E||grad_x D(x)||^2 on the real batch x (R1, Mescheder et al. 2018): it keeps
+        the discriminator flat on the data, which damps the oscillation of BCE GANs; 0.0
+        (nothing in the graph) where train.r1_gamma = 0."""
+        if not self.r1_gamma:
+            return 0.0
+        return 0.5 * self.r1_gamma * losses.r1_penalty(
+            lambda real: self.discriminate(real, None, training=True)[0], x)
 
     def fake_term(self, x: tf.Tensor) -> tf.Tensor:
         """The discriminator's loss for judging samples x as fake (BCE; a critic overrides)."""

@@ -6,8 +6,10 @@ from tfgad.models.base import AdversarialModel
 
 
 class GAN(AdversarialModel):
-    CONFIG = "anogan"
     """One discriminator step and one generator step per batch."""
+
+    CONFIG = "anogan"
+    REAL_PENALTY = True
 
     def __init__(self, generator, discriminator, prior, seed=0, **kwargs):
         super().__init__(generator, discriminator, prior, seed=seed, **kwargs)
@@ -21,7 +23,7 @@ class GAN(AdversarialModel):
             real_logits, fake_logits = self.judge_pair(real, fake)
             weights = self.real_weights(index, tf.nn.softplus(-real_logits))
             d_loss = (losses.discriminator_bce(real_logits, fake_logits, weights)
-                      + self.negatives_loss(real))
+                      + self.negatives_loss(real) + self.real_penalty(real))
         self.minimize(self.d_optimizer, tape, d_loss, self.discriminator_variables())
 
         with tf.GradientTape() as tape:

@@ -16,6 +16,7 @@ class GANomaly(AdversarialModel):
     HAS_ENCODER = True
     OWN_COMPONENTS = ("latent_distance",)
     CONFIG = "ganomaly"
+    REAL_PENALTY = True
     TUNING = {"model.ganomaly.w_adv": (0.1, 10.0)}
 
     def __init__(self, generator, discriminator, encoder, second_encoder, prior, w_adv,
@@ -53,7 +54,7 @@ class GANomaly(AdversarialModel):
             w = self.real_weights(index, self.w_con * losses.per_sample(contextual_error)
                                   + self.w_enc * losses.per_sample(encoder_error))
             d_loss = (losses.discriminator_bce(real_logits, fake_logits, w, w)
-                      + self.negatives_loss(x))
+                      + self.negatives_loss(x) + self.real_penalty(x))
             adversarial = losses.feature_matching(real_features, fake_features, w)
             contextual = losses.mean(contextual_error, w)
             encoder = losses.mean(encoder_error, w)

@@ -69,6 +69,21 @@ def gradient_penalty(critic, real: tf.Tensor, fake: tf.Tensor, alpha: tf.Tensor)
     return mean(tf.square(norms - 1.0))
 
 
+def r1_penalty(discriminator, real: tf.Tensor) -> tf.Tensor:
+    """R1 penalty E[||grad D(x)||^2] at real samples x (Mescheder et al. 2018), without the
+    gamma / 2 in front.
+
+    Args:
+      discriminator: callable x -> logits [B, 1].
+      real: [B, ...] real samples.
+    """
+    with tf.GradientTape() as tape:
+        tape.watch(real)
+        logits = discriminator(real)
+    grads = tape.gradient(logits, real)
+    return mean(tf.reduce_sum(tf.square(grads), axis=list(range(1, real.shape.rank))))
+
+
 def _batch_mean(features, weights):
     if weights is None:
         return replicas.batch_mean(features, 0)

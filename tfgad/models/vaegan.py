@@ -31,6 +31,7 @@ class VAEGAN(AdversarialModel):
     HAS_ENCODER = True
     OWN_COMPONENTS = ("kl", "mean_norm")
     CONFIG = "vaegan"
+    REAL_PENALTY = True
 
     def __init__(self, generator, discriminator, encoder, prior, beta, beta_warmup_steps,
                  feature_weight, pixel_weight, seed=0, **kwargs):
@@ -86,7 +87,7 @@ class VAEGAN(AdversarialModel):
             d_loss = (losses.mean(tf.nn.softplus(-real_logits), w)
                       + 0.5 * losses.mean(tf.nn.softplus(tilde_logits), w)
                       + 0.5 * losses.mean(tf.nn.softplus(p_logits))
-                      + self.negatives_loss(x))
+                      + self.negatives_loss(x) + self.real_penalty(x))
             kl = losses.mean(kl_to_standard_normal(mean, log_var), w)
             feature_error = losses.mean(squared_features, w)
             pixel_error = losses.mean(absolute_error, w)

@@ -18,6 +18,9 @@ TRAIN = Section("train", "tfgad.training.train_lib", "how the model is fit", (
     Field("ema_momentum", 0.0, "> 0: the generator (and encoder) end as the exponential moving "
           "average of their weights over the steps, with this momentum (0.999: about the last "
           "1,000 steps); 0: their last weights", range=Range(0, 1, high_open=True)),
+    Field("r1_gamma", 0.0, "> 0: the discriminator's loss adds gamma / 2 E||grad_x D(x)||^2 on "
+          "real samples (R1, Mescheder et al. 2018); gan, aegan, ganomaly and vaegan (the others "
+          "have a gradient penalty or a joint discriminator); 0: none", range=NON_NEGATIVE),
     Field("jit_compile", "auto", "XLA for the train step: auto times a few steps both ways "
           "before the fit and compiles with XLA where it saves more than its compile time "
           "(tfgad/training/xla_training.py); true/false force it"),

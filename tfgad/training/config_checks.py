@@ -63,6 +63,16 @@ def _generator_average(config):
                         "generator's last weights); use train.ema_momentum=0")
 
 
+def _real_penalty(config):
+    """train.r1_gamma is added by the families whose discriminator judges x alone with BCE."""
+    if config.train.r1_gamma > 0 and not models.MODELS[config.model.name].REAL_PENALTY:
+        known = ", ".join(n for n, m in models.MODELS.items() if m.REAL_PENALTY)
+        raise UserError(f"train.r1_gamma={config.train.r1_gamma} does not apply to model.name="
+                        f"{config.model.name} (a Wasserstein critic has its gradient penalty, "
+                        f"a joint D(x, z) no x-only gradient); it applies to: {known}; use "
+                        "train.r1_gamma=0")
+
+
 def _robust_training(config):
     r = config.train.robust
     if r.method == "none":
@@ -138,7 +148,7 @@ def check_splits(config: ml_collections.ConfigDict, splits: dict) -> None:
 
 # The rules that span fields, each run after every field passed its own section's checks.
 CROSS_FIELD_RULES = (_rhythm_features, _components_of_the_model, _weights_not_all_zero,
-                     _generator_average,
+                     _generator_average, _real_penalty,
                      _export_would_work, _robust_training, _search_start, _record_stream,
                      _center_discrimination)
 
