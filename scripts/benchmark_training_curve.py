@@ -3,8 +3,8 @@ per family.
 
 Usage:
   python scripts/benchmark_training_curve.py [--runs=quickstart,mitbih_aegan,families]
-      [--variants=plain,ema,ttur,r1] [--families=gan,wgan_gp,...] [--seed=0]
-      [--output=results/training_curve.json] [--quick]
+      [--variants=plain,ema,ttur,r1] [--families=gan,wgan_gp,...] [--seeds=0]
+      [--epochs=E --checkpoints=5,10] [--output=results/training_curve.json] [--quick]
 
 One training run per (run, variant): at each checkpoint epoch the training clock stops, the
 model is finished as train_lib.train would finish it there (the generator average swapped in,
@@ -29,6 +29,7 @@ Variants (stabilizers; each one change to the run's config):
   r1      train.r1_gamma=1 (R1 penalty on real samples, Mescheder et al.)
 """
 import argparse
+import gc
 import json
 import os
 import platform
@@ -59,6 +60,7 @@ VARIANTS = {
 MITBIH_CPU = {"data.name": "mitbih", "data.protocol": "intra", "data.max_samples": 10000,
               "detection.max_samples": 2000}
 FAMILY_CHECKPOINTS = (1, 2, 3, 4, 6)
+CPU_BUDGET_EPOCHS = 3  # the quality benchmark's cpu budget on MIT-BIH
 QUICK = {"train.epochs": 2, "data.num_subjects": 4, "model.latent_dim": 8,
          "model.base_filters": 8, "model.num_blocks": 2, "model.inverse_steps": 20,
          "detection.max_samples": 200}
@@ -121,6 +123,7 @@ def finished_copy_evaluator(config, norm, splits, train_x):
         finally:
             for variable, value in zip(model.weights, kept):
                 variable.assign(value)
+            gc.collect()
 
     return evaluate
 
@@ -157,7 +160,7 @@ def mitbih_aegan_config(seed, quick, mitdb):
     config.data.dir, config.seed = mitdb, seed
     config.train.verbose, config.train.sample_plot_every = 0, 0
     if quick:
-        config_files.override(config, {**QUICK, "data.num_subjects": 4, "data.name": "synthetic_ecg"})
+        config_files.override(config, {**QUICK, "data.name": "synthetic_ecg"})
     return config
 
 
@@ -210,29 +213,56 @@ def markdown(result):
     lines = []
     curves = [c for c in result["curves"] if c["run"] != "families"]
     if curves:
-        lines += ["| run | variant | epoch | training s | test AUROC | F1 | MCC |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += ["| run | variant | seed | epoch | training s | test AUROC | F1 | MCC |",
+                  "|---|---|---|---|---|---|---|---|"]
         for c in curves:
             for r in c["rows"]:
-                lines.append(f"| {c['run']} | {c['variant']} | {r['epoch']} | "
+                lines.append(f"| {c['run']} | {c['variant']} | {c.get('seed', 0)} | "
+                             f"{r['epoch']} | "
                              f"{r['train_seconds']:.1f} | {r['auroc']:.4f} | {r['f1']:.3f} | "
                              f"{r['mcc']:.3f} |")
         lines.append("")
+        lines += seed_means(curves)
     families = [c for c in result["curves"] if c["run"] == "families"]
     if families:
-        lines += ["| family | cpu-budget figure (3 seeds) | test AUROC by epoch (training s) | "
-                  "first epoch at the figure |", "|---|---|---|---|"]
+        lines += ["| family | recorded cpu-budget figure (3 seeds) | test AUROC by epoch "
+                  "(training s) | first epoch at the recorded figure | first epoch within 0.01 "
+                  "of this run's 3-epoch AUROC |", "|---|---|---|---|---|"]
         for c in families:
             target = c.get("target")
             points = ", ".join(f"{r['epoch']}: {r['auroc']:.3f} ({r['train_seconds']:.0f} s)"
                                for r in c["rows"])
             hit = reached(c["rows"], target[0] - target[1]) if target else None
+            own = [r["auroc"] for r in c["rows"] if r["epoch"] == CPU_BUDGET_EPOCHS]
+            near = reached(c["rows"], own[0] - 0.01) if own else None
             lines.append(f"| {c['family']} ({c['method']}) | "
-                         + (f"{target[0]:.3f} ± {target[1]:.3f}" if target else "-") + f" | "
-                         f"{points} | " + (f"{hit['epoch']} ({hit['train_seconds']:.0f} s)"
-                                           if hit else "not within the run") + " |")
+                         + (f"{target[0]:.3f} ± {target[1]:.3f}" if target else "-")
+                         + f" | {points} | {_epoch_at(hit)} | {_epoch_at(near)} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def seed_means(curves):
+    """Lines of a table of mean test AUROC and MCC over the seeds per run, variant and epoch
+    (none for one seed)."""
+    groups = {}
+    for c in curves:
+        for r in c["rows"]:
+            groups.setdefault((c["run"], c["variant"], r["epoch"]), []).append(r)
+    if all(len(rows) < 2 for rows in groups.values()):
+        return []
+    lines = ["| run | variant | epoch | seeds | training s (median) | mean test AUROC | "
+             "mean MCC |", "|---|---|---|---|---|---|---|"]
+    for (run, variant, epoch), rows in groups.items():
+        seconds = sorted(r["train_seconds"] for r in rows)[len(rows) // 2]
+        lines.append(f"| {run} | {variant} | {epoch} | {len(rows)} | {seconds:.1f} | "
+                     f"{sum(r['auroc'] for r in rows) / len(rows):.4f} | "
+                     f"{sum(r['mcc'] for r in rows) / len(rows):.3f} |")
+    return lines + [""]
+
+
+def _epoch_at(row):
+    return f"{row['epoch']} ({row['train_seconds']:.0f} s)" if row else "not within the run"
 
 
 def plot(result, path):
@@ -244,7 +274,7 @@ def plot(result, path):
     for ax, run in zip(axes[0], runs):
         for c in (c for c in curves if c["run"] == run):
             ax.plot([r["train_seconds"] for r in c["rows"]], [r["auroc"] for r in c["rows"]],
-                    marker="o", label=c["variant"])
+                    marker="o", label=f"{c['variant']} (seed {c.get('seed', 0)})")
         ax.set_xlabel("training wall-clock s")
         ax.set_ylabel("test AUROC")
         ax.set_title(f"{run}: AUROC against training time")
@@ -257,7 +287,11 @@ def main(argv=None):
     parser.add_argument("--runs", default="quickstart,mitbih_aegan,families")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--families", default=",".join(models.MODELS))
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="one curve per seed and variant")
+    parser.add_argument("--epochs", type=int, default=0,
+                        help="quickstart, mitbih_aegan: train this many epochs (0: the run's)")
+    parser.add_argument("--checkpoints", default="",
+                        help="quickstart, mitbih_aegan: these epochs (default: the run's)")
     parser.add_argument("--mitdb", default=os.path.join(SHARED, "mitdb"))
     parser.add_argument("--output", default="results/training_curve.json")
     parser.add_argument("--quick", action="store_true", help="CI smoke run: tiny budgets")
@@ -272,31 +306,38 @@ def main(argv=None):
     logging.set_verbosity(logging.WARNING)
     tf.get_logger().setLevel("ERROR")  # each checkpoint's detector traces its search anew
     result = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-              "seed": args.seed, "curves": []}
+              "seeds": args.seeds, "curves": []}
+    seeds = [int(seed) for seed in args.seeds.split(",")]
 
     def save():
         io_utils.write_json(args.output, result)
 
     for run in (r for r in runs if r != "families"):
-        for variant in args.variants.split(","):
-            config = (quickstart_config(args.seed, args.quick) if run == "quickstart"
-                      else mitbih_aegan_config(args.seed, args.quick, args.mitdb))
-            config_files.override(config, VARIANTS[variant])
-            rows = curve(config, checkpoints_of(run, config.train.epochs, args.quick),
-                         f"{run}/{variant}")
-            result["curves"].append({"run": run, "variant": variant, "rows": rows})
-            save()
+        for seed in seeds:
+            for variant in args.variants.split(","):
+                config = (quickstart_config(seed, args.quick) if run == "quickstart"
+                          else mitbih_aegan_config(seed, args.quick, args.mitdb))
+                config_files.override(config, VARIANTS[variant])
+                config.train.epochs = args.epochs or config.train.epochs
+                checkpoints = (tuple(int(e) for e in args.checkpoints.split(","))
+                               if args.checkpoints
+                               else checkpoints_of(run, config.train.epochs, args.quick))
+                rows = curve(config, checkpoints, f"{run}/{variant}/seed {seed}")
+                result["curves"].append({"run": run, "variant": variant, "seed": seed,
+                                         "rows": rows})
+                save()
     if "families" in runs:
         figures = cpu_figures()
         for family in args.families.split(","):
             rows = []
-            for config, checkpoints in family_runs(family, args.seed,
+            for config, checkpoints in family_runs(family, seeds[0],
                                                    {"mitbih": args.mitdb}, args.quick):
                 rows += curve(config, checkpoints, f"families/{family}")
                 if models.MODELS[family].STAGE_EPOCHS:  # label by the GAN stage's epochs
                     rows[-1]["epoch"] = int(config.train.epochs)
             method = f"{family}/{config.detection.combiner}"
-            result["curves"].append({"run": "families", "variant": "plain", "family": family,
+            result["curves"].append({"run": "families", "variant": "plain", "seed": seeds[0],
+                                     "family": family,
                                      "method": method, "target": figures.get(method),
                                      "rows": rows})
             save()

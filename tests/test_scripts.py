@@ -386,6 +386,6 @@ def test_training_curve_scores_checkpoints_without_touching_the_training(tmp_pat
         seconds = [r["train_seconds"] for r in c["rows"]]
         assert 0 < seconds[0] < seconds[1] and all(0 <= r["auroc"] <= 1 for r in c["rows"])
     table = (tmp_path / "curve.md").read_text()
-    assert "| quickstart | ema | 2 |" in table and "| aegan (aegan/svm) |" in table
+    assert "| quickstart | ema | 0 | 2 |" in table and "| aegan (aegan/svm) |" in table
     with pytest.raises(SystemExit, match="unknown variant"):
         curve.main(["--variants=swa"])
