@@ -61,7 +61,7 @@ BUDGETS = {
     # set: long enough for the models to learn the injected anomalies. 0 and 10 % only: the
     # set's 10 % anomaly rate cannot fill 20 %.
     "long": {
-        "synthetic": {"search.n_max": 100},
+        "synthetic": {"search.n_max": 100, "train.epochs": 20},
     },
     "quick": {
         "mitbih_intra": {**_ROBUST, **_MITBIH_SPLIT, **benchmark_quality._TINY,

@@ -222,6 +222,18 @@ def trained_workdir(tmp_path_factory):
     return c, workdir
 
 
+def test_monitor_searches_from_the_prior_while_the_amortized_inverse_is_not_fit(tmp_path):
+    # The quick start's config (search.init=amortized) fits the inverse after training only.
+    from tfgad.configs import test
+    c = test.get_config()
+    c.detection.monitor_every, c.train.epochs = 1, 1
+    c.model.inverse, c.model.inverse_steps, c.search.init = True, 5, "amortized"
+    run.train_and_evaluate(c, str(tmp_path), "train")
+    with open(tmp_path / "training_log.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    assert 0.0 <= float(row["val_auroc_residual"]) <= 1.0
+
+
 def test_monitor_logs_auroc_per_component_in_the_training_log(trained_workdir):
     c, workdir = trained_workdir
     with open(f"{workdir}/training_log.csv") as f:
