@@ -78,7 +78,8 @@ def test_the_r1_penalty_is_half_gamma_times_the_squared_gradient_norm_at_real_sa
     squared = tf.reduce_sum(tf.square(tape.gradient(logits, batch)), axis=[1, 2])
     assert float(model.real_penalty(batch)) == pytest.approx(5.0 * float(tf.reduce_mean(squared)),
                                                              rel=1e-5)
-    model.fit(tf.data.Dataset.from_tensor_slices(batch).batch(8), epochs=1, verbose=0, shuffle=False)
+    model.fit(tf.data.Dataset.from_tensor_slices(batch).batch(8), epochs=1, verbose=0,
+              shuffle=False)
     assert all(np.isfinite(v.numpy()).all() for v in model.weights)
     model.r1_gamma = 0.0
     assert model.real_penalty(batch) == 0.0
