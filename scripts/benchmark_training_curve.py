@@ -189,9 +189,9 @@ def family_runs(family, seed, data_dirs, quick):
         for epochs in ((1,) if quick else (1, 2, 3, 6)):
             config = base.copy_and_resolve_references()
             config.train.epochs = epochs
-            for field in model_class.STAGE_EPOCHS:  # the cpu budget's 3 : 2
-                config_files.override(config, {field: max(1, (2 * epochs) // 3)})
-            runs.append((config, (epochs + max(1, (2 * epochs) // 3),)))
+            stage = max(1, (2 * epochs) // 3)  # the cpu budget's 3 : 2
+            config_files.override(config, {field: stage for field in model_class.STAGE_EPOCHS})
+            runs.append((config, (epochs + stage,)))  # scored once, after both stages
         return runs
     base.train.epochs = 2 if quick else max(FAMILY_CHECKPOINTS)
     return [(base, (1, 2) if quick else FAMILY_CHECKPOINTS)]

@@ -235,6 +235,15 @@ def _auto(config, model):
 SCORERS = {"auto": _auto, "latent_search": _anogan, "encoder": _encoder}
 
 
+def while_training(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+    """A copy of config for scoring during the fit (the calibration monitor, robust
+    rejection): model.inverse fits the amortized inverse only after training, so until then a
+    search starts from the prior."""
+    config = config.copy_and_resolve_references()
+    config.search.init = "random"
+    return config
+
+
 def from_config(config: ml_collections.ConfigDict, model) -> Scorer:
     """The scorer that config.detection.scorer names for model (for each member of an
     ensemble, within an EnsembleScorer), each wrapped in a ContextScorer when the samples carry

@@ -47,20 +47,12 @@ class CalibrationMonitor(keras.callbacks.Callback):
         self.config, self.samples, self.every = config, samples, every
         self.scorer = None
 
-    def _scoring_config(self):
-        """The config the monitor scores with: a search meant to start at the amortized
-        inverse starts from the prior instead, because the inverse is fit after training."""
-        if self.config.search.init != "amortized":
-            return self.config
-        config = self.config.copy_and_resolve_references()
-        config.search.init = "random"
-        return config
-
     def on_epoch_end(self, epoch, logs=None):
         if logs is None or (epoch % self.every and epoch):
             return
         if self.scorer is None:
-            self.scorer = scorer_lib.from_config(self._scoring_config(), self.model)
+            self.scorer = scorer_lib.from_config(scorer_lib.while_training(self.config),
+                                                 self.model)
         out = scorer_lib.score_samples(self.scorer, self.samples.x,
                                        self.config.detection.batch_size, self.config.seed)
         y = self.samples.y

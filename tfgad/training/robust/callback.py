@@ -50,11 +50,10 @@ class RobustTraining(keras.callbacks.Callback):
         if kind == "discriminator":
             return self._discriminator_scores()
         if kind not in self._scorers:
-            cfg = self.config.copy_and_resolve_references()
+            cfg = scorer_lib.while_training(self.config)
             cfg.detection.scorer = kind
             cfg.search.n_max = self.robust.search_steps
             cfg.search.init_from_encoder = False
-            cfg.search.init = "random"  # an amortized inverse is fit only after training
             self._scorers[kind] = scorer_lib.from_config(cfg, self.model)
         out = scorer_lib.score_samples(self._scorers[kind], self.train_x,
                                        self.config.detection.batch_size, self.config.seed)
